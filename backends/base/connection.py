@@ -1,0 +1,239 @@
+"""The connection object every backend returns from `backends.connect`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .. import errors
+from ..listeners import notify_listeners, query_listeners
+from ..urls import DatabaseURL
+
+if TYPE_CHECKING:
+    from .dialect import Dialect
+    from .introspection import Introspection
+    from .schema_editor import SchemaEditor
+
+__all__ = ["Connection"]
+
+
+class Connection:
+    """A database connection: autocommit outside explicit transactions, our errors, `%s` params.
+
+    Subclasses set ``vendor``, the dialect/introspection/schema editor
+    classes and ``_driver_errors`` (the driver's exception classes mapped to
+    ours), and implement ``_connect``.
+    """
+
+    vendor: ClassVar[str] = ""
+    dialect_class: ClassVar[type[Dialect]]
+    introspection_class: ClassVar[type[Introspection]]
+    schema_editor_class: ClassVar[type[SchemaEditor]]
+    #: (driver exception class, our class), most specific first.
+    _driver_errors: ClassVar[tuple[tuple[type[BaseException], type[errors.Error]], ...]] = ()
+    #: The driver's base exception class (what `execute` catches).
+    _driver_base_error: ClassVar[type[BaseException]] = Exception
+
+    def __init__(self, url: DatabaseURL, alias: str | None = None, **options: Any) -> None:
+        self.url = url
+        self.alias = alias
+        self.options = options
+        self.dialect = self.dialect_class()
+        self._in_transaction = False
+        self._closed = False
+        self._introspection: Introspection | None = None
+        self._raw: Any = None
+        self._raw = self._connect()
+        self._configure()
+
+    # -- driver specifics ---------------------------------------------------
+
+    def _connect(self) -> Any:
+        """Open and return the driver connection (autocommit on)."""
+        raise NotImplementedError
+
+    def _configure(self) -> None:
+        """Per-connection setup run once after connecting (session settings)."""
+
+    def _close_raw(self) -> None:
+        self._raw.close()
+
+    # -- errors -------------------------------------------------------------
+
+    def _translate(self, error: BaseException) -> errors.Error:
+        """Return our exception of the same meaning as the driver's ``error``."""
+        for driver_class, our_class in self._driver_errors:
+            if isinstance(error, driver_class):
+                return our_class(str(error))
+        return errors.DatabaseError(str(error))
+
+    # -- statements ---------------------------------------------------------
+
+    @property
+    def connection(self) -> Any:
+        """The underlying DB-API connection (for code that needs the driver itself)."""
+        return self._raw
+
+    def cursor(self) -> Any:
+        """Return a new DB-API cursor of the driver."""
+        if self._closed:
+            raise errors.InterfaceError(f"connection {self._label()} is closed")
+        return self._raw.cursor()
+
+    def execute(self, sql: str, params: Sequence[Any] | None = ()) -> Any:
+        """Run one statement with `%s` placeholders and return the DB-API cursor.
+
+        With empty or None params the SQL is sent untouched (no `%`
+        interpretation); with params a literal `%` is written `%%`.
+        """
+        if query_listeners:
+            notify_listeners(sql, params, self.vendor, self.alias)
+        cursor = self.cursor()
+        try:
+            if params:
+                cursor.execute(sql, params)
+            else:
+                cursor.execute(sql)
+        except self._driver_base_error as error:
+            raise self._translate(error) from error
+        return cursor
+
+    def executemany(self, sql: str, seq_of_params: Sequence[Sequence[Any]]) -> Any:
+        """Run one statement once per parameter tuple; return the cursor."""
+        if query_listeners:
+            notify_listeners(sql, seq_of_params, self.vendor, self.alias)
+        cursor = self.cursor()
+        try:
+            cursor.executemany(sql, seq_of_params)
+        except self._driver_base_error as error:
+            raise self._translate(error) from error
+        return cursor
+
+    def stream(
+        self, sql: str, params: Sequence[Any] | None = (), chunk_size: int = 2000
+    ) -> Iterator[list[tuple]]:
+        """Yield the result rows in lists of at most ``chunk_size`` without loading them all."""
+        cursor = self.execute(sql, params)
+        try:
+            while True:
+                try:
+                    rows = cursor.fetchmany(chunk_size)
+                except self._driver_base_error as error:
+                    raise self._translate(error) from error
+                if not rows:
+                    return
+                yield list(rows)
+        finally:
+            cursor.close()
+
+    def last_insert_id(self, cursor: Any, table: str, pk_column: str) -> Any:
+        """Return the primary key the last INSERT on ``cursor`` generated."""
+        return cursor.lastrowid
+
+    # -- transactions -------------------------------------------------------
+
+    @property
+    def in_transaction(self) -> bool:
+        """True between `begin()` and `commit()`/`rollback()`."""
+        return self._in_transaction
+
+    def begin(self) -> None:
+        """Start a transaction (statements autocommit until this is called)."""
+        if self._in_transaction:
+            raise errors.ProgrammingError(f"{self._label()}: a transaction is already open")
+        self.execute(self._begin_sql())
+        self._in_transaction = True
+
+    def _begin_sql(self) -> str:
+        return "BEGIN"
+
+    def commit(self) -> None:
+        """Commit the open transaction and return to autocommit."""
+        try:
+            self.execute("COMMIT")
+        except errors.Error:
+            self._in_transaction = self._driver_in_transaction()
+            raise
+        self._in_transaction = False
+
+    def rollback(self) -> None:
+        """Roll the open transaction back and return to autocommit."""
+        try:
+            self.execute("ROLLBACK")
+        finally:
+            self._in_transaction = False
+
+    def _driver_in_transaction(self) -> bool:
+        """Whether the driver still has a transaction open (after a failed COMMIT)."""
+        return False
+
+    def savepoint(self, name: str) -> None:
+        """Create a savepoint called ``name`` inside the open transaction."""
+        self.execute("SAVEPOINT " + self.dialect.quote_name(name))
+
+    def rollback_to_savepoint(self, name: str) -> None:
+        """Undo everything since savepoint ``name`` (the savepoint stays)."""
+        self.execute("ROLLBACK TO SAVEPOINT " + self.dialect.quote_name(name))
+
+    def release_savepoint(self, name: str) -> None:
+        """Forget savepoint ``name``, keeping its work in the transaction."""
+        self.execute("RELEASE SAVEPOINT " + self.dialect.quote_name(name))
+
+    # -- life cycle ---------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """True once `close()` was called or the driver connection is gone."""
+        return self._closed
+
+    def close(self) -> None:
+        """Close the connection (or hand it back to its pool); idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._in_transaction = False
+        try:
+            self._close_raw()
+        except Exception:  # noqa: BLE001 - closing a broken connection must not fail
+            pass
+
+    def is_usable(self) -> bool:
+        """Cheap health check: False when the connection is closed or broken."""
+        if self._closed:
+            return False
+        try:
+            cursor = self._raw.cursor()
+            cursor.execute("SELECT 1")
+            cursor.fetchall()
+            cursor.close()
+        except Exception:  # noqa: BLE001 - any failure means "not usable"
+            return False
+        return True
+
+    # -- helpers for the other parts of the backend ---------------------------
+
+    @property
+    def introspection(self) -> Introspection:
+        """Read the live schema: tables, columns, indexes, constraints, foreign keys."""
+        if self._introspection is None:
+            self._introspection = self.introspection_class(self)
+        return self._introspection
+
+    def schema_editor(self, collect_sql: bool = False) -> SchemaEditor:
+        """Return a schema editor; use it as a context manager (one transaction where possible)."""
+        return self.schema_editor_class(self, collect_sql=collect_sql)
+
+    def _label(self) -> str:
+        return f"{self.vendor} database {self.alias or self.url.masked!s}"
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return (
+            f"<{type(self).__name__} {self.vendor} {self.url.masked} alias={self.alias!r} {state}>"
+        )

@@ -1,0 +1,5 @@
+"""MySQL / MariaDB backend (pymysql)."""
+
+from .connection import Connection
+
+__all__ = ["Connection"]

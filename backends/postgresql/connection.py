@@ -1,0 +1,199 @@
+"""PostgreSQL connections through psycopg 3: autocommit, UTC session, optional pool."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import psycopg
+from psycopg.pq import TransactionStatus
+
+from .. import errors
+from ..base.connection import Connection as BaseConnection
+from ..urls import DatabaseURL
+from .dialect import Dialect
+from .introspection import Introspection
+from .schema_editor import SchemaEditor
+
+__all__ = ["Connection"]
+
+_ISOLATION = {
+    "serializable": "serializable",
+    "repeatable_read": "repeatable\\ read",
+    "read_committed": "read\\ committed",
+    "read_uncommitted": "read\\ uncommitted",
+}
+_POOLS: dict[tuple, Any] = {}
+_POOLS_LOCK = threading.Lock()
+_cursor_names = itertools.count(1)
+
+
+def _connect_kwargs(url: DatabaseURL) -> dict[str, Any]:
+    """Keyword arguments for psycopg.connect built from the URL."""
+    settings = ["-c TimeZone=UTC"]
+    if url.isolation_level:
+        settings.append(f"-c default_transaction_isolation={_ISOLATION[url.isolation_level]}")
+    options = dict(url.options)
+    if "options" in options:
+        settings.append(options.pop("options"))
+    kwargs: dict[str, Any] = {
+        "host": url.host,
+        "port": url.port,
+        "dbname": url.name,
+        # libpq's connect_timeout is whole seconds, at least 2.
+        "connect_timeout": max(2, math.ceil(url.connect_timeout)),
+        "options": " ".join(settings),
+        "autocommit": True,
+        "cursor_factory": psycopg.ClientCursor,
+    }
+    if url.user:
+        kwargs["user"] = url.user
+    if url.password is not None:
+        kwargs["password"] = url.password
+    kwargs.update(options)
+    return kwargs
+
+
+def _pool_for(url: DatabaseURL) -> Any:
+    """Return the module-level pool of this URL, creating it on first use."""
+    key = (
+        url.host,
+        url.port,
+        url.user,
+        url.password,
+        url.name,
+        url.options,
+        url.isolation_level,
+        url.pool_size,
+    )
+    with _POOLS_LOCK:
+        pool = _POOLS.get(key)
+        if pool is None:
+            from psycopg_pool import ConnectionPool
+
+            pool = ConnectionPool(
+                conninfo="",
+                kwargs=_connect_kwargs(url),
+                min_size=1,
+                max_size=max(1, url.pool_size or 1),
+                timeout=url.connect_timeout,
+                open=True,
+                name=f"manouche-{url.host}:{url.port}/{url.name}",
+            )
+            _POOLS[key] = pool
+        return pool
+
+
+def close_pools() -> None:
+    """Close every connection pool this process opened."""
+    with _POOLS_LOCK:
+        pools = list(_POOLS.values())
+        _POOLS.clear()
+    for pool in pools:
+        pool.close()
+
+
+class Connection(BaseConnection):
+    """A psycopg connection (or one borrowed from a pool when ``pool_size`` is set)."""
+
+    vendor = "postgresql"
+    dialect_class = Dialect
+    introspection_class = Introspection
+    schema_editor_class = SchemaEditor
+    _driver_base_error = psycopg.Error
+    _driver_errors = (
+        (psycopg.IntegrityError, errors.IntegrityError),
+        (psycopg.DataError, errors.DataError),
+        (psycopg.OperationalError, errors.OperationalError),
+        (psycopg.ProgrammingError, errors.ProgrammingError),
+        (psycopg.NotSupportedError, errors.NotSupportedError),
+        (psycopg.InterfaceError, errors.InterfaceError),
+        (psycopg.DatabaseError, errors.DatabaseError),
+    )
+
+    def _connect(self) -> psycopg.Connection:
+        url = self.url
+        self._pool = None
+        try:
+            if url.pool_size:
+                self._pool = _pool_for(url)
+                return self._pool.getconn()
+            return psycopg.connect(**_connect_kwargs(url))
+        except psycopg.Error as error:
+            message = str(error)
+            if url.password:
+                message = message.replace(url.password, "***")
+            raise errors.OperationalError(
+                f"could not connect to PostgreSQL at {url.host}:{url.port} "
+                f"(database {url.name!r}, user {url.user!r}): {message}"
+            ) from error
+
+    def _close_raw(self) -> None:
+        if self._pool is not None:
+            self._pool.putconn(self._raw)
+        else:
+            self._raw.close()
+
+    def close(self) -> None:
+        """Close the connection, or roll back and hand it back to its pool."""
+        if not self._closed and self._pool is not None and self._driver_in_transaction():
+            try:
+                self._raw.execute("ROLLBACK")
+            except psycopg.Error:
+                pass
+        super().close()
+
+    def _driver_in_transaction(self) -> bool:
+        return self._raw.info.transaction_status != TransactionStatus.IDLE
+
+    def is_usable(self) -> bool:
+        """Cheap health check (closed flag, then SELECT 1)."""
+        if self._closed or self._raw.closed:
+            return False
+        return super().is_usable()
+
+    def last_insert_id(self, cursor: Any, table: str, pk_column: str) -> Any:
+        """Return the current value of the sequence behind ``table.pk_column``."""
+        row = self.execute(
+            "SELECT currval(pg_get_serial_sequence(%s, %s))",
+            (self.dialect.quote_name(table), pk_column),
+        ).fetchone()
+        return row[0]
+
+    def stream(
+        self, sql: str, params: Sequence[Any] | None = (), chunk_size: int = 2000
+    ) -> Iterator[list[tuple]]:
+        """Yield rows in chunks through a named server-side cursor (inside a transaction)."""
+        own_transaction = not self._in_transaction
+        if own_transaction:
+            self.begin()
+        cursor = self._raw.cursor(name=f"manouche_stream_{next(_cursor_names)}")
+        failed = False
+        try:
+            try:
+                cursor.execute(sql, params or None)
+            except psycopg.Error as error:
+                failed = True
+                raise self._translate(error) from error
+            while True:
+                try:
+                    rows = cursor.fetchmany(chunk_size)
+                except psycopg.Error as error:
+                    failed = True
+                    raise self._translate(error) from error
+                if not rows:
+                    return
+                yield rows
+        finally:
+            try:
+                cursor.close()
+            except psycopg.Error:
+                failed = True
+            if own_transaction:
+                if failed:
+                    self.rollback()
+                else:
+                    self.commit()

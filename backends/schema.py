@@ -1,0 +1,153 @@
+"""Plain-data descriptions of tables that the schema editor turns into DDL.
+
+These are values: frozen, cheap to copy and compare, printable. They know
+tables and columns, never model classes. ``Column.type`` is the resolved SQL
+type string (from ``Dialect.column_type``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "ForeignKeyRef",
+    "Column",
+    "Index",
+    "Constraint",
+    "Table",
+    "ColumnInfo",
+    "IndexInfo",
+    "ConstraintInfo",
+    "NOT_PROVIDED",
+]
+
+
+class _NotProvided:
+    """Marker for "no default": ``None`` is a real default (SQL NULL)."""
+
+    _instance: _NotProvided | None = None
+
+    def __new__(cls) -> _NotProvided:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NOT_PROVIDED"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NOT_PROVIDED: Any = _NotProvided()
+
+
+@dataclass(frozen=True)
+class ForeignKeyRef:
+    """Where a foreign key column points: ``table.column``, optionally deferrable."""
+
+    table: str
+    column: str
+    deferrable: bool = False
+    on_delete: str | None = None
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table: name, resolved SQL type and constraints.
+
+    ``default`` is a Python value quoted by the schema editor for the DDL
+    (``NOT_PROVIDED`` for none); ``db_default_sql`` is a raw SQL expression
+    and wins over ``default``. ``check_sql`` is the body of a CHECK (e.g.
+    ``"age" >= 0``).
+    """
+
+    name: str
+    type: str
+    null: bool = True
+    primary_key: bool = False
+    autoincrement: bool = False
+    unique: bool = False
+    default: Any = NOT_PROVIDED
+    db_default_sql: str | None = None
+    check_sql: str | None = None
+    references: ForeignKeyRef | None = None
+
+
+@dataclass(frozen=True)
+class Index:
+    """An index on columns; ``orders`` holds ``"ASC"``/``"DESC"`` per column when given."""
+
+    name: str
+    columns: tuple[str, ...]
+    unique: bool = False
+    condition_sql: str | None = None
+    orders: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A named table constraint; ``kind`` is ``"unique"``, ``"check"`` or ``"foreign_key"``.
+
+    A foreign key constraint names its target through ``references``.
+    A unique constraint with ``condition_sql`` becomes a partial unique index.
+    """
+
+    name: str
+    kind: str
+    columns: tuple[str, ...] = ()
+    check_sql: str | None = None
+    condition_sql: str | None = None
+    references: ForeignKeyRef | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table: its columns in order, its indexes and its table-level constraints."""
+
+    name: str
+    columns: tuple[Column, ...]
+    indexes: tuple[Index, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
+
+    def column(self, name: str) -> Column:
+        """Return the column called ``name`` (KeyError naming the table if absent)."""
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"table {self.name!r} has no column {name!r}")
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """A column as introspected from the live database; ``type`` is normalized."""
+
+    name: str
+    type: str
+    null: bool
+    default: str | None
+    primary_key: bool
+    autoincrement: bool
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """An index as introspected from the live database."""
+
+    name: str
+    columns: tuple[str, ...]
+    unique: bool
+    partial: bool = False
+    condition: str | None = None
+
+
+@dataclass(frozen=True)
+class ConstraintInfo:
+    """A constraint as introspected; ``kind`` in primary_key/unique/check/foreign_key."""
+
+    name: str | None
+    kind: str
+    columns: tuple[str, ...] = ()
+    check: str | None = None
+    references: tuple[str, str] | None = None

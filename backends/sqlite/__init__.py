@@ -1,0 +1,5 @@
+"""SQLite backend (the embedded default)."""
+
+from .connection import Connection
+
+__all__ = ["Connection"]
