@@ -25,6 +25,9 @@ _ISOLATION = {
 }
 _INT_OPTIONS = {"read_timeout", "write_timeout", "max_allowed_packet", "local_infile"}
 _SERVER_STATUS_IN_TRANS = 1
+# Constraint violations pymysql files under other classes: CHECK failed (MariaDB 4025,
+# MySQL 3819), not null (1048), duplicate (1062), foreign keys (1216, 1217, 1451, 1452).
+_INTEGRITY_CODES = frozenset({4025, 3819, 1048, 1062, 1216, 1217, 1451, 1452})
 
 
 class Connection(BaseConnection):
@@ -44,6 +47,13 @@ class Connection(BaseConnection):
         (pymysql.err.InterfaceError, errors.InterfaceError),
         (pymysql.err.DatabaseError, errors.DatabaseError),
     )
+
+    def _translate(self, error: BaseException) -> errors.Error:
+        """Return our exception for a pymysql error, constraint violations as IntegrityError."""
+        code = error.args[0] if error.args else None
+        if code in _INTEGRITY_CODES:
+            return errors.IntegrityError(str(error))
+        return super()._translate(error)
 
     def _connect(self) -> pymysql.connections.Connection:
         url = self.url

@@ -80,7 +80,10 @@ class Introspection(BaseIntrospection):
         return [
             IndexInfo(name, tuple(columns), unique)
             for name, (unique, columns) in sorted(self._index_rows(table).items())
-            if name != "PRIMARY" and name not in foreign_keys
+            if name != "PRIMARY"
+            and name not in foreign_keys
+            # A column-level UNIQUE makes an index named after its column: a constraint.
+            and not (unique and len(columns) == 1 and name == columns[0])
         ]
 
     def get_constraints(self, table: str) -> list[ConstraintInfo]:

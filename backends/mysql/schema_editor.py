@@ -23,7 +23,7 @@ class SchemaEditor(BaseSchemaEditor):
         if isinstance(value, datetime.datetime) and value.tzinfo is not None:
             value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
         text = super().quote_value(value)[1:-1].replace("''", "'")
-        return "'" + self.connection.connection.escape_string(text) + "'"
+        return self.connection.connection.escape(text)
 
     def _alter_column_definition(self, table: str, old: Column, new: Column) -> None:
         """Change type, null and default with one ALTER TABLE ... MODIFY."""

@@ -21,6 +21,17 @@ __all__ = ["Connection"]
 _PLACEHOLDER_CACHE: dict[tuple[str, int], str] = {}
 _PLACEHOLDER_CACHE_SIZE = 4096
 
+_PROGRAMMING_ERRORS = (
+    "no such table",
+    "no such column",
+    "near ",
+    "syntax error",
+    "no such function",
+    "table ",
+    "duplicate column",
+    "no such index",
+    "index ",
+)
 _INT_OPTIONS = {"cached_statements"}
 _FLOAT_OPTIONS = {"timeout"}
 _BOOL_OPTIONS = {"uri"}
@@ -55,6 +66,14 @@ class Connection(BaseConnection):
         (sqlite3.InterfaceError, errors.InterfaceError),
         (sqlite3.DatabaseError, errors.DatabaseError),
     )
+
+    def _translate(self, error: BaseException) -> errors.Error:
+        """Return our exception; SQLite files wrong SQL under OperationalError, we do not."""
+        if isinstance(error, sqlite3.OperationalError) and str(error).startswith(
+            _PROGRAMMING_ERRORS
+        ):
+            return errors.ProgrammingError(str(error))
+        return super()._translate(error)
 
     def _connect(self) -> sqlite3.Connection:
         path = self.url.name

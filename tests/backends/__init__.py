@@ -1,0 +1,1 @@
+"""Tests of the backends package (connections, dialects, schema editor, introspection)."""
