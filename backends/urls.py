@@ -110,7 +110,7 @@ def _number(url: str, key: str, value: str, kind: type) -> Any:
     return number
 
 
-def parse_url(url: str) -> DatabaseURL:
+def parse_url(url: str | DatabaseURL) -> DatabaseURL:
     """Parse a database URL; raise ImproperlyConfigured (password masked) if it is wrong."""
     if isinstance(url, DatabaseURL):
         return url

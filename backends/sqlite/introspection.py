@@ -164,11 +164,11 @@ class Introspection(BaseIntrospection):
                 deferrable,
                 None if on_delete in (None, "NO ACTION") else on_delete,
             )
-        columns = []
+        table_columns: list[Column] = []
         for _cid, name, sql_type, notnull, default, _pk in self._pragma("table_info", table):
             extra = parsed.columns.get(name)
             checks = extra.checks if extra else []
-            columns.append(
+            table_columns.append(
                 Column(
                     name=name,
                     type=sql_type,
@@ -202,4 +202,4 @@ class Introspection(BaseIntrospection):
                 if row[5]
             )
             indexes.append(Index(info.name, info.columns, info.unique, info.condition, orders))
-        return Table(table, tuple(columns), tuple(indexes), tuple(constraints))
+        return Table(table, tuple(table_columns), tuple(indexes), tuple(constraints))

@@ -19,6 +19,7 @@ from ..base.schema_editor import SchemaEditor as BaseSchemaEditor
 from ..base.schema_editor import TableRef, table_name
 from ..errors import IntegrityError, NotSupportedError
 from ..schema import NOT_PROVIDED, Column, Constraint, Index, Table
+from .introspection import Introspection
 
 __all__ = ["SchemaEditor"]
 
@@ -82,7 +83,9 @@ class SchemaEditor(BaseSchemaEditor):
         """Return the `Table` description, introspecting when given a name."""
         if isinstance(table, Table):
             return table
-        return self.connection.introspection.get_table_description(table)
+        introspection = self.connection.introspection
+        assert isinstance(introspection, Introspection)
+        return introspection.get_table_description(table)
 
     # -- the rebuild ------------------------------------------------------------
 
@@ -99,8 +102,10 @@ class SchemaEditor(BaseSchemaEditor):
         quote = self.quote_name
         old_names = {column.name for column in old.columns}
         temporary = f"{new.name}__manouche_rebuild"
-        targets, sources = [], []
+        targets: list[str] = []
+        sources: list[str] = []
         for column in new.columns:
+            source: str | None
             if column.name in copy_sql:
                 source = copy_sql[column.name]
             elif column.name in old_names:
