@@ -1,0 +1,169 @@
+"""manouche's ORM: models, fields, QuerySets, expressions, transactions and signals.
+
+Model modules need only ``import orm``: the relation fields and on-delete
+actions of ``associations`` are re-exported here too.
+"""
+
+from orm import exceptions, signals, validators
+from orm.capture import CapturedQuery, capture_queries
+from orm.config import configure, settings
+from orm.connections import DEFAULT_DB_ALIAS, connections
+from orm.exceptions import (
+    DatabaseError,
+    DataError,
+    EmptyResultSet,
+    Error,
+    FieldDoesNotExist,
+    FieldError,
+    ImproperlyConfigured,
+    IntegrityError,
+    InterfaceError,
+    MultipleObjectsReturned,
+    NotSupportedError,
+    ObjectDoesNotExist,
+    OperationalError,
+    ProgrammingError,
+    ProtectedError,
+    RestrictedError,
+    ValidationError,
+)
+from orm.fields import (
+    NOT_PROVIDED,
+    AutoField,
+    BigAutoField,
+    BigIntegerField,
+    BinaryField,
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    DecimalField,
+    DurationField,
+    EmailField,
+    Field,
+    FieldValueError,
+    FloatField,
+    GenericIPAddressField,
+    IntegerField,
+    JSONField,
+    NaiveDateTimeWarning,
+    PositiveBigIntegerField,
+    PositiveIntegerField,
+    PositiveSmallIntegerField,
+    SlugField,
+    SmallAutoField,
+    SmallIntegerField,
+    TextField,
+    TimeField,
+    URLField,
+    UUIDField,
+)
+from orm.indexes import CheckConstraint, Index, UniqueConstraint
+from orm.manager import BaseManager, Manager
+from orm.mixins import SoftDeleteModel, TimestampedModel  # noqa: E402 - needs Model and Manager
+from orm.model import Model
+from orm.query.aggregates import Aggregate, Avg, Count, Max, Min, StdDev, Sum, Variance
+from orm.query.expressions import (
+    Case,
+    Col,
+    CombinedExpression,
+    Exists,
+    Expression,
+    ExpressionWrapper,
+    F,
+    Func,
+    OrderBy,
+    OuterRef,
+    RawSQL,
+    Subquery,
+    Value,
+    When,
+)
+from orm.query.functions import (
+    Abs,
+    Cast,
+    Coalesce,
+    Concat,
+    Extract,
+    ExtractDay,
+    ExtractHour,
+    ExtractIsoWeekDay,
+    ExtractIsoYear,
+    ExtractMinute,
+    ExtractMonth,
+    ExtractQuarter,
+    ExtractSecond,
+    ExtractWeek,
+    ExtractWeekDay,
+    ExtractYear,
+    Greatest,
+    Least,
+    Length,
+    Lower,
+    Now,
+    Round,
+    Trunc,
+    TruncDate,
+    TruncDay,
+    TruncHour,
+    TruncMinute,
+    TruncMonth,
+    TruncQuarter,
+    TruncSecond,
+    TruncTime,
+    TruncWeek,
+    TruncYear,
+    Upper,
+)
+from orm.query.q import Q
+from orm.query.queryset import EmptyQuerySet, QuerySet
+from orm.registry import registry
+from orm.routers import router
+from orm.signals import (
+    m2m_changed,
+    post_delete,
+    post_init,
+    post_migrate,
+    post_save,
+    pre_delete,
+    pre_init,
+    pre_migrate,
+    pre_save,
+    receiver,
+)
+from orm.transaction import atomic, on_commit, set_rollback
+
+__all__ = [
+    "exceptions", "signals", "validators", "CapturedQuery", "capture_queries", "configure", "settings",
+    "DEFAULT_DB_ALIAS", "connections", "DatabaseError", "DataError", "EmptyResultSet", "Error",
+    "FieldDoesNotExist", "FieldError", "ImproperlyConfigured", "IntegrityError", "InterfaceError",
+    "MultipleObjectsReturned", "NotSupportedError", "ObjectDoesNotExist", "OperationalError",
+    "ProgrammingError", "ProtectedError", "RestrictedError", "ValidationError", "NOT_PROVIDED",
+    "AutoField", "BigAutoField", "BigIntegerField", "BinaryField", "BooleanField", "CharField",
+    "DateField", "DateTimeField", "DecimalField", "DurationField", "EmailField", "Field",
+    "FieldValueError", "FloatField", "GenericIPAddressField", "IntegerField", "JSONField",
+    "NaiveDateTimeWarning", "PositiveBigIntegerField", "PositiveIntegerField",
+    "PositiveSmallIntegerField", "SlugField", "SmallAutoField", "SmallIntegerField", "TextField",
+    "TimeField", "URLField", "UUIDField", "CheckConstraint", "Index", "UniqueConstraint",
+    "BaseManager", "Manager", "Model", "Aggregate", "Avg", "Count", "Max", "Min", "StdDev", "Sum",
+    "Variance", "Case", "Col", "CombinedExpression", "Exists", "Expression", "ExpressionWrapper", "F",
+    "Func", "OrderBy", "OuterRef", "RawSQL", "Subquery", "Value", "When", "Abs", "Cast", "Coalesce",
+    "Concat", "Extract", "ExtractDay", "ExtractHour", "ExtractIsoWeekDay", "ExtractIsoYear",
+    "ExtractMinute", "ExtractMonth", "ExtractQuarter", "ExtractSecond", "ExtractWeek",
+    "ExtractWeekDay", "ExtractYear", "Greatest", "Least", "Length", "Lower", "Now", "Round", "Trunc",
+    "TruncDate", "TruncDay", "TruncHour", "TruncMinute", "TruncMonth", "TruncQuarter", "TruncSecond",
+    "TruncTime", "TruncWeek", "TruncYear", "Upper", "Q", "EmptyQuerySet", "QuerySet", "registry",
+    "router", "m2m_changed", "post_delete", "post_init", "post_migrate", "post_save", "pre_delete",
+    "pre_init", "pre_migrate", "pre_save", "receiver", "atomic", "on_commit", "set_rollback",
+    "SoftDeleteModel", "TimestampedModel",
+]
+
+# SPEC §1: model modules need only ``import orm``; relation fields live in ``associations``.
+try:
+    from associations import *  # noqa: E402,F401,F403
+    from associations import __all__ as _association_names  # noqa: E402
+
+    __all__ += list(_association_names)
+except ImportError as _error:  # pragma: no cover - only while associations is being built
+    if getattr(_error, "name", None) not in ("associations",):
+        raise

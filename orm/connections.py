@@ -1,0 +1,103 @@
+"""Connections by alias: one per thread per alias, opened lazily, checked on reuse."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Iterator
+
+from orm.exceptions import ImproperlyConfigured
+
+__all__ = ["ConnectionHandler", "connections", "DEFAULT_DB_ALIAS"]
+
+DEFAULT_DB_ALIAS = "default"
+# A connection idle for longer than this is pinged before it is handed out again.
+HEALTH_CHECK_AFTER_SECONDS = 30.0
+
+
+class ConnectionHandler:
+    """``connections["default"]`` gives this thread's connection for the alias."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._all_lock = threading.Lock()
+        self._urls: dict[str, str] | None = None
+
+    @property
+    def urls(self) -> dict[str, str]:
+        if self._urls is None:
+            from orm.config import settings
+
+            self._urls = dict(settings.get().databases)
+        return self._urls
+
+    def reset(self) -> None:
+        """Forget the configured URLs (after ``configure()``)."""
+        self._urls = None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.urls)
+
+    def __contains__(self, alias: str) -> bool:
+        return alias in self.urls
+
+    def _open(self, alias: str):
+        import backends
+
+        try:
+            url = self.urls[alias]
+        except KeyError:
+            raise ImproperlyConfigured(
+                f"no database alias {alias!r}; configured aliases: {sorted(self.urls)}"
+            ) from None
+        connection = backends.connect(url, alias=alias)
+        connection._orm_last_used = time.monotonic()
+        with self._all_lock:
+            self._all.append(connection)
+        return connection
+
+    def __getitem__(self, alias: str):
+        cache = self._local.__dict__
+        connection = cache.get(alias)
+        if connection is not None:
+            if not connection.closed:
+                now = time.monotonic()
+                idle = now - connection._orm_last_used
+                connection._orm_last_used = now
+                if idle < HEALTH_CHECK_AFTER_SECONDS or connection.in_transaction:
+                    return connection
+                if connection.is_usable():
+                    return connection
+                self._discard(connection)
+            del cache[alias]
+        connection = self._open(alias)
+        cache[alias] = connection
+        return connection
+
+    def _discard(self, connection) -> None:
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - a broken connection may fail to close
+            pass
+        with self._all_lock:
+            if connection in self._all:
+                self._all.remove(connection)
+
+    def all(self) -> list:
+        """This thread's open connections."""
+        return [conn for conn in self._local.__dict__.values() if not conn.closed]
+
+    def close_all(self) -> None:
+        """Close every connection this handler opened, in every thread."""
+        with self._all_lock:
+            opened, self._all = self._all, []
+        for connection in opened:
+            try:
+                connection.close()
+            except Exception:  # noqa: BLE001
+                pass
+        self._local = threading.local()
+
+
+connections = ConnectionHandler()

@@ -1,0 +1,511 @@
+"""The ``Field`` base class: a column's Python side, its validation and its deconstruction."""
+
+from __future__ import annotations
+
+import copy
+import enum
+from typing import Any, Callable
+
+from orm.exceptions import ValidationError
+
+__all__ = [
+    "NOT_PROVIDED",
+    "Field",
+    "FieldValueError",
+    "DeferredAttribute",
+    "DatabaseDefault",
+]
+
+
+class _NotProvided:
+    def __repr__(self) -> str:
+        return "NOT_PROVIDED"
+
+    def __reduce__(self):
+        return "NOT_PROVIDED"
+
+
+NOT_PROVIDED: Any = _NotProvided()
+
+
+class _DatabaseDefaultSentinel:
+    """Marks an attribute whose value the database fills in (``db_default``)."""
+
+    def __repr__(self) -> str:
+        return "DatabaseDefault"
+
+
+DatabaseDefault: Any = _DatabaseDefaultSentinel()
+
+
+class FieldValueError(ValidationError, TypeError, ValueError):
+    """A value of the wrong type for a field, raised before any SQL runs.
+
+    It is a ``ValidationError`` (with the field named in ``message_dict``) and
+    also a ``TypeError``/``ValueError``, so code written either way catches it.
+    """
+
+
+class DeferredAttribute:
+    """Class-level descriptor of a concrete field.
+
+    Loaded values live in the instance ``__dict__`` and shadow this
+    non-data descriptor, so reading a loaded attribute costs nothing extra.
+    Reading a deferred (``only()``/``defer()``) attribute loads it once.
+    """
+
+    def __init__(self, field: Field):
+        self.field = field
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        attname = self.field.attname
+        data = instance.__dict__
+        if attname not in data:
+            if instance._state.adding or instance.pk is None:
+                return None
+            instance.refresh_from_db(fields=[attname])
+        return data.get(attname)
+
+
+_BLANK_CHOICE = [("", "---------")]
+
+
+class Field:
+    """A model field: one column (or none, for relations without one)."""
+
+    empty_strings_allowed = True
+    empty_values = (None, "", [], (), {})
+    # How ``deconstruct()`` names the class in migration files.
+    import_path: str | None = None
+    descriptor_class = DeferredAttribute
+
+    is_relation = False
+    many_to_many = False
+    many_to_one = False
+    one_to_many = False
+    one_to_one = False
+    related_model = None
+    remote_field = None
+    concrete = True
+    hidden = False
+    auto_created = False
+    generated = False
+
+    creation_counter = 0
+    auto_creation_counter = -1
+
+    default_error_messages = {
+        "invalid_choice": "Value %(value)r is not a valid choice.",
+        "null": "This field cannot be null.",
+        "blank": "This field cannot be blank.",
+        "unique": "%(model_name)s with this %(field_label)s already exists.",
+    }
+
+    def __init__(
+        self,
+        verbose_name: str | None = None,
+        name: str | None = None,
+        primary_key: bool = False,
+        max_length: int | None = None,
+        unique: bool = False,
+        blank: bool = False,
+        null: bool = False,
+        db_index: bool = False,
+        default: Any = NOT_PROVIDED,
+        db_default: Any = NOT_PROVIDED,
+        editable: bool = True,
+        choices: Any = None,
+        help_text: str = "",
+        db_column: str | None = None,
+        validators: Any = (),
+        auto_created: bool = False,
+        serialize: bool = True,
+        unique_for_date: Any = None,
+        error_messages: dict | None = None,
+        db_comment: str | None = None,
+    ):
+        self.name = name
+        self.verbose_name = verbose_name
+        self.primary_key = primary_key
+        self.max_length = max_length
+        self._unique = unique
+        self.blank = blank
+        self.null = null
+        self.db_index = db_index
+        self.default = default
+        self.db_default = db_default
+        self.editable = editable
+        if isinstance(choices, type) and issubclass(choices, enum.Enum):
+            choices = [(member.value, getattr(member, "label", member.name)) for member in choices]
+        elif choices is not None and not isinstance(choices, (list, tuple)):
+            choices = list(choices)
+        self.choices = choices
+        self.help_text = help_text
+        self.db_column = db_column
+        self._validators = list(validators)
+        self.auto_created = auto_created
+        self.serialize = serialize
+        self.db_comment = db_comment
+        self._error_messages = error_messages
+        messages: dict[str, str] = {}
+        for klass in reversed(type(self).__mro__):
+            messages.update(getattr(klass, "default_error_messages", {}))
+        messages.update(error_messages or {})
+        self.error_messages = messages
+        if auto_created:
+            self.creation_counter = Field.auto_creation_counter
+            Field.auto_creation_counter -= 1
+        else:
+            self.creation_counter = Field.creation_counter
+            Field.creation_counter += 1
+        self.model: Any = None
+        self.attname: str | None = None
+        self.column: str | None = None
+        self._db_adapters: dict[str, Any] = {}
+        self._db_converters: dict[str, Any] = {}
+
+    # -- identity -----------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        path = f"{type(self).__module__}.{type(self).__qualname__}"
+        if self.name is not None:
+            return f"<{path}: {self.name}>"
+        return f"<{path}>"
+
+    def __str__(self) -> str:
+        if self.model is not None:
+            return f"{self.model._meta.label}.{self.name}"
+        return str(self.name)
+
+    def __eq__(self, other):
+        if isinstance(other, Field):
+            return self.creation_counter == other.creation_counter and getattr(
+                self, "model", None
+            ) == getattr(other, "model", None)
+        return NotImplemented
+
+    def __lt__(self, other):
+        if isinstance(other, Field):
+            return self.creation_counter < other.creation_counter
+        return NotImplemented
+
+    def __hash__(self):
+        return hash((self.creation_counter, id(self.model) if self.model else None))
+
+    def __deepcopy__(self, memo):
+        obj = copy.copy(self)
+        obj._db_adapters = {}
+        obj._db_converters = {}
+        memo[id(self)] = obj
+        return obj
+
+    def __copy__(self):
+        obj = object.__new__(type(self))
+        obj.__dict__ = self.__dict__.copy()
+        return obj
+
+    @property
+    def unique(self) -> bool:
+        return self._unique or self.primary_key
+
+    @property
+    def validators(self) -> list:
+        return [*self.default_validators(), *self._validators]
+
+    def default_validators(self) -> list:
+        return []
+
+    def get_internal_type(self) -> str:
+        """The type-map key for this field (its class name unless it stores like another)."""
+        return type(self).__name__
+
+    # -- class set-up -------------------------------------------------------------
+
+    def set_attributes_from_name(self, name: str) -> None:
+        self.name = self.name or name
+        self.attname = self.get_attname()
+        self.column = self.db_column or self.attname
+        if self.verbose_name is None and self.name:
+            self.verbose_name = self.name.replace("_", " ")
+
+    def get_attname(self) -> str:
+        return self.name  # type: ignore[return-value]
+
+    def contribute_to_class(self, cls, name: str) -> None:
+        """Bind the field to model ``cls`` under ``name``."""
+        self.set_attributes_from_name(name)
+        self.model = cls
+        cls._meta.add_field(self)
+        if self.column:
+            setattr(cls, self.attname, self.descriptor_class(self))
+        if self.choices is not None and "get_%s_display" % self.name not in cls.__dict__:
+            field = self
+
+            def display(instance):
+                return instance._get_field_display(field)
+
+            display.__name__ = "get_%s_display" % self.name
+            setattr(cls, display.__name__, display)
+
+    def check(self) -> list[str]:
+        """Problems with this definition, as messages naming the field."""
+        problems = []
+        if self.name and (self.name.endswith("_") or "__" in self.name):
+            problems.append(
+                f"{self}: field names must not end with an underscore or contain '__'"
+            )
+        if self.name == "pk":
+            problems.append(f"{self}: 'pk' is a reserved word that cannot be a field name")
+        if self.choices is not None:
+            for choice in self.choices:
+                if not isinstance(choice, (list, tuple)) or len(choice) != 2:
+                    problems.append(
+                        f"{self}: choices must be a list of (value, label) pairs, got {choice!r}"
+                    )
+                    break
+        if self.primary_key and self.null:
+            problems.append(f"{self}: a primary key cannot be null=True")
+        return problems
+
+    # -- defaults -----------------------------------------------------------------
+
+    def has_default(self) -> bool:
+        return self.default is not NOT_PROVIDED
+
+    def has_db_default(self) -> bool:
+        return self.db_default is not NOT_PROVIDED
+
+    def get_default(self) -> Any:
+        """The value a new instance gets when none is passed."""
+        if self.default is not NOT_PROVIDED:
+            if callable(self.default):
+                return self.default()
+            return self.default
+        if self.db_default is not NOT_PROVIDED:
+            return DatabaseDefault
+        if not self.empty_strings_allowed or self.null:
+            return None
+        return ""
+
+    # -- deconstruction -----------------------------------------------------------
+
+    _deconstruct_defaults: dict[str, Any] = {
+        "verbose_name": None,
+        "primary_key": False,
+        "max_length": None,
+        "unique": False,
+        "blank": False,
+        "null": False,
+        "db_index": False,
+        "default": NOT_PROVIDED,
+        "db_default": NOT_PROVIDED,
+        "editable": True,
+        "choices": None,
+        "help_text": "",
+        "db_column": None,
+        "validators": [],
+        "auto_created": False,
+        "serialize": True,
+        "error_messages": None,
+        "db_comment": None,
+    }
+    _deconstruct_attr_names = {"unique": "_unique", "validators": "_validators", "error_messages": "_error_messages"}
+
+    def deconstruct(self) -> tuple[str | None, str, list, dict]:
+        """``(name, import_path, args, kwargs)`` with only the non-default keyword arguments."""
+        kwargs: dict[str, Any] = {}
+        for key, default in self._deconstruct_defaults.items():
+            value = getattr(self, self._deconstruct_attr_names.get(key, key))
+            if key == "choices" and isinstance(value, tuple):
+                value = list(value)
+            if key == "verbose_name" and self.name and value == self.name.replace("_", " "):
+                continue
+            if value is default or value == default and not (
+                default is NOT_PROVIDED or value is NOT_PROVIDED
+            ):
+                continue
+            kwargs[key] = value
+        return self.name, self.get_import_path(), [], kwargs
+
+    def get_import_path(self) -> str:
+        if self.import_path:
+            return self.import_path
+        module = type(self).__module__
+        if module.startswith("orm.fields"):
+            return f"orm.{type(self).__qualname__}"
+        return f"{module}.{type(self).__qualname__}"
+
+    def clone(self) -> Field:
+        """A fresh, unbound copy made from ``deconstruct()``."""
+        name, path, args, kwargs = self.deconstruct()
+        return type(self)(*args, **kwargs)
+
+    # -- Python values ------------------------------------------------------------
+
+    def _invalid(self, value, expected: str) -> FieldValueError:
+        label = str(self) if self.model is not None or self.name else type(self).__name__
+        return FieldValueError(
+            {self.name or "__all__": [f"{label}: expected {expected}, got {value!r}"]}
+        )
+
+    def to_python(self, value: Any) -> Any:
+        """Turn an input value into this field's Python type, or raise ValidationError."""
+        return value
+
+    def get_prep_value(self, value: Any) -> Any:
+        """Normalise a Python value for the database (type checks happen here)."""
+        if hasattr(value, "resolve_expression"):
+            return value
+        return value
+
+    def get_db_adapter(self, connection) -> Callable | None:
+        """The dialect's adapter for this field's storage type, or ``None``."""
+        vendor = connection.vendor
+        try:
+            return self._db_adapters[vendor]
+        except KeyError:
+            adapter = connection.dialect.get_adapter(self.get_internal_type())
+            self._db_adapters[vendor] = adapter
+            return adapter
+
+    def get_db_prep_value(self, value: Any, connection, prepared: bool = False) -> Any:
+        """A value ready for the driver."""
+        if not prepared:
+            value = self.get_prep_value(value)
+        if value is None:
+            return None
+        adapter = self.get_db_adapter(connection)
+        return adapter(value) if adapter is not None else value
+
+    def get_db_prep_save(self, value: Any, connection) -> Any:
+        return self.get_db_prep_value(value, connection)
+
+    def from_db_converter(self, connection) -> Callable | None:
+        """The callable turning a driver value into this field's Python value, or ``None``."""
+        vendor = connection.vendor
+        try:
+            return self._db_converters[vendor]
+        except KeyError:
+            converter = connection.dialect.get_converter(self.get_internal_type())
+            self._db_converters[vendor] = converter
+            return converter
+
+    def pre_save(self, instance, add: bool) -> Any:
+        """The value to save for ``instance`` (``auto_now`` fields set it here)."""
+        return getattr(instance, self.attname)
+
+    def value_from_object(self, obj) -> Any:
+        return getattr(obj, self.attname)
+
+    def value_to_string(self, obj) -> str:
+        return str(self.value_from_object(obj))
+
+    # -- validation ---------------------------------------------------------------
+
+    def run_validators(self, value: Any) -> None:
+        if value in self.empty_values:
+            return
+        errors = []
+        for validator in self.validators:
+            try:
+                validator(value)
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            raise ValidationError(errors)
+
+    def validate(self, value: Any, model_instance) -> None:
+        if not self.editable:
+            return
+        if self.choices is not None and value not in self.empty_values:
+            valid = {key for key, _label in self.flatchoices}
+            if value not in valid:
+                raise ValidationError(self.error_messages["invalid_choice"] % {"value": value})
+        if value is None and not self.null:
+            raise ValidationError(self.error_messages["null"])
+        if not self.blank and value in self.empty_values:
+            raise ValidationError(self.error_messages["blank"])
+
+    def clean(self, value: Any, model_instance) -> Any:
+        """Convert, validate and run validators; return the cleaned value."""
+        value = self.to_python(value)
+        self.validate(value, model_instance)
+        self.run_validators(value)
+        return value
+
+    @property
+    def flatchoices(self) -> list[tuple[Any, str]]:
+        if self.choices is None:
+            return []
+        flat = []
+        for key, label in self.choices:
+            if isinstance(label, (list, tuple)):
+                flat.extend(label)
+            else:
+                flat.append((key, label))
+        return flat
+
+    # -- schema -------------------------------------------------------------------
+
+    def db_params(self) -> dict[str, Any]:
+        """Parameters of the type map for this field."""
+        return {
+            "max_length": self.max_length,
+            "max_digits": getattr(self, "max_digits", None),
+            "decimal_places": getattr(self, "decimal_places", None),
+            "column": self.column,
+        }
+
+    def db_type(self, connection) -> str | None:
+        """The column type on ``connection`` (``None`` for fields without a column)."""
+        return connection.dialect.column_type(self.get_internal_type(), self.db_params())
+
+    def rel_db_type(self, connection) -> str | None:
+        """The column type of a foreign key pointing at this field."""
+        return connection.dialect.rel_column_type(self.get_internal_type(), self.db_params())
+
+    def db_check(self, connection) -> str | None:
+        return connection.dialect.column_check(self.get_internal_type(), self.column)
+
+    def column_description(self, connection, *, references=None):
+        """This field as a ``backends.schema.Column`` for the schema editor."""
+        from backends.schema import NOT_PROVIDED as NO_DEFAULT
+        from backends.schema import Column
+
+        default = NO_DEFAULT
+        db_default_sql = None
+        if self.db_default is not NOT_PROVIDED:
+            if hasattr(self.db_default, "as_sql"):
+                db_default_sql = _compile_default_expression(self.db_default, connection)
+            else:
+                default = self.get_db_prep_value(self.db_default, connection)
+        check_sql = self.db_check(connection) if self.column else None
+        return Column(
+            name=self.column,
+            type=self.db_type(connection),
+            null=self.null,
+            primary_key=self.primary_key,
+            autoincrement=self.get_internal_type() in _AUTO_TYPES,
+            unique=self.unique and not self.primary_key,
+            default=default,
+            db_default_sql=db_default_sql,
+            check_sql=check_sql,
+            references=references,
+        )
+
+
+_AUTO_TYPES = {"AutoField", "BigAutoField", "SmallAutoField"}
+
+
+def _compile_default_expression(expression, connection) -> str:
+    from orm.query.compiler import SQLCompiler
+
+    compiler = SQLCompiler(None, connection)
+    sql, params = expression.as_sql(compiler, connection)
+    if params:
+        raise ValueError(
+            f"db_default expression {expression!r} must not take parameters; use a literal value"
+        )
+    return sql

@@ -1,0 +1,111 @@
+"""Managers: ``Model.objects`` and custom ``Manager`` subclasses."""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+from typing import Any
+
+__all__ = ["BaseManager", "Manager"]
+
+_creation_counter = itertools.count()
+
+
+class BaseManager:
+    """Hands out QuerySets for a model; every QuerySet method is proxied."""
+
+    _queryset_class: Any = None
+    auto_created = False
+
+    def __init__(self) -> None:
+        self.model: Any = None
+        self.name: str | None = None
+        self._db: str | None = None
+        self.creation_counter = next(_creation_counter)
+
+    def _set_creation_counter_from(self, other: BaseManager) -> None:
+        self.creation_counter = other.creation_counter
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __class_getitem__(cls, item):
+        return cls
+
+    def __repr__(self) -> str:
+        label = self.model._meta.label if self.model is not None else "unbound"
+        return f"<{type(self).__name__}: {label}.{self.name}>"
+
+    def __get__(self, instance, owner=None):
+        if instance is not None:
+            raise AttributeError(
+                f"Manager isn't accessible via {type(instance).__name__} instances"
+            )
+        return self
+
+    def deconstruct(self):
+        return (False, f"{type(self).__module__}.{type(self).__qualname__}", None, [], {})
+
+    def get_queryset(self):
+        """The QuerySet every call starts from; override to change what the manager sees."""
+        return self._queryset_class(model=self.model, using=self._db)
+
+    def all(self):
+        return self.get_queryset()
+
+    def db_manager(self, using: str | None = None):
+        import copy
+
+        manager = copy.copy(self)
+        manager._db = using
+        return manager
+
+    @property
+    def db(self) -> str:
+        from orm.routers import router
+
+        return self._db or router.db_for_read(self.model)
+
+    def raw(self, raw_query: str, params=(), translations=None, using=None):
+        """Instances from hand-written SQL (``%s`` placeholders, parameters passed apart)."""
+        from orm.query.raw import RawQuerySet
+
+        return RawQuerySet(raw_query, model=self.model, params=params, translations=translations, using=using or self._db)
+
+    @classmethod
+    def from_queryset(cls, queryset_class, class_name=None):
+        """A Manager class whose methods include those of ``queryset_class``."""
+        if class_name is None:
+            class_name = f"{cls.__name__}From{queryset_class.__name__}"
+        attrs = {"_queryset_class": queryset_class}
+        attrs.update(_proxy_methods(queryset_class, cls))
+        return type(class_name, (cls,), attrs)
+
+
+def _proxy_methods(queryset_class, manager_class) -> dict[str, Any]:
+    methods = {}
+    for name, method in inspect.getmembers(queryset_class, predicate=inspect.isfunction):
+        if hasattr(manager_class, name) or name.startswith("_"):
+            continue
+        if getattr(method, "queryset_only", False):
+            continue
+
+        def make(method_name):
+            def proxy(self, *args, **kwargs):
+                return getattr(self.get_queryset(), method_name)(*args, **kwargs)
+
+            proxy.__name__ = method_name
+            proxy.__doc__ = getattr(queryset_class, method_name).__doc__
+            return proxy
+
+        methods[name] = make(name)
+    return methods
+
+
+
+
+from orm.query.queryset import QuerySet  # noqa: E402 - QuerySet needs nothing from this module
+
+
+class Manager(BaseManager.from_queryset(QuerySet)):  # type: ignore[misc]
+    """The default manager: ``Model.objects``."""

@@ -1,0 +1,729 @@
+"""``orm.Model``: the metaclass that builds ``_meta`` and the instance API."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from orm import signals
+from orm.connections import connections
+from orm.exceptions import (
+    FieldDoesNotExist,
+    ImproperlyConfigured,
+    MultipleObjectsReturned,
+    ObjectDoesNotExist,
+    ValidationError,
+)
+from orm.fields import DatabaseDefault
+from orm.options import Options
+from orm.registry import registry
+from orm.routers import router
+
+__all__ = ["Model", "ModelBase", "ModelState"]
+
+
+class ModelState:
+    """Per-instance bookkeeping: new or loaded, which database, cached relations."""
+
+    __slots__ = ("adding", "db", "fields_cache")
+
+    def __init__(self, adding: bool = True, db: str | None = None):
+        self.adding = adding
+        self.db = db
+        self.fields_cache: dict[str, Any] = {}
+
+    def __getstate__(self):
+        return {"adding": self.adding, "db": self.db, "fields_cache": dict(self.fields_cache)}
+
+    def __setstate__(self, state):
+        self.adding = state["adding"]
+        self.db = state["db"]
+        self.fields_cache = state["fields_cache"]
+
+
+def _subclass_exception(name: str, bases: tuple, module: str, attached_to) -> type:
+    return type(name, bases, {"__module__": module, "__qualname__": f"{attached_to.__qualname__}.{name}"})
+
+
+def _default_auto_field():
+    from orm.config import settings
+
+    path = settings.get().default_auto_field
+    import orm
+
+    if path.startswith("orm."):
+        return getattr(orm, path[4:])
+    import importlib
+
+    module_name, _, class_name = path.rpartition(".")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+class ModelBase(type):
+    """Builds ``_meta``, binds fields, adds the default pk and manager, registers the model."""
+
+    def __new__(mcs, name, bases, attrs, **kwargs):
+        parents = [base for base in bases if isinstance(base, ModelBase)]
+        if not parents:
+            return super().__new__(mcs, name, bases, attrs, **kwargs)
+
+        module = attrs.pop("__module__")
+        new_attrs: dict[str, Any] = {"__module__": module}
+        if "__qualname__" in attrs:
+            new_attrs["__qualname__"] = attrs.pop("__qualname__")
+        meta = attrs.pop("Meta", None)
+        contributable = {}
+        for key, value in list(attrs.items()):
+            if hasattr(value, "contribute_to_class") and not isinstance(value, type):
+                contributable[key] = value
+            else:
+                new_attrs[key] = value
+        new_class = super().__new__(mcs, name, bases, new_attrs, **kwargs)
+
+        abstract = getattr(meta, "abstract", False)
+        base_meta = getattr(new_class, "_meta", None)
+        app_label = getattr(meta, "app_label", None)
+        if app_label is None:
+            if base_meta is not None and base_meta.abstract and base_meta.app_label and not abstract:
+                app_label = None
+            app_label = registry.app_label_for_module(module)
+        if meta is None and base_meta is not None and base_meta.abstract:
+            meta = _inherited_meta(base_meta)
+        elif meta is not None and base_meta is not None and base_meta.abstract and not hasattr(meta, "abstract"):
+            meta = _merge_meta(meta, base_meta)
+        opts = Options(meta, app_label)
+        opts.contribute_to_class(new_class, "_meta")
+        if abstract:
+            opts.abstract = True
+
+        if not abstract:
+            new_class.DoesNotExist = _subclass_exception(
+                "DoesNotExist",
+                tuple(p.DoesNotExist for p in parents if hasattr(p, "_meta") and not p._meta.abstract)
+                or (ObjectDoesNotExist,),
+                module,
+                new_class,
+            )
+            new_class.MultipleObjectsReturned = _subclass_exception(
+                "MultipleObjectsReturned",
+                tuple(
+                    p.MultipleObjectsReturned
+                    for p in parents
+                    if hasattr(p, "_meta") and not p._meta.abstract
+                )
+                or (MultipleObjectsReturned,),
+                module,
+                new_class,
+            )
+
+        concrete_parents = [p for p in parents if hasattr(p, "_meta") and not p._meta.abstract]
+        if opts.proxy:
+            if len(concrete_parents) != 1:
+                raise ImproperlyConfigured(
+                    f"proxy model {name} must inherit from exactly one concrete model"
+                )
+            base = concrete_parents[0]
+            opts.concrete_model = base._meta.concrete_model
+            opts.proxy_for_model = base
+            opts.db_table = base._meta.db_table
+        elif concrete_parents:
+            raise ImproperlyConfigured(
+                f"{name}: multi-table inheritance (subclassing the concrete model "
+                f"{concrete_parents[0].__name__}) is not supported; make "
+                f"{concrete_parents[0].__name__} abstract (Meta.abstract = True) or use "
+                "Meta.proxy = True"
+            )
+        else:
+            opts.concrete_model = new_class
+
+        for attr_name, value in contributable.items():
+            new_class.add_to_class(attr_name, value)
+
+        if opts.proxy:
+            base_opts = opts.proxy_for_model._meta
+            opts.local_fields = base_opts.local_fields
+            opts.local_many_to_many = base_opts.local_many_to_many
+            opts.private_fields = base_opts.private_fields
+            opts.pk = base_opts.pk
+            opts.related_objects = base_opts.related_objects
+            opts._expire_cache()
+            for field in base_opts.local_fields:
+                if field.name not in new_class.__dict__ and field.attname not in new_class.__dict__:
+                    pass
+        else:
+            # Fields of abstract parents are copied into each concrete child.
+            declared = {field.name for field in opts.local_fields} | {
+                field.name for field in opts.local_many_to_many
+            } | set(contributable)
+            for parent in reversed(new_class.__mro__[1:]):
+                parent_meta = parent.__dict__.get("_meta")
+                if parent_meta is None or not parent_meta.abstract:
+                    continue
+                for field in parent_meta.local_fields + parent_meta.local_many_to_many + parent_meta.private_fields:
+                    if field.name in declared or field.name in new_class.__dict__ and not hasattr(
+                        new_class.__dict__[field.name], "field"
+                    ):
+                        continue
+                    declared.add(field.name)
+                    new_class.add_to_class(field.name, copy.deepcopy(field))
+            for parent in reversed(new_class.__mro__[1:]):
+                parent_meta = parent.__dict__.get("_meta")
+                if parent_meta is None or not parent_meta.abstract:
+                    continue
+                for index in parent_meta.indexes:
+                    if not any(getattr(i, "name", None) == getattr(index, "name", object()) for i in opts.indexes):
+                        opts.indexes.append(copy.copy(index))
+                for constraint in parent_meta.constraints:
+                    if not any(c.name == constraint.name for c in opts.constraints):
+                        opts.constraints.append(copy.copy(constraint))
+            _interpolate_names(opts)
+
+        if abstract:
+            new_class._meta.abstract = True
+            _collect_managers(new_class, parents)
+            return new_class
+
+        if opts.pk is None and not opts.proxy:
+            auto = _default_auto_field()(verbose_name="ID", primary_key=True, auto_created=True)
+            new_class.add_to_class("id", auto)
+            opts.local_fields.sort()
+        opts.setup_table()
+        _collect_managers(new_class, parents)
+        _check_model(new_class)
+        registry.register_model(opts.app_label, new_class)
+        new_class._prepare_row_factory_cache()
+        signals.class_prepared.send(sender=new_class)
+        return new_class
+
+    def add_to_class(cls, name: str, value: Any) -> None:
+        if hasattr(value, "contribute_to_class") and not isinstance(value, type):
+            value.contribute_to_class(cls, name)
+        else:
+            setattr(cls, name, value)
+
+    @property
+    def _base_manager(cls):
+        return cls._meta.base_manager
+
+    @property
+    def _default_manager(cls):
+        return cls._meta.default_manager
+
+
+def _inherited_meta(base_meta: Options):
+    attrs = {
+        key: copy.copy(value)
+        for key, value in base_meta.original_attrs.items()
+        if key not in ("abstract", "db_table", "proxy")
+    }
+    return type("Meta", (), attrs)
+
+
+def _merge_meta(meta, base_meta: Options):
+    attrs = {
+        key: copy.copy(value)
+        for key, value in base_meta.original_attrs.items()
+        if key not in ("abstract", "db_table", "proxy")
+    }
+    attrs.update({key: value for key, value in meta.__dict__.items() if not key.startswith("__")})
+    return type("Meta", (), attrs)
+
+
+def _interpolate_names(opts: Options) -> None:
+    replacements = {"app_label": opts.app_label, "class": opts.model_name}
+    for index in opts.indexes:
+        if getattr(index, "name", None) and "%(" in index.name:
+            index.name = index.name % replacements
+    for constraint in opts.constraints:
+        if "%(" in constraint.name:
+            constraint.name = constraint.name % replacements
+
+
+def _collect_managers(cls, parents) -> None:
+    from orm.manager import Manager
+
+    opts = cls._meta
+    managers = []
+    seen = set()
+    for klass in cls.__mro__:
+        for attr_name, value in list(vars(klass).items()):
+            if isinstance(value, Manager) and attr_name not in seen:
+                seen.add(attr_name)
+                if klass is not cls:
+                    value = copy.copy(value)
+                    value._set_creation_counter_from(vars(klass)[attr_name])
+                    setattr(cls, attr_name, value)
+                value.name = attr_name
+                value.model = cls
+                managers.append(value)
+    managers.sort(key=lambda manager: manager.creation_counter)
+    if not managers and not opts.abstract:
+        manager = Manager()
+        manager.name = "objects"
+        manager.model = cls
+        manager.auto_created = True
+        if "objects" in cls.__dict__ or any("objects" in vars(k) for k in cls.__mro__[1:-1] if isinstance(k, ModelBase)):
+            raise ImproperlyConfigured(
+                f"{cls.__name__}: 'objects' is taken by a field or attribute; declare a manager"
+            )
+        cls.objects = manager
+        managers.append(manager)
+    opts.managers = managers
+
+
+def _check_model(cls) -> None:
+    opts = cls._meta
+    problems: list[str] = []
+    columns: dict[str, str] = {}
+    for field in opts.local_fields:
+        problems.extend(field.check())
+        if field.column:
+            if field.column in columns:
+                problems.append(
+                    f"{opts.object_name}.{field.name}: column {field.column!r} is already used "
+                    f"by {opts.object_name}.{columns[field.column]}; set db_column to a unique name"
+                )
+            columns[field.column] = field.name
+    for field in opts.local_many_to_many + opts.private_fields:
+        if hasattr(field, "check"):
+            problems.extend(field.check())
+    field_names = {field.name for field in opts.local_fields + opts.local_many_to_many + opts.private_fields}
+    attnames = {field.attname for field in opts.local_fields}
+    for together in opts.unique_together:
+        for name in together:
+            if name not in field_names and name not in attnames:
+                problems.append(
+                    f"{opts.object_name}.Meta.unique_together refers to unknown field {name!r}"
+                )
+    for entry in opts.ordering:
+        if not isinstance(entry, str) or entry == "?":
+            continue
+        head = entry.lstrip("-+").split("__", 1)[0]
+        if head != "pk" and head not in field_names and head not in attnames and "__" not in entry:
+            problems.append(f"{opts.object_name}.Meta.ordering refers to unknown field {head!r}")
+    index_names = set()
+    for index in opts.indexes:
+        if not getattr(index, "name", None):
+            index.set_name_with_model(cls)
+        if index.name in index_names:
+            problems.append(f"{opts.object_name}: duplicate index name {index.name!r}")
+        index_names.add(index.name)
+        for name in index.field_names:
+            if name not in field_names and name not in attnames:
+                problems.append(
+                    f"{opts.object_name}: index {index.name!r} refers to unknown field {name!r}"
+                )
+    for constraint in opts.constraints:
+        for name in getattr(constraint, "fields", ()):
+            if name not in field_names and name not in attnames:
+                problems.append(
+                    f"{opts.object_name}: constraint {constraint.name!r} refers to unknown field {name!r}"
+                )
+    if problems:
+        raise ImproperlyConfigured("; ".join(problems))
+
+
+class Model(metaclass=ModelBase):
+    """Base class of every model (see SPEC §3)."""
+
+    _meta: Options
+    DoesNotExist: type[ObjectDoesNotExist]
+    MultipleObjectsReturned: type[MultipleObjectsReturned]
+
+    def __init__(self, *args, **kwargs):
+        cls = type(self)
+        opts = cls._meta
+        if opts.abstract:
+            raise TypeError(f"{cls.__name__} is abstract and cannot be instantiated")
+        send_init = signals.pre_init.has_listeners(cls)
+        if send_init:
+            signals.pre_init.send(sender=cls, args=args, kwargs=kwargs)
+        self._state = ModelState()
+        fields = opts.concrete_fields
+        if len(args) > len(fields):
+            raise TypeError(f"{cls.__name__}() takes at most {len(fields)} positional arguments")
+        data = self.__dict__
+        for field, value in zip(fields, args):
+            if field.name in kwargs:
+                raise TypeError(f"{cls.__name__}() got multiple values for {field.name!r}")
+            data[field.attname] = value
+        for field in fields[len(args):]:
+            is_related_object = False
+            if field.is_relation and field.name in kwargs:
+                value = kwargs.pop(field.name)
+                is_related_object = True
+            elif field.attname in kwargs:
+                value = kwargs.pop(field.attname)
+            elif field.name in kwargs and field.name != field.attname:
+                value = kwargs.pop(field.name)
+            else:
+                value = field.get_default()
+            if is_related_object:
+                setattr(self, field.name, value)
+            else:
+                data[field.attname] = value
+        if kwargs:
+            for name in list(kwargs):
+                attribute = getattr(cls, name, None)
+                if isinstance(attribute, property) and attribute.fset is not None or (
+                    attribute is not None and hasattr(attribute, "__set__") and not isinstance(attribute, property)
+                ):
+                    setattr(self, name, kwargs.pop(name))
+            if kwargs:
+                valid = sorted(
+                    {f.name for f in opts.concrete_fields}
+                    | {f.attname for f in opts.concrete_fields}
+                    | {f.name for f in opts.private_fields}
+                )
+                unknown = ", ".join(repr(name) for name in kwargs)
+                raise TypeError(
+                    f"{cls.__name__}() got unexpected keyword argument(s) {unknown}; "
+                    f"valid fields: {', '.join(valid)}"
+                )
+        if send_init or signals.post_init.has_listeners(cls):
+            signals.post_init.send(sender=cls, instance=self)
+
+    @classmethod
+    def _prepare_row_factory_cache(cls) -> None:
+        cls._row_factory_cache = {}
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names, values):
+        """An instance built from a database row, without running ``__init__``."""
+        instance = cls.__new__(cls)
+        instance.__dict__.update(zip(field_names, values))
+        state = ModelState(False, db)
+        instance._state = state
+        if signals.post_init.has_listeners(cls):
+            signals.post_init.send(sender=cls, instance=instance)
+        return instance
+
+    # -- identity -----------------------------------------------------------------
+
+    def _get_pk_val(self, meta=None):
+        meta = meta or self._meta
+        return self.__dict__.get(meta.pk.attname)
+
+    def _set_pk_val(self, value):
+        setattr(self, self._meta.pk.attname, value)
+
+    pk = property(_get_pk_val, _set_pk_val)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self}>"
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__} object ({self.pk})"
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Model):
+            return NotImplemented
+        if self._meta.concrete_model is not other._meta.concrete_model:
+            return False
+        my_pk = self.pk
+        if my_pk is None:
+            return self is other
+        return my_pk == other.pk
+
+    def __hash__(self) -> int:
+        if self.pk is None:
+            raise TypeError("Model instances without a primary key value are unhashable")
+        return hash((self._meta.concrete_model, self.pk))
+
+    def __reduce__(self):
+        return (_unpickle_model, (self._meta.label,), self.__getstate__())
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_state"] = copy.copy(self._state)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    def _get_field_display(self, field) -> str:
+        value = getattr(self, field.attname)
+        for key, label in field.flatchoices:
+            if key == value:
+                return str(label)
+        return "" if value is None else str(value)
+
+    def get_deferred_fields(self) -> set[str]:
+        """Attribute names not loaded (``only()``/``defer()``)."""
+        return {field.attname for field in self._meta.concrete_fields if field.attname not in self.__dict__}
+
+    def serializable_value(self, field_name: str):
+        try:
+            field = self._meta.get_field(field_name)
+        except FieldDoesNotExist:
+            return getattr(self, field_name)
+        return getattr(self, field.attname)
+
+    # -- saving -------------------------------------------------------------------
+
+    def save(self, force_insert: bool = False, force_update: bool = False, using: str | None = None, update_fields=None) -> None:
+        """Insert or update this row (``update_fields`` limits an update to those fields)."""
+        opts = self._meta
+        if force_insert and (force_update or update_fields):
+            raise ValueError("cannot force both insert and updating in model saving")
+        self._prepare_related_fields_for_save()
+        using = using or router.db_for_write(type(self), instance=self)
+        if update_fields is not None:
+            if not update_fields:
+                return
+            names = set()
+            for name in update_fields:
+                try:
+                    field = opts.get_field(name)
+                except FieldDoesNotExist:
+                    raise ValueError(
+                        f"{opts.object_name}.save(update_fields=...): unknown field {name!r}"
+                    ) from None
+                if not field.concrete or field.many_to_many or field.primary_key:
+                    raise ValueError(
+                        f"{opts.object_name}.save(update_fields=...): {name!r} is not a concrete "
+                        "non-primary-key field"
+                    )
+                names.add(field.name)
+            update_fields = frozenset(names)
+        elif not force_insert and not self._state.adding and self._state.db == using:
+            deferred = self.get_deferred_fields()
+            if deferred:
+                update_fields = frozenset(
+                    field.name for field in opts.concrete_fields
+                    if not field.primary_key and field.attname not in deferred
+                )
+        self.save_base(using=using, force_insert=force_insert, force_update=force_update, update_fields=update_fields)
+
+    def _prepare_related_fields_for_save(self) -> None:
+        for field in self._meta.concrete_fields:
+            if field.is_relation:
+                prepare = getattr(field, "prepare_for_save", None)
+                if prepare is not None:
+                    prepare(self)
+
+    def save_base(self, using=None, force_insert=False, force_update=False, update_fields=None, raw=False) -> None:
+        cls = type(self)
+        opts = cls._meta
+        origin = opts.concrete_model if opts.proxy else cls
+        if signals.pre_save.has_listeners(origin) or (opts.proxy and signals.pre_save.has_listeners(cls)):
+            signals.pre_save.send(sender=cls, instance=self, raw=raw, using=using, update_fields=update_fields)
+        from orm.transaction import atomic
+
+        needs_atomic = bool(signals.post_save.has_listeners(cls))
+        if needs_atomic:
+            with atomic(using=using, savepoint=False):
+                updated = self._save_table(using, force_insert, force_update, update_fields)
+        else:
+            updated = self._save_table(using, force_insert, force_update, update_fields)
+        self._state.db = using
+        self._state.adding = False
+        if signals.post_save.has_listeners(cls):
+            signals.post_save.send(
+                sender=cls, instance=self, created=not updated, update_fields=update_fields, raw=raw, using=using
+            )
+
+    def _save_table(self, using, force_insert, force_update, update_fields) -> bool:
+        """Run the UPDATE or INSERT; True when an existing row was updated."""
+        from orm.query.persistence import insert_instance, update_instance
+
+        opts = self._meta
+        pk_value = self.pk
+        adding = self._state.adding
+        if pk_value is None and opts.pk.has_default() and adding:
+            pk_value = opts.pk.get_default()
+            setattr(self, opts.pk.attname, pk_value)
+        non_pk = [field for field in opts.concrete_fields if not field.primary_key]
+        if update_fields:
+            non_pk = [field for field in non_pk if field.name in update_fields or field.attname in update_fields]
+        connection = connections[using]
+        if pk_value is not None and not force_insert:
+            # A new instance whose pk came from a default is inserted straight away.
+            try_update = not (adding and opts.pk.has_default())
+            if try_update or force_update or update_fields:
+                values = [(field, field.pre_save(self, False)) for field in non_pk]
+                rows = update_instance(self, values, connection) if values else (
+                    1 if type(self)._base_manager.using(using).filter(pk=pk_value).exists() else 0
+                )
+                if rows:
+                    return True
+                if force_update:
+                    raise opts.model.DoesNotExist(
+                        f"{opts.object_name}.save(force_update=True) found no row with pk={pk_value!r}"
+                    )
+                if update_fields:
+                    raise opts.model.DoesNotExist(
+                        f"{opts.object_name}.save(update_fields=...) found no row with pk={pk_value!r}"
+                    )
+        insert_instance(self, connection)
+        return False
+
+    save.alters_data = True  # type: ignore[attr-defined]
+
+    def delete(self, using: str | None = None, keep_parents: bool = False):
+        """Delete this row (and what cascades from it); returns ``(total, {label: count})``."""
+        if self.pk is None:
+            raise ValueError(
+                f"{self._meta.object_name} object can't be deleted because its "
+                f"{self._meta.pk.attname} attribute is set to None"
+            )
+        from orm.query.deletion import delete_objects
+
+        using = using or router.db_for_write(type(self), instance=self)
+        return delete_objects([self], using)
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+
+    def refresh_from_db(self, using: str | None = None, fields=None, from_queryset=None) -> None:
+        """Reload field values (all, or ``fields``) from the database."""
+        opts = self._meta
+        if fields is not None:
+            fields = list(fields)
+            if not fields:
+                return
+        queryset = from_queryset if from_queryset is not None else type(self)._base_manager.get_queryset()
+        queryset = queryset.using(using or self._state.db or router.db_for_read(type(self), instance=self))
+        queryset = queryset.filter(pk=self.pk)
+        if fields is not None:
+            attnames = []
+            for name in fields:
+                field = opts.get_field(name)
+                if field.concrete and field.column:
+                    attnames.append(field.attname)
+            queryset = queryset.only(*attnames)
+        try:
+            fresh = queryset.get()
+        except self.DoesNotExist:
+            raise self.DoesNotExist(
+                f"{opts.object_name} with pk={self.pk!r} no longer exists"
+            ) from None
+        for field in opts.concrete_fields:
+            if field.attname in fresh.__dict__ and (fields is None or field.attname in fields or field.name in fields):
+                self.__dict__[field.attname] = fresh.__dict__[field.attname]
+                if field.is_relation and field.name in self._state.fields_cache:
+                    cached = self._state.fields_cache[field.name]
+                    if cached is None or getattr(cached, "pk", None) != fresh.__dict__[field.attname]:
+                        del self._state.fields_cache[field.name]
+        if fields is None:
+            self._state.fields_cache.clear()
+            for relation in opts.related_objects:
+                self._state.fields_cache.pop(relation.get_cache_name(), None) if hasattr(relation, "get_cache_name") else None
+            prefetched = self.__dict__.get("_prefetched_objects_cache")
+            if prefetched:
+                prefetched.clear()
+        self._state.db = fresh._state.db
+
+    # -- validation ---------------------------------------------------------------
+
+    def clean(self) -> None:
+        """Model-wide validation hook; raise ``ValidationError`` here."""
+
+    def clean_fields(self, exclude=None) -> None:
+        """Validate each field; ``ValidationError`` with a message per failing field."""
+        exclude = set(exclude or ())
+        errors: dict[str, list[str]] = {}
+        for field in self._meta.concrete_fields:
+            if field.name in exclude or field.attname in exclude:
+                continue
+            raw = getattr(self, field.attname)
+            if raw is DatabaseDefault:
+                continue
+            if field.blank and raw in field.empty_values:
+                continue
+            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+                continue
+            if field.primary_key and raw is None and field.get_internal_type() in ("AutoField", "BigAutoField", "SmallAutoField"):
+                continue
+            try:
+                cleaned = field.clean(raw, self)
+            except ValidationError as error:
+                errors.setdefault(field.name, []).extend(error.messages)
+            else:
+                if not field.is_relation:
+                    self.__dict__[field.attname] = cleaned
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_unique(self, exclude=None) -> None:
+        """Check unique fields and ``unique_together`` against the database."""
+        exclude = set(exclude or ())
+        opts = self._meta
+        errors: dict[str, list[str]] = {}
+        checks: list[tuple[str, ...]] = []
+        for field in opts.concrete_fields:
+            if field.unique and field.name not in exclude and not field.primary_key:
+                checks.append((field.name,))
+        checks.extend(t for t in opts.unique_together if not exclude.intersection(t))
+        for constraint in opts.constraints:
+            fields = getattr(constraint, "fields", ())
+            if fields and getattr(constraint, "condition", None) is None and not exclude.intersection(fields):
+                checks.append(tuple(fields))
+        manager = type(self)._base_manager
+        for names in checks:
+            lookup = {}
+            skip = False
+            for name in names:
+                field = opts.get_field(name)
+                value = getattr(self, field.attname)
+                if value is None or value is DatabaseDefault:
+                    skip = True
+                    break
+                lookup[field.attname] = value
+            if skip:
+                continue
+            queryset = manager.using(self._state.db or router.db_for_read(type(self), instance=self)).filter(**lookup)
+            if not self._state.adding and self.pk is not None:
+                queryset = queryset.exclude(pk=self.pk)
+            if queryset.exists():
+                key = names[0] if len(names) == 1 else ValidationError.NON_FIELD_ERRORS
+                label = ", ".join(names)
+                errors.setdefault(key, []).append(
+                    f"{opts.verbose_name.capitalize()} with this {label} already exists."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_constraints(self, exclude=None) -> None:
+        """Check ``CheckConstraint`` conditions in Python where they can be evaluated."""
+        errors: dict[str, list[str]] = {}
+        for constraint in self._meta.constraints:
+            validate = getattr(constraint, "validate", None)
+            if validate is None:
+                continue
+            try:
+                validate(type(self), self, exclude=exclude)
+            except ValidationError as error:
+                error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def full_clean(self, exclude=None, validate_unique: bool = True, validate_constraints: bool = True) -> None:
+        """``clean_fields()``, ``clean()``, ``validate_unique()``; one ValidationError for all."""
+        errors: dict[str, list[str]] = {}
+        exclude = set(exclude or ())
+        try:
+            self.clean_fields(exclude=exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        try:
+            self.clean()
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if validate_unique:
+            try:
+                self.validate_unique(exclude=exclude | set(errors))
+            except ValidationError as error:
+                errors = error.update_error_dict(errors)
+        if validate_constraints:
+            try:
+                self.validate_constraints(exclude=exclude | set(errors))
+            except ValidationError as error:
+                errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+
+def _unpickle_model(label: str):
+    model = registry.get_model(label, require_ready=False)
+    return model.__new__(model)
+

@@ -1,0 +1,1 @@
+"""The query layer: QuerySet, Query, compiler, expressions, lookups."""

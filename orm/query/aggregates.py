@@ -1,0 +1,183 @@
+"""Aggregates: ``Count``, ``Sum``, ``Avg``, ``Min``, ``Max``, ``StdDev``, ``Variance``."""
+
+from __future__ import annotations
+
+from orm.exceptions import FieldError
+from orm.query.expressions import Func, Star
+
+__all__ = ["Aggregate", "Count", "Sum", "Avg", "Min", "Max", "StdDev", "Variance"]
+
+
+class Aggregate(Func):
+    """An aggregate function, with ``distinct=`` and ``filter=Q(...)``."""
+
+    contains_aggregate = True
+    allow_distinct = False
+    empty_result_set_value = None
+
+    def __init__(self, *expressions, distinct: bool = False, filter=None, default=None, **extra):
+        if distinct and not self.allow_distinct:
+            raise TypeError(f"{type(self).__name__} does not allow distinct")
+        super().__init__(*expressions, **extra)
+        self.distinct = distinct
+        self.filter = filter
+        self.default = default
+
+    def get_source_expressions(self):
+        sources = list(self.source_expressions)
+        if self.filter is not None:
+            sources.append(self.filter)
+        return sources
+
+    def set_source_expressions(self, expressions):
+        if self.filter is not None:
+            *expressions, self.filter = expressions
+        self.source_expressions = list(expressions)
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        clone = self.copy()
+        clone.source_expressions = [
+            e.resolve_expression(query, allow_joins, reuse, summarize) for e in self.source_expressions
+        ]
+        if self.filter is not None:
+            clone.filter = self.filter.resolve_expression(query, allow_joins, reuse, summarize)
+        if not summarize:
+            for expression in clone.source_expressions:
+                if getattr(expression, "contains_aggregate", False):
+                    raise FieldError(f"cannot compute {type(self).__name__}() of an aggregate")
+        return clone
+
+    @property
+    def default_alias(self) -> str:
+        sources = self.source_expressions
+        if len(sources) == 1 and hasattr(sources[0], "name"):
+            return f"{sources[0].name}__{type(self).__name__.lower()}"
+        raise TypeError("complex aggregates need an alias: aggregate(name=Sum(...))")
+
+    def get_group_by_cols(self):
+        return []
+
+    def as_sql(self, compiler, connection, **extra):
+        parts, params = [], []
+        for expression in self.source_expressions:
+            sql, sub = compiler.compile(expression)
+            parts.append(sql)
+            params.extend(sub)
+        arguments = ", ".join(parts)
+        if self.filter is not None:
+            filter_sql, filter_params = compiler.compile(self.filter)
+            if filter_sql:
+                if arguments == "*":
+                    arguments = "1"
+                arguments = f"CASE WHEN {filter_sql} THEN {arguments} ELSE NULL END"
+                params = [*filter_params, *params]
+        distinct = "DISTINCT " if self.distinct else ""
+        sql = f"{self.function}({distinct}{arguments})"
+        if self.default is not None:
+            from orm.query.expressions import Value
+
+            default_sql, default_params = compiler.compile(Value(self.default))
+            sql = f"COALESCE({sql}, {default_sql})"
+            params = [*params, *default_params]
+        return sql, params
+
+    def identity(self):
+        return (*super().identity(), self.distinct, repr(self.filter))
+
+
+class Count(Aggregate):
+    """The number of rows (or of distinct values); always an ``int``, 0 for no rows."""
+
+    function = "COUNT"
+    allow_distinct = True
+    empty_result_set_value = 0
+
+    def __init__(self, expression="*", filter=None, **extra):
+        if expression == "*":
+            expression = Star()
+        super().__init__(expression, filter=filter, **extra)
+
+    def _resolve_output_field(self):
+        from orm import fields
+
+        return fields.BigIntegerField()
+
+    def get_converter(self, connection):
+        return _int_or_zero
+
+    @property
+    def default_alias(self) -> str:
+        source = self.source_expressions[0]
+        if isinstance(source, Star):
+            raise TypeError("Count('*') needs an alias: aggregate(total=Count('*'))")
+        return super().default_alias
+
+
+def _int_or_zero(value):
+    return 0 if value is None else int(value)
+
+
+class Sum(Aggregate):
+    function = "SUM"
+    allow_distinct = True
+
+
+class Avg(Aggregate):
+    function = "AVG"
+    allow_distinct = True
+
+    def _resolve_output_field(self):
+        from orm import fields
+
+        source = self.source_expressions[0]._output_field_or_none
+        if source is not None and source.get_internal_type() == "DecimalField":
+            return source
+        return fields.FloatField()
+
+    def get_converter(self, connection):
+        field = self._output_field_or_none
+        if field is not None and field.get_internal_type() == "DecimalField":
+            return field.from_db_converter(connection) or _to_decimal
+        return _to_float
+
+
+def _to_float(value):
+    return None if value is None else float(value)
+
+
+def _to_decimal(value):
+    import decimal
+
+    return None if value is None else decimal.Decimal(str(value))
+
+
+class Min(Aggregate):
+    function = "MIN"
+
+
+class Max(Aggregate):
+    function = "MAX"
+
+
+class StdDev(Aggregate):
+    """Standard deviation; ``sample=True`` for the sample form."""
+
+    def __init__(self, expression, sample: bool = False, **extra):
+        self.function = "STDDEV_SAMP" if sample else "STDDEV_POP"
+        super().__init__(expression, **extra)
+
+    def _resolve_output_field(self):
+        from orm import fields
+
+        return fields.FloatField()
+
+    def get_converter(self, connection):
+        return _to_float
+
+
+class Variance(StdDev):
+    """Variance; ``sample=True`` for the sample form."""
+
+    def __init__(self, expression, sample: bool = False, **extra):
+        super().__init__(expression, sample=sample, **extra)
+        self.function = "VAR_SAMP" if sample else "VAR_POP"

@@ -1,0 +1,173 @@
+"""``aggregate()`` and ``count()``: one row of aggregate values, wrapping the query when needed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orm.exceptions import EmptyResultSet, FieldError
+from orm.query.compiler import execute
+from orm.query.expressions import Col, Ref, Star, walk
+
+__all__ = ["get_aggregation", "get_count"]
+
+
+def _needs_subquery(query) -> bool:
+    return bool(
+        query.is_sliced
+        or query.distinct
+        or query.combinator
+        or query.group_by is not None
+        or any(getattr(a, "contains_aggregate", False) for a in query.annotations.values())
+    )
+
+
+def get_aggregation(query, aggregates: dict[str, Any], connection) -> dict[str, Any]:
+    """Run the aggregates over ``query``'s rows and return ``{alias: value}``."""
+    if not aggregates:
+        return {}
+    inner = query.clone()
+    if _needs_subquery(inner):
+        return _aggregate_over_subquery(inner, aggregates, connection)
+    inner.clear_ordering(force=True)
+    inner.default_cols = False
+    inner.select = ()
+    inner.values_select = ()
+    inner.select_related = False
+    inner.annotation_select_mask = []
+    for alias, aggregate in aggregates.items():
+        resolved = aggregate.resolve_expression(inner, allow_joins=True, reuse=None, summarize=True)
+        _reject_nested(resolved, alias, inner)
+        inner.annotations[alias] = resolved
+        inner.annotation_select_mask.append(alias)
+    compiler = inner.get_compiler(connection=connection)
+    return _run_single(compiler, aggregates, inner)
+
+
+def _reject_nested(resolved, alias, query) -> None:
+    for node in walk(resolved):
+        if isinstance(node, Ref) and getattr(query.annotations.get(node.refs), "contains_aggregate", False):
+            raise FieldError(f"Cannot compute {alias}: '{node.refs}' is an aggregate")
+
+
+def _run_single(compiler, aggregates, query) -> dict[str, Any]:
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return {alias: _empty_value(query.annotations.get(alias, aggregate)) for alias, aggregate in aggregates.items()}
+    cursor = execute(compiler.connection, sql, params)
+    try:
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    converters = dict(compiler.get_converters())
+    result = {}
+    for alias, index in compiler.annotation_col_map.items():
+        value = row[index] if row is not None else None
+        converter = converters.get(index)
+        if converter is not None:
+            value = converter(value)
+        result[alias] = value
+    return result
+
+
+def _empty_value(aggregate):
+    value = getattr(aggregate, "empty_result_set_value", None)
+    default = getattr(aggregate, "default", None)
+    return default if default is not None else value
+
+
+def _aggregate_over_subquery(inner, aggregates, connection) -> dict[str, Any]:
+    from orm.query.query import Query
+
+    if not inner.is_sliced and not inner.distinct:
+        inner.clear_ordering(force=True)
+    outer_refs: dict[str, Any] = {}
+    resolved_aggregates = {}
+    counter = 0
+    for alias, aggregate in aggregates.items():
+        resolved = aggregate.resolve_expression(inner, allow_joins=True, reuse=None, summarize=True)
+        resolved_aggregates[alias] = resolved
+    # Columns the aggregates read become named columns of the inner query.
+    inner_select_names = {}
+
+    def rewrite(expression):
+        nonlocal counter
+        if isinstance(expression, Col):
+            key = (expression.alias, id(expression.target))
+            if key not in inner_select_names:
+                counter += 1
+                name = f"__col{counter}"
+                inner_select_names[key] = name
+                outer_refs[name] = expression
+            return Ref(inner_select_names[key], expression)
+        if isinstance(expression, Ref):
+            outer_refs.setdefault(expression.refs, inner.annotations.get(expression.refs, expression.source))
+            return expression
+        sources = expression.get_source_expressions() if hasattr(expression, "get_source_expressions") else []
+        if sources:
+            clone = expression.copy()
+            clone.set_source_expressions([rewrite(source) if source is not None else None for source in sources])
+            return clone
+        return expression
+
+    rewritten = {alias: rewrite(expression) for alias, expression in resolved_aggregates.items()}
+    if inner.default_cols and not inner.distinct and not inner.combinator:
+        inner.default_cols = False
+        inner.select = (Col(inner.base_alias, inner.get_meta().pk),)
+    mask = list(inner.annotation_select) if inner.annotation_select_mask is None else list(inner.annotation_select_mask)
+    for name, expression in outer_refs.items():
+        if name not in inner.annotations or name.startswith("__col"):
+            inner.annotations[name] = expression
+        if name not in mask:
+            mask.append(name)
+    inner.annotation_select_mask = mask
+    if inner.combinator:
+        inner_sql, inner_params = inner.get_compiler(connection=connection).as_sql()
+    else:
+        try:
+            inner_sql, inner_params = inner.get_compiler(connection=connection).as_sql()
+        except EmptyResultSet:
+            return {alias: _empty_value(aggregate) for alias, aggregate in aggregates.items()}
+    quote = connection.dialect.quote_name
+    outer = Query(inner.model)
+    outer.default_cols = False
+    outer.annotation_select_mask = list(rewritten)
+    outer.annotations = dict(rewritten)
+    from orm.query.compiler import SQLCompiler
+
+    compiler = SQLCompiler(outer, connection)
+    parts, params = [], []
+    for alias, expression in rewritten.items():
+        sql, sub = compiler.compile(expression)
+        parts.append(f"{sql} AS {quote(alias)}")
+        params.extend(sub)
+    sql = f"SELECT {', '.join(parts)} FROM ({inner_sql}) {quote('subquery')}"
+    cursor = execute(connection, sql, [*params, *inner_params] if params else inner_params)
+    try:
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    result = {}
+    for index, (alias, expression) in enumerate(rewritten.items()):
+        value = row[index] if row is not None else None
+        converter = expression.get_converter(connection)
+        result[alias] = converter(value) if converter is not None else value
+    return result
+
+
+def get_count(query, connection) -> int:
+    """``SELECT COUNT(*)`` over ``query``."""
+    from orm.query.aggregates import Count
+
+    if _needs_subquery(query):
+        return get_aggregation(query, {"__count": Count("*")}, connection)["__count"]
+    inner = query.clone()
+    inner.clear_ordering(force=True)
+    inner.default_cols = False
+    inner.select = ()
+    inner.values_select = ()
+    inner.select_related = False
+    inner.annotation_select_mask = ["__count"]
+    inner.annotations["__count"] = Count(Star()).resolve_expression(inner, summarize=True)
+    compiler = inner.get_compiler(connection=connection)
+    return _run_single(compiler, {"__count": None}, inner)["__count"] or 0

@@ -1,0 +1,209 @@
+"""Database functions: ``Coalesce``, ``Lower``, ``Concat``, ``Cast``, ``Now``, ``Trunc*``, ``Extract*``."""
+
+from __future__ import annotations
+
+from orm.query.expressions import Func, Value
+from orm.query.lookups import Extract
+
+__all__ = [
+    "Cast", "Coalesce", "Lower", "Upper", "Length", "Concat", "Now", "Greatest", "Least",
+    "Abs", "Round", "Trunc", "TruncYear", "TruncQuarter", "TruncMonth", "TruncWeek", "TruncDay",
+    "TruncHour", "TruncMinute", "TruncSecond", "TruncDate", "TruncTime", "Extract", "ExtractYear",
+    "ExtractMonth", "ExtractDay", "ExtractWeekDay", "ExtractWeek", "ExtractQuarter",
+    "ExtractIsoYear", "ExtractIsoWeekDay", "ExtractHour", "ExtractMinute", "ExtractSecond",
+]
+
+
+def _field(name: str, **kwargs):
+    from orm import fields
+
+    return getattr(fields, name)(**kwargs)
+
+
+class Cast(Func):
+    """``CAST(expression AS type)``: ``Cast("price", output_field=orm.IntegerField())``."""
+
+    def __init__(self, expression, output_field):
+        super().__init__(expression, output_field=output_field)
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiler.compile(self.source_expressions[0])
+        field = self.output_field
+        return connection.dialect.cast_sql(sql, field.get_internal_type(), field.db_params()), params
+
+
+class Coalesce(Func):
+    """The first non-NULL argument."""
+
+    function = "COALESCE"
+
+    def __init__(self, *expressions, **extra):
+        if len(expressions) < 2:
+            raise ValueError("Coalesce needs at least two expressions")
+        super().__init__(*expressions, **extra)
+
+
+class Lower(Func):
+    function = "LOWER"
+    arity = 1
+
+
+class Upper(Func):
+    function = "UPPER"
+    arity = 1
+
+
+class Length(Func):
+    """The number of characters."""
+
+    arity = 1
+
+    def _resolve_output_field(self):
+        return _field("IntegerField")
+
+    def as_sql(self, compiler, connection):
+        function = "CHAR_LENGTH" if connection.vendor == "mysql" else "LENGTH"
+        return super().as_sql(compiler, connection, function=function)
+
+
+class Abs(Func):
+    function = "ABS"
+    arity = 1
+
+
+class Round(Func):
+    function = "ROUND"
+
+
+class Concat(Func):
+    """Concatenate strings; NULL parts count as empty strings."""
+
+    def __init__(self, *expressions, **extra):
+        if len(expressions) < 2:
+            raise ValueError("Concat needs at least two expressions")
+        super().__init__(*expressions, **extra)
+
+    def _resolve_output_field(self):
+        return _field("TextField")
+
+    def as_sql(self, compiler, connection):
+        parts, params = [], []
+        for expression in self.source_expressions:
+            sql, sub = compiler.compile(expression)
+            parts.append(f"COALESCE({sql}, '')")
+            params.extend(sub)
+        return connection.dialect.concat_sql(parts), params
+
+
+class Now(Func):
+    """The current timestamp of the database server (UTC)."""
+
+    template = "CURRENT_TIMESTAMP"
+
+    def _resolve_output_field(self):
+        return _field("DateTimeField")
+
+    def as_sql(self, compiler, connection):
+        return connection.dialect.now_sql() if hasattr(connection.dialect, "now_sql") else "CURRENT_TIMESTAMP", []
+
+
+class Greatest(Func):
+    function = "GREATEST"
+
+    def as_sql(self, compiler, connection):
+        function = "MAX" if connection.vendor == "sqlite" else "GREATEST"
+        return super().as_sql(compiler, connection, function=function)
+
+
+class Least(Func):
+    function = "LEAST"
+
+    def as_sql(self, compiler, connection):
+        function = "MIN" if connection.vendor == "sqlite" else "LEAST"
+        return super().as_sql(compiler, connection, function=function)
+
+
+class Trunc(Func):
+    """Truncate a date/datetime to ``kind`` (``"year"``, ``"month"``, ..., ``"second"``)."""
+
+    arity = None
+    kind = ""
+
+    def __init__(self, expression, kind: str | None = None, output_field=None, **extra):
+        if kind is not None:
+            self.kind = kind
+        super().__init__(expression, output_field=output_field, **extra)
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiler.compile(self.source_expressions[0])
+        field = self._output_field_or_none
+        internal = field.get_internal_type() if field is not None else "DateTimeField"
+        if internal == "DateField":
+            return connection.dialect.date_trunc_sql(self.kind, sql) if hasattr(
+                connection.dialect, "date_trunc_sql"
+            ) else connection.dialect.datetime_cast_date_sql(
+                connection.dialect.datetime_trunc_sql(self.kind, sql)
+            ), params
+        return connection.dialect.datetime_trunc_sql(self.kind, sql), params
+
+
+def _trunc(kind_name):
+    return type(f"Trunc{kind_name.title()}", (Trunc,), {"kind": kind_name, "__doc__": f"Truncate to the {kind_name}."})
+
+
+TruncYear = _trunc("year")
+TruncQuarter = _trunc("quarter")
+TruncMonth = _trunc("month")
+TruncWeek = _trunc("week")
+TruncDay = _trunc("day")
+TruncHour = _trunc("hour")
+TruncMinute = _trunc("minute")
+TruncSecond = _trunc("second")
+
+
+class TruncDate(Func):
+    """The date part of a datetime."""
+
+    arity = 1
+
+    def _resolve_output_field(self):
+        return _field("DateField")
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return connection.dialect.datetime_cast_date_sql(sql), params
+
+
+class TruncTime(Func):
+    """The time part of a datetime."""
+
+    arity = 1
+
+    def _resolve_output_field(self):
+        return _field("TimeField")
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return connection.dialect.datetime_cast_time_sql(sql), params
+
+
+def _extract(kind_name, class_name):
+    def init(self, expression, **extra):
+        Extract.__init__(self, expression, kind_name, **extra)
+
+    return type(class_name, (Extract,), {"lookup_name": kind_name, "__init__": init, "__doc__": f"Extract the {kind_name}."})
+
+
+ExtractYear = _extract("year", "ExtractYear")
+ExtractMonth = _extract("month", "ExtractMonth")
+ExtractDay = _extract("day", "ExtractDay")
+ExtractWeekDay = _extract("week_day", "ExtractWeekDay")
+ExtractWeek = _extract("week", "ExtractWeek")
+ExtractQuarter = _extract("quarter", "ExtractQuarter")
+ExtractIsoYear = _extract("iso_year", "ExtractIsoYear")
+ExtractIsoWeekDay = _extract("iso_week_day", "ExtractIsoWeekDay")
+ExtractHour = _extract("hour", "ExtractHour")
+ExtractMinute = _extract("minute", "ExtractMinute")
+ExtractSecond = _extract("second", "ExtractSecond")
+
+_ = Value

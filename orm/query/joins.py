@@ -1,0 +1,123 @@
+"""Joins: how one table of a query reaches another (``PathInfo``, ``Join``, ``BaseTable``).
+
+Relation fields (in ``associations`` and ``contenttypes``) describe themselves
+with ``get_path_info()``; the query turns each ``PathInfo`` into a ``Join``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+__all__ = ["PathInfo", "Join", "BaseTable", "INNER", "LOUTER", "MultiJoin"]
+
+INNER = "INNER JOIN"
+LOUTER = "LEFT OUTER JOIN"
+
+
+@dataclass(frozen=True)
+class PathInfo:
+    """One hop from ``from_opts`` to ``to_opts``.
+
+    ``join_fields`` pairs the field on the ``from`` side with the field on the
+    ``to`` side for each column of the ON clause. ``target_fields`` are the
+    fields of ``to_opts`` that the relation points at (the values a filter on
+    the relation compares). ``m2m`` marks a hop that can multiply rows
+    (reverse FK, M2M). ``direct`` marks a forward hop (FK, O2O), which a filter
+    on the target's key can skip. ``extra_condition(compiler, connection,
+    alias, parent_alias) -> (sql, params)`` adds to the ON clause (generic
+    relations). ``nullable`` says whether the hop may find no row.
+    """
+
+    from_opts: Any
+    to_opts: Any
+    join_fields: tuple
+    target_fields: tuple
+    join_field: Any
+    m2m: bool
+    direct: bool
+    nullable: bool = True
+    extra_condition: Callable | None = None
+    condition_key: Any = None
+
+
+@dataclass
+class Join:
+    """A joined table: ``<join_type> <table> <alias> ON (...)``."""
+
+    table_name: str
+    parent_alias: str
+    table_alias: str
+    join_type: str
+    join_columns: tuple  # ((from_column, to_column), ...)
+    nullable: bool
+    m2m: bool = False
+    extra_condition: Callable | None = None
+    condition_key: Any = None
+    path_info: Any = field(default=None, compare=False)
+
+    def identity(self) -> tuple:
+        return (self.table_name, self.parent_alias, self.join_columns, self.condition_key)
+
+    def as_sql(self, compiler, connection, join_type: str) -> tuple[str, list]:
+        quote = compiler.quote_name
+        alias = self.table_alias
+        conditions = [
+            f"{quote(self.parent_alias)}.{quote(from_column)} = {quote(alias)}.{quote(to_column)}"
+            for from_column, to_column in self.join_columns
+        ]
+        params: list = []
+        if self.extra_condition is not None:
+            sql, extra_params = self.extra_condition(compiler, connection, alias, self.parent_alias)
+            if sql:
+                conditions.append(sql)
+                params.extend(extra_params)
+        table = quote(self.table_name)
+        alias_sql = f" {quote(alias)}" if alias != self.table_name else ""
+        return f"{join_type} {table}{alias_sql} ON ({' AND '.join(conditions)})", params
+
+    def relabeled_clone(self, change_map: dict[str, str]) -> Join:
+        return Join(
+            self.table_name,
+            change_map.get(self.parent_alias, self.parent_alias),
+            change_map.get(self.table_alias, self.table_alias),
+            self.join_type,
+            self.join_columns,
+            self.nullable,
+            self.m2m,
+            self.extra_condition,
+            self.condition_key,
+            self.path_info,
+        )
+
+
+@dataclass
+class BaseTable:
+    """The table in FROM."""
+
+    table_name: str
+    table_alias: str
+    join_type = None
+    parent_alias = None
+    nullable = False
+    m2m = False
+
+    def identity(self) -> tuple:
+        return (self.table_name, None)
+
+    def as_sql(self, compiler, connection, join_type=None) -> tuple[str, list]:
+        quote = compiler.quote_name
+        if self.table_alias == self.table_name:
+            return quote(self.table_name), []
+        return f"{quote(self.table_name)} {quote(self.table_alias)}", []
+
+    def relabeled_clone(self, change_map: dict[str, str]) -> BaseTable:
+        return BaseTable(self.table_name, change_map.get(self.table_alias, self.table_alias))
+
+
+class MultiJoin(Exception):
+    """Internal: a multi-valued relation where only single-valued ones are allowed."""
+
+    def __init__(self, names_pos: int, path_with_names):
+        self.level = names_pos
+        self.names_with_path = path_with_names

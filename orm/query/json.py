@@ -1,0 +1,282 @@
+"""JSON key paths (``data__owner__name``) and JSON lookups (``has_key``).
+
+The SQL differs enough per vendor that each piece is a small function per
+vendor, chosen once per compile.
+"""
+
+from __future__ import annotations
+
+import json
+
+from orm.query.expressions import Expression
+from orm.query.lookups import Lookup
+
+__all__ = ["KeyTransform", "HasKey", "HasKeys", "HasAnyKeys", "get_lookup"]
+
+
+def _json_path(keys: list[str]) -> str:
+    parts = ["$"]
+    for key in keys:
+        if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+            parts.append(f"[{int(key)}]")
+        else:
+            parts.append("." + json.dumps(str(key)))
+    return "".join(parts)
+
+
+class KeyTransform(Expression):
+    """The value at ``key`` inside a JSON document (chains for nested keys)."""
+
+    is_json_key = True
+
+    def __init__(self, key_name: str, lhs):
+        super().__init__()
+        self.key_name = key_name
+        self.lhs = lhs
+
+    def __repr__(self) -> str:
+        return f"KeyTransform({self.key_name!r}, {self.lhs!r})"
+
+    def get_source_expressions(self):
+        return [self.lhs]
+
+    def set_source_expressions(self, expressions):
+        (self.lhs,) = expressions
+
+    @property
+    def output_field(self):
+        return _JSON_KEY_FIELD
+
+    def get_internal_type(self):
+        return "JSONField"
+
+    def preprocess(self):
+        keys = [self.key_name]
+        base = self.lhs
+        while isinstance(base, KeyTransform):
+            keys.insert(0, base.key_name)
+            base = base.lhs
+        return base, keys
+
+    def as_sql(self, compiler, connection, as_text: bool = False):
+        base, keys = self.preprocess()
+        base_sql, params = compiler.compile(base)
+        vendor = connection.vendor
+        if vendor == "postgresql":
+            operator = "#>>" if as_text else "#>"
+            return f"({base_sql} {operator} %s)", [*params, [str(k) for k in keys]]
+        path = _json_path(keys)
+        if vendor == "mysql" and as_text:
+            return f"JSON_UNQUOTE(JSON_EXTRACT({base_sql}, %s))", [*params, path]
+        return f"JSON_EXTRACT({base_sql}, %s)", [*params, path]
+
+    def get_converter(self, connection):
+        converter = connection.dialect.get_converter("JSONField")
+        if connection.vendor == "sqlite":
+            def convert(value):
+                if isinstance(value, str):
+                    try:
+                        return json.loads(value)
+                    except ValueError:
+                        return value
+                return value
+            return convert
+        return converter
+
+
+class _JSONKeyField:
+    """Stand-in output field of a key transform: values are JSON."""
+
+    is_json_key = True
+    null = True
+    is_relation = False
+
+    def get_internal_type(self):
+        return "JSONField"
+
+    def get_prep_value(self, value):
+        return value
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        return value
+
+    def from_db_converter(self, connection):
+        return None
+
+
+_JSON_KEY_FIELD = _JSONKeyField()
+
+
+class _KeyLookup(Lookup):
+    """A comparison against the value at a JSON key."""
+
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        vendor = connection.vendor
+        operator = {"exact": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[self.lookup_name]
+        if self.rhs is None and self.lookup_name == "exact":
+            lhs_sql, params = compiler.compile(self.lhs)
+            if vendor == "postgresql":
+                return f"{lhs_sql} = 'null'::jsonb", params
+            return f"JSON_TYPE({lhs_sql}) = 'null'" if vendor == "sqlite" else f"{lhs_sql} = CAST('null' AS JSON)", params
+        if vendor == "postgresql":
+            lhs_sql, params = compiler.compile(self.lhs)
+            return f"{lhs_sql} {operator} %s::jsonb", [*params, json.dumps(self.rhs)]
+        if vendor == "sqlite":
+            lhs_sql, params = compiler.compile(self.lhs)
+            value = self.rhs
+            if isinstance(value, (dict, list)):
+                return f"{lhs_sql} {operator} JSON(%s)", [*params, json.dumps(value)]
+            if isinstance(value, bool):
+                value = int(value)
+            return f"{lhs_sql} {operator} %s", [*params, value]
+        # MySQL / MariaDB
+        if isinstance(self.rhs, (int, float)) and not isinstance(self.rhs, bool) and operator != "=":
+            lhs_sql, params = self.lhs.as_sql(compiler, connection, as_text=True)
+            return f"CAST({lhs_sql} AS DOUBLE) {operator} %s", [*params, float(self.rhs)]
+        if isinstance(self.rhs, str):
+            lhs_sql, params = self.lhs.as_sql(compiler, connection, as_text=True)
+            return f"{lhs_sql} {operator} %s", [*params, self.rhs]
+        lhs_sql, params = compiler.compile(self.lhs)
+        return f"{lhs_sql} {operator} JSON_EXTRACT(%s, '$')", [*params, json.dumps(self.rhs)]
+
+
+def _make_key_lookup(name):
+    return type(f"Key{name.title()}", (_KeyLookup,), {"lookup_name": name})
+
+
+_KEY_LOOKUPS = {name: _make_key_lookup(name) for name in ("exact", "gt", "gte", "lt", "lte")}
+
+
+class _KeyTextLookup(Lookup):
+    """Pattern lookups on a JSON key compare its text."""
+
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        from orm.query.lookups import LOOKUPS
+
+        inner_class = LOOKUPS[self.lookup_name]
+        lhs = _KeyText(self.lhs)
+        return inner_class(lhs, self.rhs).as_sql(compiler, connection)
+
+
+class _KeyText(Expression):
+    def __init__(self, key):
+        super().__init__()
+        self.key = key
+
+    def get_source_expressions(self):
+        return [self.key]
+
+    def set_source_expressions(self, expressions):
+        (self.key,) = expressions
+
+    @property
+    def output_field(self):
+        from orm import fields
+
+        return fields.TextField()
+
+    def as_sql(self, compiler, connection):
+        return self.key.as_sql(compiler, connection, as_text=True)
+
+
+class _KeyIsNull(Lookup):
+    lookup_name = "isnull"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        base, keys = self.lhs.preprocess()
+        has_key = HasKey(base, keys[-1] if len(keys) == 1 else None)
+        has_key.path = keys
+        sql, params = has_key.as_sql(compiler, connection)
+        return (f"NOT ({sql})" if self.rhs else sql), params
+
+
+class HasKey(Lookup):
+    """``data__has_key="k"``: the document has the key."""
+
+    lookup_name = "has_key"
+    prepare_rhs = False
+    path: list | None = None
+
+    def _keys(self):
+        return [self.rhs]
+
+    def _one(self, base_sql, keys, connection):
+        vendor = connection.vendor
+        if vendor == "postgresql":
+            if len(keys) == 1:
+                return f"({base_sql} ? %s)", [str(keys[0])]
+            return f"({base_sql} #> %s IS NOT NULL)", [[str(k) for k in keys]]
+        path = _json_path(keys)
+        if vendor == "sqlite":
+            return f"(JSON_TYPE({base_sql}, %s) IS NOT NULL)", [path]
+        return f"(JSON_CONTAINS_PATH({base_sql}, 'one', %s) = 1)", [path]
+
+    def as_sql(self, compiler, connection, connector=" AND "):
+        lhs = self.lhs
+        prefix: list = []
+        if isinstance(lhs, KeyTransform):
+            lhs, prefix = lhs.preprocess()
+        base_sql, base_params = compiler.compile(lhs)
+        if self.path is not None:
+            sql, params = self._one(base_sql, self.path, connection)
+            return sql, [*base_params, *params]
+        parts, params = [], []
+        for key in self._keys():
+            sql, sub = self._one(base_sql, [*prefix, key], connection)
+            parts.append(sql)
+            params.extend([*base_params, *sub])
+        return "(" + connector.join(parts) + ")", params
+
+
+class HasKeys(HasKey):
+    lookup_name = "has_keys"
+
+    def _keys(self):
+        return list(self.rhs)
+
+
+class HasAnyKeys(HasKeys):
+    lookup_name = "has_any_keys"
+
+    def as_sql(self, compiler, connection, connector=" OR "):
+        return super().as_sql(compiler, connection, connector=" OR ")
+
+
+_TEXT_LOOKUPS = {
+    name: type(f"KeyText{name.title()}", (_KeyTextLookup,), {"lookup_name": name})
+    for name in ("iexact", "contains", "icontains", "startswith", "istartswith", "endswith", "iendswith", "regex", "iregex")
+}
+
+
+class _KeyIn(Lookup):
+    lookup_name = "in"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        from orm.query.where import OR, WhereNode
+
+        node = WhereNode(connector=OR)
+        for value in self.rhs:
+            node.children.append(_KEY_LOOKUPS["exact"](self.lhs, value))
+        return node.as_sql(compiler, connection)
+
+
+def get_lookup(field, name: str):
+    """JSON-specific lookups on a JSONField or one of its keys."""
+    if name in ("has_key", "has_keys", "has_any_keys"):
+        return {"has_key": HasKey, "has_keys": HasKeys, "has_any_keys": HasAnyKeys}[name]
+    if getattr(field, "is_json_key", False):
+        if name in _KEY_LOOKUPS:
+            return _KEY_LOOKUPS[name]
+        if name in _TEXT_LOOKUPS:
+            return _TEXT_LOOKUPS[name]
+        if name == "isnull":
+            return _KeyIsNull
+        if name == "in":
+            return _KeyIn
+    return None

@@ -1,0 +1,443 @@
+"""Lookups (``__exact``, ``__in``, ``__contains``, ...) and transforms (``__year``, ``__date``, JSON keys)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from orm.exceptions import EmptyResultSet, FieldError
+from orm.query.expressions import Expression, Func
+
+__all__ = [
+    "Lookup",
+    "Transform",
+    "LOOKUPS",
+    "get_lookup",
+    "get_transform",
+    "lookup_names_for",
+    "escape_like",
+]
+
+
+def escape_like(value: str) -> str:
+    """Escape ``\\``, ``%`` and ``_`` so a value matches literally inside LIKE."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class Lookup(Expression):
+    """``lhs <op> rhs`` as a condition."""
+
+    lookup_name: str = ""
+    prepare_rhs = True
+    can_use_none_as_rhs = False
+    conditional = True
+
+    def __init__(self, lhs, rhs):
+        super().__init__()
+        self.lhs = lhs
+        self.rhs = rhs
+        self.rhs = self.get_prep_lookup()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.lhs!r}, {self.rhs!r})"
+
+    def _resolve_output_field(self):
+        from orm import fields
+
+        return fields.BooleanField()
+
+    def get_source_expressions(self):
+        if hasattr(self.rhs, "as_sql") or hasattr(self.rhs, "resolve_expression") and not isinstance(self.rhs, (list, tuple)):
+            return [self.lhs, self.rhs]
+        return [self.lhs]
+
+    def set_source_expressions(self, expressions):
+        if len(expressions) == 2:
+            self.lhs, self.rhs = expressions
+        else:
+            (self.lhs,) = expressions
+
+    @property
+    def contains_aggregate(self):  # type: ignore[override]
+        return getattr(self.lhs, "contains_aggregate", False) or getattr(self.rhs, "contains_aggregate", False)
+
+    def get_prep_lookup(self):
+        if hasattr(self.rhs, "resolve_expression") or hasattr(self.rhs, "as_sql"):
+            return self.rhs
+        if self.prepare_rhs:
+            field = self.lhs._output_field_or_none
+            if field is not None:
+                return field.get_prep_value(self.rhs)
+        return self.rhs
+
+    def rhs_is_expression(self) -> bool:
+        return hasattr(self.rhs, "as_sql")
+
+    def db_prep(self, value, connection):
+        field = self.lhs._output_field_or_none
+        if field is None:
+            return value
+        return field.get_db_prep_value(value, connection, prepared=True)
+
+    def process_lhs(self, compiler, connection):
+        return compiler.compile(self.lhs)
+
+    def process_rhs(self, compiler, connection):
+        if self.rhs_is_expression():
+            sql, params = compiler.compile(self.rhs)
+            if getattr(self.rhs, "query", None) is not None and not sql.startswith("("):
+                sql = f"({sql})"
+            return sql, params
+        return "%s", [self.db_prep(self.rhs, connection)]
+
+    def as_sql(self, compiler, connection):
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        rhs_sql, rhs_params = self.process_rhs(compiler, connection)
+        return connection.dialect.lookup_sql(self.lookup_name, lhs_sql, rhs_sql), [*lhs_params, *rhs_params]
+
+    def relabeled_clone(self, change_map):
+        clone = self.copy()
+        clone.lhs = self.lhs.relabeled_clone(change_map)
+        if hasattr(self.rhs, "relabeled_clone"):
+            clone.rhs = self.rhs.relabeled_clone(change_map)
+        return clone
+
+    def get_group_by_cols(self):
+        cols = list(self.lhs.get_group_by_cols())
+        if hasattr(self.rhs, "get_group_by_cols"):
+            cols.extend(self.rhs.get_group_by_cols())
+        return cols
+
+    def identity(self):
+        return (type(self), repr(self.lhs), repr(self.rhs))
+
+
+class Exact(Lookup):
+    lookup_name = "exact"
+
+    def as_sql(self, compiler, connection):
+        if self.rhs is None:
+            lhs_sql, params = self.process_lhs(compiler, connection)
+            return f"{lhs_sql} IS NULL", params
+        return super().as_sql(compiler, connection)
+
+
+class _Comparison(Lookup):
+    pass
+
+
+class GreaterThan(_Comparison):
+    lookup_name = "gt"
+
+
+class GreaterThanOrEqual(_Comparison):
+    lookup_name = "gte"
+
+
+class LessThan(_Comparison):
+    lookup_name = "lt"
+
+
+class LessThanOrEqual(_Comparison):
+    lookup_name = "lte"
+
+
+class _Pattern(Lookup):
+    """A LIKE lookup; the value is escaped and wrapped with ``%`` here."""
+
+    prepare_rhs = False
+    prefix = "%"
+    suffix = "%"
+
+    def get_prep_lookup(self):
+        if hasattr(self.rhs, "resolve_expression"):
+            return self.rhs
+        if self.rhs is None:
+            return None
+        return str(self.rhs) if not isinstance(self.rhs, str) else self.rhs
+
+    def process_rhs(self, compiler, connection):
+        if self.rhs_is_expression():
+            sql, params = compiler.compile(self.rhs)
+            parts = []
+            parts_params: list = []
+            if self.prefix:
+                parts.append("%s")
+                parts_params.append(self.prefix)
+            parts.append(sql)
+            parts_params.extend(params)
+            if self.suffix:
+                parts.append("%s")
+                parts_params.append(self.suffix)
+            return connection.dialect.concat_sql(parts), parts_params
+        return "%s", [f"{self.prefix}{escape_like(self.rhs)}{self.suffix}"]
+
+
+class Contains(_Pattern):
+    lookup_name = "contains"
+
+
+class IContains(_Pattern):
+    lookup_name = "icontains"
+
+
+class StartsWith(_Pattern):
+    lookup_name = "startswith"
+    prefix = ""
+
+
+class IStartsWith(StartsWith):
+    lookup_name = "istartswith"
+
+
+class EndsWith(_Pattern):
+    lookup_name = "endswith"
+    suffix = ""
+
+
+class IEndsWith(EndsWith):
+    lookup_name = "iendswith"
+
+
+class IExact(_Pattern):
+    lookup_name = "iexact"
+    prefix = ""
+    suffix = ""
+
+    def as_sql(self, compiler, connection):
+        if self.rhs is None:
+            lhs_sql, params = self.process_lhs(compiler, connection)
+            return f"{lhs_sql} IS NULL", params
+        return super().as_sql(compiler, connection)
+
+
+class Regex(Lookup):
+    lookup_name = "regex"
+    prepare_rhs = False
+
+
+class IRegex(Regex):
+    lookup_name = "iregex"
+
+
+class In(Lookup):
+    lookup_name = "in"
+
+    def get_prep_lookup(self):
+        if hasattr(self.rhs, "resolve_expression") or hasattr(self.rhs, "as_sql"):
+            return self.rhs
+        if isinstance(self.rhs, (str, bytes)) or not hasattr(self.rhs, "__iter__"):
+            raise FieldError(f"the 'in' lookup needs a list, tuple, set or QuerySet, got {self.rhs!r}")
+        field = self.lhs._output_field_or_none
+        values = []
+        for value in self.rhs:
+            if value is None:
+                continue
+            if hasattr(value, "resolve_expression"):
+                values.append(value)
+            elif field is not None:
+                values.append(field.get_prep_value(value))
+            else:
+                values.append(value)
+        try:
+            values = list(dict.fromkeys(values))
+        except TypeError:
+            pass
+        return values
+
+    def process_rhs(self, compiler, connection):
+        if self.rhs_is_expression():
+            sql, params = compiler.compile(self.rhs)
+            if not sql.startswith("("):
+                sql = f"({sql})"
+            return sql, params
+        if not self.rhs:
+            raise EmptyResultSet
+        parts, params = [], []
+        for value in self.rhs:
+            if hasattr(value, "as_sql"):
+                sql, sub = compiler.compile(value)
+                parts.append(sql)
+                params.extend(sub)
+            else:
+                parts.append("%s")
+                params.append(self.db_prep(value, connection))
+        return f"({', '.join(parts)})", params
+
+    def as_sql(self, compiler, connection):
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        rhs_sql, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs_sql} IN {rhs_sql}", [*lhs_params, *rhs_params]
+
+
+class Range(Lookup):
+    lookup_name = "range"
+
+    def get_prep_lookup(self):
+        if not isinstance(self.rhs, (list, tuple)) or len(self.rhs) != 2:
+            raise FieldError(f"the 'range' lookup needs a (start, end) pair, got {self.rhs!r}")
+        field = self.lhs._output_field_or_none
+        return [
+            value if hasattr(value, "resolve_expression") or field is None else field.get_prep_value(value)
+            for value in self.rhs
+        ]
+
+    def as_sql(self, compiler, connection):
+        lhs_sql, params = self.process_lhs(compiler, connection)
+        bounds = []
+        for value in self.rhs:
+            if hasattr(value, "as_sql"):
+                sql, sub = compiler.compile(value)
+                bounds.append(sql)
+                params = [*params, *sub]
+            else:
+                bounds.append("%s")
+                params = [*params, self.db_prep(value, connection)]
+        return f"{lhs_sql} BETWEEN {bounds[0]} AND {bounds[1]}", params
+
+
+class IsNull(Lookup):
+    lookup_name = "isnull"
+    prepare_rhs = False
+
+    def get_prep_lookup(self):
+        if not isinstance(self.rhs, bool):
+            raise ValueError(f"the 'isnull' lookup takes True or False, got {self.rhs!r}")
+        return self.rhs
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiler.compile(self.lhs)
+        return (f"{sql} IS NULL" if self.rhs else f"{sql} IS NOT NULL"), params
+
+
+LOOKUPS: dict[str, type[Lookup]] = {
+    cls.lookup_name: cls
+    for cls in (
+        Exact, IExact, GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual,
+        Contains, IContains, StartsWith, IStartsWith, EndsWith, IEndsWith,
+        Regex, IRegex, In, Range, IsNull,
+    )
+}
+
+
+class Transform(Func):
+    """A function applied to the left-hand side before the lookup: ``pub_date__year``."""
+
+    lookup_name = ""
+    arity = 1
+
+    @property
+    def lhs(self):
+        return self.source_expressions[0]
+
+
+class Extract(Transform):
+    """``EXTRACT(kind FROM value)``; kinds are Django's (``week_day`` is 1=Sunday..7=Saturday)."""
+
+    def __init__(self, expression, lookup_name: str | None = None, **extra):
+        if lookup_name is not None:
+            self.lookup_name = lookup_name
+        super().__init__(expression, **extra)
+
+    def _resolve_output_field(self):
+        from orm import fields
+
+        return fields.IntegerField()
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiler.compile(self.lhs)
+        return connection.dialect.date_extract_sql(self.lookup_name, sql), params
+
+    def get_converter(self, connection):
+        return _to_int
+
+
+def _to_int(value):
+    return None if value is None else int(value)
+
+
+class TruncDate(Transform):
+    lookup_name = "date"
+
+    def _resolve_output_field(self):
+        from orm import fields
+
+        return fields.DateField()
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiler.compile(self.lhs)
+        return connection.dialect.datetime_cast_date_sql(sql), params
+
+
+class TruncTime(Transform):
+    lookup_name = "time"
+
+    def _resolve_output_field(self):
+        from orm import fields
+
+        return fields.TimeField()
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiler.compile(self.lhs)
+        return connection.dialect.datetime_cast_time_sql(sql), params
+
+
+DATE_PARTS = ("year", "month", "day", "week_day", "week", "quarter", "iso_year", "iso_week_day")
+TIME_PARTS = ("hour", "minute", "second")
+
+
+def get_transform(field, name: str):
+    """The transform class or factory called ``name`` for ``field``, or None."""
+    internal = field.get_internal_type() if field is not None else None
+    if internal in ("DateField",) and name in DATE_PARTS:
+        return lambda lhs: Extract(lhs, name)
+    if internal == "DateTimeField":
+        if name in DATE_PARTS or name in TIME_PARTS:
+            return lambda lhs: Extract(lhs, name)
+        if name == "date":
+            return TruncDate
+        if name == "time":
+            return TruncTime
+    if internal == "TimeField" and name in TIME_PARTS:
+        return lambda lhs: Extract(lhs, name)
+    if internal == "JSONField" or getattr(field, "is_json_key", False):
+        if name in LOOKUPS or name in JSON_LOOKUPS:
+            return None
+        from orm.query.json import KeyTransform
+
+        return lambda lhs: KeyTransform(name, lhs)
+    return None
+
+
+def get_lookup(field, name: str):
+    """The lookup class called ``name`` for ``field``, or None."""
+    internal = field.get_internal_type() if field is not None else None
+    if internal == "JSONField" or getattr(field, "is_json_key", False):
+        from orm.query import json as json_lookups
+
+        found = json_lookups.get_lookup(field, name)
+        if found is not None:
+            return found
+    return LOOKUPS.get(name)
+
+
+JSON_LOOKUPS = ("has_key", "has_keys", "has_any_keys", "contains", "contained_by")
+
+
+def lookup_names_for(field) -> list[str]:
+    """Lookup and transform names valid after ``field`` (for error messages)."""
+    names = list(LOOKUPS)
+    internal = field.get_internal_type() if field is not None else None
+    if internal == "DateField":
+        names.extend(DATE_PARTS)
+    elif internal == "DateTimeField":
+        names.extend([*DATE_PARTS, *TIME_PARTS, "date", "time"])
+    elif internal == "TimeField":
+        names.extend(TIME_PARTS)
+    elif internal == "JSONField":
+        names.extend(JSON_LOOKUPS)
+    return names
+
+
+def json_dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=False)

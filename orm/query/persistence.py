@@ -1,0 +1,388 @@
+"""Writing rows: INSERT (one, many, with conflict handling), UPDATE of an instance or a QuerySet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orm.exceptions import FieldDoesNotExist, FieldError
+from orm.fields import DatabaseDefault
+from orm.query.compiler import execute
+from orm.query.expressions import Col, Value
+
+__all__ = ["insert_instance", "update_instance", "bulk_insert", "bulk_update", "update_queryset"]
+
+
+def _insert_fields(model, include_pk: bool) -> list:
+    return [field for field in model._meta.concrete_fields if include_pk or not field.primary_key]
+
+
+def _returning_fields(model, connection, pk_missing: bool) -> list:
+    if not pk_missing:
+        return []
+    return [model._meta.pk]
+
+
+def _prepare_value(field, value, connection, column_label):
+    if hasattr(value, "resolve_expression"):
+        return value
+    return field.get_db_prep_save(value, connection)
+
+
+def insert_instance(instance, connection) -> None:
+    """INSERT ``instance``; sets its pk (RETURNING, else the last insert id)."""
+    model = type(instance)
+    opts = model._meta
+    pk = opts.pk
+    pk_missing = getattr(instance, pk.attname) is None
+    fields = []
+    values = []
+    for field in opts.concrete_fields:
+        if field.primary_key and pk_missing:
+            continue
+        value = field.pre_save(instance, True)
+        if value is DatabaseDefault:
+            continue
+        fields.append(field)
+        values.append(value)
+    quote = connection.dialect.quote_name
+    table = quote(opts.db_table)
+    params: list = []
+    placeholders = []
+    for field, value in zip(fields, values):
+        if hasattr(value, "resolve_expression"):
+            sql, sub = _compile_for_save(value, model, connection)
+            placeholders.append(sql)
+            params.extend(sub)
+        else:
+            placeholders.append("%s")
+            params.append(field.get_db_prep_save(value, connection))
+    if fields:
+        columns = ", ".join(quote(field.column) for field in fields)
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(placeholders)})"
+    else:
+        sql = connection.dialect.insert_default_values_sql(table) if hasattr(
+            connection.dialect, "insert_default_values_sql"
+        ) else (f"INSERT INTO {table} () VALUES ()" if connection.vendor == "mysql" else f"INSERT INTO {table} DEFAULT VALUES")
+    db_default_fields = [
+        field for field in opts.concrete_fields if instance.__dict__.get(field.attname) is DatabaseDefault
+    ]
+    returning = ([pk] if pk_missing else []) + db_default_fields
+    dialect = connection.dialect
+    if returning and dialect.supports_returning:
+        sql = f"{sql} {dialect.returning_sql([field.column for field in returning])}"
+        cursor = execute(connection, sql, params)
+        try:
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        for field, value in zip(returning, row):
+            converter = field.from_db_converter(connection)
+            instance.__dict__[field.attname] = converter(value) if converter else value
+        return
+    cursor = execute(connection, sql, params)
+    try:
+        if pk_missing:
+            value = connection.last_insert_id(cursor, opts.db_table, pk.column)
+            instance.__dict__[pk.attname] = value
+    finally:
+        cursor.close()
+    if db_default_fields:
+        instance.refresh_from_db(using=connection.alias, fields=[f.attname for f in db_default_fields])
+
+
+def _compile_for_save(expression, model, connection):
+    from orm.query.compiler import SQLCompiler
+    from orm.query.query import Query
+
+    query = Query(model)
+    resolved = expression.resolve_expression(query, allow_joins=False, for_save=True)
+    compiler = SQLCompiler(query, connection)
+    return compiler.compile(resolved)
+
+
+def update_instance(instance, values: list[tuple[Any, Any]], connection) -> int:
+    """UPDATE ``instance``'s row with ``(field, value)`` pairs; returns the rows matched."""
+    opts = type(instance)._meta
+    quote = connection.dialect.quote_name
+    assignments = []
+    params: list = []
+    has_expression = False
+    for field, value in values:
+        if value is DatabaseDefault:
+            assignments.append(f"{quote(field.column)} = DEFAULT")
+            continue
+        if hasattr(value, "resolve_expression"):
+            has_expression = True
+            sql, sub = _compile_for_save(value, type(instance), connection)
+            assignments.append(f"{quote(field.column)} = {sql}")
+            params.extend(sub)
+        else:
+            assignments.append(f"{quote(field.column)} = %s")
+            params.append(field.get_db_prep_save(value, connection))
+    pk = opts.pk
+    params.append(pk.get_db_prep_value(instance.pk, connection))
+    sql = f"UPDATE {quote(opts.db_table)} SET {', '.join(assignments)} WHERE {quote(pk.column)} = %s"
+    cursor = execute(connection, sql, params)
+    try:
+        rows = cursor.rowcount
+    finally:
+        cursor.close()
+    if has_expression:
+        # An F() expression's result is only known to the database.
+        for field, value in values:
+            if hasattr(value, "resolve_expression"):
+                instance.__dict__.pop(field.attname, None)
+    if rows == 0 and connection.vendor == "mysql":
+        # MySQL reports changed rows, not matched rows, unless the client flag says otherwise.
+        exists = execute(connection, f"SELECT 1 FROM {quote(opts.db_table)} WHERE {quote(pk.column)} = %s", [params[-1]])
+        try:
+            rows = 1 if exists.fetchone() is not None else 0
+        finally:
+            exists.close()
+    return rows
+
+
+def bulk_insert(model, objs, connection, using, batch_size, ignore_conflicts, update_conflicts, update_fields, unique_fields):
+    """INSERT many objects; sets pks when the backend returns them."""
+    opts = model._meta
+    dialect = connection.dialect
+    if ignore_conflicts and update_conflicts:
+        raise ValueError("ignore_conflicts and update_conflicts are mutually exclusive.")
+    update_columns: list[str] = []
+    unique_columns: list[str] = []
+    if update_conflicts:
+        if not update_fields:
+            raise ValueError("Fields that will be updated when a row insertion fails on conflicts must be provided.")
+        for name in update_fields:
+            field = _concrete_field(opts, name, "update_fields")
+            if field.primary_key:
+                raise ValueError("bulk_create() cannot be used with primary keys in update_fields.")
+            update_columns.append(field.column)
+        if unique_fields:
+            for name in unique_fields:
+                unique_columns.append(_concrete_field(opts, name if name != "pk" else opts.pk.name, "unique_fields").column)
+        elif connection.vendor in ("postgresql", "sqlite"):
+            raise ValueError("Unique fields that can trigger the upsert must be provided.")
+    for obj in objs:
+        obj._prepare_related_fields_for_save()
+    pk = opts.pk
+    with_pk = [obj for obj in objs if obj.pk is not None]
+    without_pk = [obj for obj in objs if obj.pk is None]
+    quote = dialect.quote_name
+    total = 0
+    for group, include_pk in ((with_pk, True), (without_pk, False)):
+        if not group:
+            continue
+        fields = _insert_fields(model, include_pk)
+        batch = batch_size or dialect.bulk_batch_size(max(len(fields), 1), len(group))
+        batch = min(batch, dialect.bulk_batch_size(max(len(fields), 1), len(group)))
+        can_return = dialect.supports_returning and not include_pk and not ignore_conflicts
+        for start in range(0, len(group), batch):
+            chunk = group[start : start + batch]
+            rows_sql = []
+            params: list = []
+            for obj in chunk:
+                placeholders = []
+                for field in fields:
+                    value = field.pre_save(obj, True)
+                    if value is DatabaseDefault:
+                        value = field.db_default if not hasattr(field.db_default, "as_sql") else None
+                    if hasattr(value, "resolve_expression"):
+                        sql, sub = _compile_for_save(value, model, connection)
+                        placeholders.append(sql)
+                        params.extend(sub)
+                    else:
+                        placeholders.append("%s")
+                        params.append(field.get_db_prep_save(value, connection))
+                rows_sql.append(f"({', '.join(placeholders)})")
+            columns = ", ".join(quote(field.column) for field in fields)
+            prefix = dialect.insert_prefix(ignore=ignore_conflicts)
+            sql = f"{prefix} INTO {quote(opts.db_table)} ({columns}) VALUES {', '.join(rows_sql)}"
+            conflict = dialect.on_conflict_sql(ignore=ignore_conflicts, update_fields=update_columns, unique_fields=unique_columns)
+            if conflict:
+                sql = f"{sql} {conflict}"
+            if can_return and not update_conflicts:
+                sql = f"{sql} {dialect.returning_sql([pk.column])}"
+                cursor = execute(connection, sql, params)
+                try:
+                    returned = cursor.fetchall()
+                finally:
+                    cursor.close()
+                converter = pk.from_db_converter(connection)
+                for obj, row in zip(chunk, returned):
+                    obj.__dict__[pk.attname] = converter(row[0]) if converter else row[0]
+            else:
+                cursor = execute(connection, sql, params)
+                try:
+                    if not include_pk and not ignore_conflicts and not update_conflicts and connection.vendor == "mysql":
+                        first = cursor.lastrowid
+                        if first:
+                            for offset, obj in enumerate(chunk):
+                                obj.__dict__[pk.attname] = first + offset
+                    elif not include_pk and not ignore_conflicts and not update_conflicts and len(chunk) == 1:
+                        obj = chunk[0]
+                        obj.__dict__[pk.attname] = connection.last_insert_id(cursor, opts.db_table, pk.column)
+                finally:
+                    cursor.close()
+            total += len(chunk)
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = using
+    return objs
+
+
+def _concrete_field(opts, name, argument):
+    try:
+        field = opts.get_field(name)
+    except FieldDoesNotExist:
+        raise FieldError(f"bulk_create({argument}=...): {opts.object_name} has no field {name!r}") from None
+    if not field.concrete or field.many_to_many:
+        raise ValueError(f"bulk_create() can only be used with concrete fields in {argument}.")
+    return field
+
+
+def bulk_update(model, objs, field_names, connection, using, batch_size) -> int:
+    """UPDATE many objects, one CASE per field per batch."""
+    opts = model._meta
+    fields = []
+    for name in field_names:
+        field = opts.get_field(name)
+        if not field.concrete or field.many_to_many:
+            raise ValueError("bulk_update() can only be used with concrete fields.")
+        if field.primary_key:
+            raise ValueError("bulk_update() cannot be used with primary key fields.")
+        fields.append(field)
+    if any(obj.pk is None for obj in objs):
+        raise ValueError("All bulk_update() objects must have a primary key set.")
+    for obj in objs:
+        obj._prepare_related_fields_for_save()
+    quote = connection.dialect.quote_name
+    pk = opts.pk
+    per_object = len(fields) * 2 + 1
+    batch = batch_size or connection.dialect.bulk_batch_size(per_object, len(objs))
+    batch = min(batch, connection.dialect.bulk_batch_size(per_object, len(objs)))
+    total = 0
+    for start in range(0, len(objs), batch):
+        chunk = objs[start : start + batch]
+        assignments = []
+        params: list = []
+        for field in fields:
+            cases = []
+            for obj in chunk:
+                value = getattr(obj, field.attname)
+                if hasattr(value, "resolve_expression"):
+                    sql, sub = _compile_for_save(value, model, connection)
+                else:
+                    sql, sub = "%s", [field.get_db_prep_save(value, connection)]
+                    cast = connection.dialect.cast_sql("%s", field.get_internal_type(), field.db_params()) if connection.vendor == "postgresql" else None
+                    if cast:
+                        sql = cast
+                cases.append(f"WHEN {quote(pk.column)} = %s THEN {sql}")
+                params.append(pk.get_db_prep_value(obj.pk, connection))
+                params.extend(sub)
+            assignments.append(f"{quote(field.column)} = CASE {' '.join(cases)} ELSE {quote(field.column)} END")
+        placeholders = ", ".join(["%s"] * len(chunk))
+        params.extend(pk.get_db_prep_value(obj.pk, connection) for obj in chunk)
+        sql = f"UPDATE {quote(opts.db_table)} SET {', '.join(assignments)} WHERE {quote(pk.column)} IN ({placeholders})"
+        cursor = execute(connection, sql, params)
+        try:
+            total += cursor.rowcount if cursor.rowcount and cursor.rowcount > 0 else 0
+        finally:
+            cursor.close()
+    return total
+
+
+def update_queryset(queryset, values: dict, connection) -> int:
+    """``UPDATE ... SET ... WHERE <the QuerySet's filters>``; returns rows matched."""
+    model = queryset.model
+    opts = model._meta
+    query = queryset.query.clone()
+    quote = connection.dialect.quote_name
+    assignments = []
+    params: list = []
+    base_alias = query.base_alias
+    for name, value in values.items():
+        try:
+            field = opts.get_field(name)
+        except FieldDoesNotExist:
+            from orm.options import closest_names
+
+            raise FieldError(
+                f"{opts.object_name} has no field named {name!r}; choices are: "
+                f"{', '.join(closest_names(name, [f.name for f in opts.concrete_fields]))}"
+            ) from None
+        if not field.concrete or field.many_to_many or not field.column:
+            raise FieldError(f"Cannot update model field {name!r} (only non-relations and foreign keys permitted).")
+        if field.is_relation and hasattr(value, "_meta"):
+            value = value.pk
+        if hasattr(value, "resolve_expression"):
+            resolved = value.resolve_expression(query, allow_joins=False, for_save=True)
+            if getattr(resolved, "contains_aggregate", False):
+                raise FieldError("Aggregate functions are not allowed in this query")
+            from orm.query.compiler import SQLCompiler
+
+            sql, sub = SQLCompiler(query, connection).compile(resolved)
+            assignments.append(f"{quote(field.column)} = {sql}")
+            params.extend(sub)
+        else:
+            if value is None and not field.null:
+                from orm.exceptions import IntegrityError
+
+                raise IntegrityError(f"{opts.object_name}.{field.name}: NOT NULL column cannot be set to None")
+            prepared = field.get_db_prep_save(value, connection) if not field.is_relation else (
+                field.target_field.get_db_prep_save(value, connection) if hasattr(field, "target_field") else value
+            )
+            assignments.append(f"{quote(field.column)} = %s")
+            params.append(prepared)
+    for field in opts.concrete_fields:
+        if getattr(field, "auto_now", False) and field.name not in values:
+            assignments.append(f"{quote(field.column)} = %s")
+            params.append(field.get_db_prep_save(field._now(), connection))
+    where_sql, where_params = _where_for_write(query, connection)
+    sql = f"UPDATE {quote(opts.db_table)} SET {', '.join(assignments)}"
+    if where_sql is None:
+        return 0
+    if where_sql:
+        sql += f" WHERE {where_sql}"
+    cursor = execute(connection, sql, [*params, *where_params])
+    try:
+        return cursor.rowcount
+    finally:
+        cursor.close()
+
+
+def _where_for_write(query, connection) -> tuple[str | None, list]:
+    """The WHERE clause of an UPDATE/DELETE: direct when single-table, else ``pk IN (subquery)``."""
+    from orm.exceptions import EmptyResultSet
+    from orm.query.compiler import SQLCompiler
+
+    if query.is_empty_query:
+        return None, []
+    used = [alias for alias, count in query.alias_refcount.items() if count > 0]
+    joins = [alias for alias in used if alias != query.base_alias]
+    compiler = SQLCompiler(query, connection)
+    if not joins and not query.where.has_aggregate and not query.is_sliced:
+        try:
+            sql, params = compiler.compile(query.where)
+        except EmptyResultSet:
+            return None, []
+        return sql, params
+    inner = query.clone()
+    pk = query.get_meta().pk
+    inner.default_cols = False
+    inner.select = (Col(inner.base_alias, pk),)
+    inner.annotation_select_mask = []
+    inner.clear_ordering(force=True)
+    try:
+        inner_sql, inner_params = inner.get_compiler(connection=connection).as_sql()
+    except EmptyResultSet:
+        return None, []
+    quote = connection.dialect.quote_name
+    # The extra derived table lets MySQL read the table it is changing.
+    return (
+        f"{quote(pk.column)} IN (SELECT {quote('_pk')}.{quote(pk.column)} FROM ({inner_sql}) {quote('_pk')})",
+        inner_params,
+    )
+
+
+_ = Value

@@ -1,0 +1,82 @@
+"""Database routers: which alias reads, writes and migrates each model."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from orm.connections import DEFAULT_DB_ALIAS
+
+__all__ = ["ConnectionRouter", "router"]
+
+
+class ConnectionRouter:
+    """Asks each configured router in turn; the first answer that is not ``None`` wins."""
+
+    def __init__(self) -> None:
+        self._routers: list[Any] | None = None
+
+    def reset(self) -> None:
+        self._routers = None
+
+    @property
+    def routers(self) -> list[Any]:
+        if self._routers is None:
+            from orm.config import settings
+
+            loaded = []
+            for entry in settings.get().routers:
+                if isinstance(entry, str):
+                    module_name, _, class_name = entry.rpartition(".")
+                    entry = getattr(importlib.import_module(module_name), class_name)
+                loaded.append(entry() if isinstance(entry, type) else entry)
+            self._routers = loaded
+        return self._routers
+
+    def _route(self, action: str, model, **hints) -> str:
+        for candidate in self.routers:
+            method = getattr(candidate, action, None)
+            if method is None:
+                continue
+            chosen = method(model, **hints)
+            if chosen:
+                return chosen
+        instance = hints.get("instance")
+        if instance is not None and instance._state.db:
+            return instance._state.db
+        return DEFAULT_DB_ALIAS
+
+    def db_for_read(self, model, **hints) -> str:
+        return self._route("db_for_read", model, **hints) if self.routers or hints else DEFAULT_DB_ALIAS
+
+    def db_for_write(self, model, **hints) -> str:
+        return self._route("db_for_write", model, **hints) if self.routers or hints else DEFAULT_DB_ALIAS
+
+    def allow_relation(self, obj1, obj2, **hints) -> bool:
+        for candidate in self.routers:
+            method = getattr(candidate, "allow_relation", None)
+            if method is None:
+                continue
+            allowed = method(obj1, obj2, **hints)
+            if allowed is not None:
+                return allowed
+        return obj1._state.db is None or obj2._state.db is None or obj1._state.db == obj2._state.db
+
+    def allow_migrate(self, db: str, app_label: str, **hints) -> bool:
+        for candidate in self.routers:
+            method = getattr(candidate, "allow_migrate", None)
+            if method is None:
+                continue
+            allowed = method(db, app_label, **hints)
+            if allowed is not None:
+                return allowed
+        return True
+
+    def allow_migrate_model(self, db: str, model) -> bool:
+        opts = model._meta
+        if not opts.managed or opts.proxy:
+            return False
+        return self.allow_migrate(db, opts.app_label, model_name=opts.model_name, model=model)
+
+
+router = ConnectionRouter()
