@@ -161,7 +161,7 @@ __all__ = [
 # SPEC §1: model modules need only ``import orm``; relation fields live in ``associations``.
 try:
     from associations import *  # noqa: E402,F401,F403
-    from associations import __all__ as _association_names  # noqa: E402
+    from associations import __all__ as _association_names  # type: ignore[attr-defined]  # noqa: E402
 
     __all__ += list(_association_names)
 except ImportError as _error:  # pragma: no cover - only while associations is being built

@@ -52,7 +52,7 @@ class ConnectionHandler:
                 f"no database alias {alias!r}; configured aliases: {sorted(self.urls)}"
             ) from None
         connection = backends.connect(url, alias=alias)
-        connection._orm_last_used = time.monotonic()
+        connection._orm_last_used = time.monotonic()  # type: ignore[attr-defined]
         with self._all_lock:
             self._all.append(connection)
         return connection

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from orm.fields import DateTimeField
 from orm.manager import Manager
@@ -55,7 +56,7 @@ class _AllObjectsManager(Manager.from_queryset(SoftDeleteQuerySet)):  # type: ig
 class SoftDeleteModel(Model):
     """``delete()`` sets ``deleted_at``; ``objects`` hides those rows, ``all_objects`` shows them."""
 
-    deleted_at = DateTimeField(null=True, blank=True, default=None)
+    deleted_at: Any = DateTimeField(null=True, blank=True, default=None)
 
     objects = SoftDeleteManager()
     all_objects = _AllObjectsManager()

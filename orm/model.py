@@ -385,7 +385,7 @@ class Model(metaclass=ModelBase):
 
     @classmethod
     def _prepare_row_factory_cache(cls) -> None:
-        cls._row_factory_cache = {}
+        cls._row_factory_cache = {}  # type: ignore[attr-defined]
 
     @classmethod
     def from_db(cls, db: str | None, field_names, values):
@@ -678,7 +678,7 @@ class Model(metaclass=ModelBase):
                 key = names[0] if len(names) == 1 else ValidationError.NON_FIELD_ERRORS
                 label = ", ".join(names)
                 errors.setdefault(key, []).append(
-                    f"{opts.verbose_name.capitalize()} with this {label} already exists."
+                    f"{str(opts.verbose_name).capitalize()} with this {label} already exists."
                 )
         if errors:
             raise ValidationError(errors)

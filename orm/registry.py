@@ -19,7 +19,7 @@ class AppConfig:
         self.name = name
         self.module = module
         self.label = label or name.rpartition(".")[2]
-        self.models_module = None
+        self.models_module: Any = None
 
     def __repr__(self) -> str:
         return f"<AppConfig: {self.label}>"

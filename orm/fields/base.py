@@ -76,7 +76,7 @@ class Field:
     """A model field: one column (or none, for relations without one)."""
 
     empty_strings_allowed = True
-    empty_values = (None, "", [], (), {})
+    empty_values: tuple[Any, ...] = (None, "", [], (), {})
     # How ``deconstruct()`` names the class in migration files.
     import_path: str | None = None
     descriptor_class = DeferredAttribute
@@ -239,7 +239,7 @@ class Field:
         self.model = cls
         cls._meta.add_field(self)
         if self.column:
-            setattr(cls, self.attname, self.descriptor_class(self))
+            setattr(cls, str(self.attname), self.descriptor_class(self))
         if self.choices is not None and "get_%s_display" % self.name not in cls.__dict__:
             field = self
 
@@ -394,10 +394,10 @@ class Field:
 
     def pre_save(self, instance, add: bool) -> Any:
         """The value to save for ``instance`` (``auto_now`` fields set it here)."""
-        return getattr(instance, self.attname)
+        return getattr(instance, str(self.attname))
 
     def value_from_object(self, obj) -> Any:
-        return getattr(obj, self.attname)
+        return getattr(obj, str(self.attname))
 
     def value_to_string(self, obj) -> str:
         return str(self.value_from_object(obj))
@@ -439,7 +439,7 @@ class Field:
     def flatchoices(self) -> list[tuple[Any, str]]:
         if self.choices is None:
             return []
-        flat = []
+        flat: list[tuple[Any, str]] = []
         for key, label in self.choices:
             if isinstance(label, (list, tuple)):
                 flat.extend(label)

@@ -98,7 +98,7 @@ class JSONField(Field):
 class BinaryField(Field):
     """Raw bytes (returned as ``bytes``)."""
 
-    empty_values = (None, b"")
+    empty_values: tuple[Any, ...] = (None, b"")
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("editable", False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from orm.exceptions import FieldError
 from orm.query.expressions import Func, Star
 
@@ -13,7 +15,7 @@ class Aggregate(Func):
 
     contains_aggregate = True
     allow_distinct = False
-    empty_result_set_value = None
+    empty_result_set_value: Any = None
 
     def __init__(self, *expressions, distinct: bool = False, filter=None, default=None, **extra):
         if distinct and not self.allow_distinct:

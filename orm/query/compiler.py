@@ -163,11 +163,11 @@ class SQLCompiler:
         if hasattr(entry, "resolve_expression"):
             if not isinstance(entry, OrderBy):
                 entry = entry.asc()
-            expression = entry.expression
-            if isinstance(expression, F) and expression.name in query.annotation_select:
-                resolved_inner = Ref(expression.name, query.annotations[expression.name])
+            ordered = entry.expression
+            if isinstance(ordered, F) and ordered.name in query.annotation_select:
+                resolved_inner = Ref(ordered.name, query.annotations[ordered.name])
             else:
-                resolved_inner = expression.resolve_expression(query, reuse=None)
+                resolved_inner = ordered.resolve_expression(query, reuse=None)
             clone = entry.copy()
             clone.expression = resolved_inner
             return [clone]
@@ -252,7 +252,7 @@ class SQLCompiler:
         where, having = query.where.split_having()
         params: list = []
         select_parts: list[str] = []
-        for index, (expression, alias) in enumerate(self.select):
+        for expression, alias in self.select:
             try:
                 sql, sub = self.compile(expression)
             except EmptyResultSet:
@@ -344,7 +344,7 @@ class SQLCompiler:
         keyword = {"union": "UNION", "intersection": "INTERSECT", "difference": "EXCEPT"}[query.combinator]
         if query.combinator_all:
             keyword += " ALL"
-        first_compiler = None
+        first_compiler: Any = None
         for part in query.combined_queries:
             part_query = part.clone()
             if not part_query.is_sliced:

@@ -300,7 +300,7 @@ def update_queryset(queryset, values: dict, connection) -> int:
     quote = connection.dialect.quote_name
     assignments = []
     params: list = []
-    base_alias = query.base_alias
+    query.get_initial_alias()
     for name, value in values.items():
         try:
             field = opts.get_field(name)

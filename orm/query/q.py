@@ -111,7 +111,7 @@ class Q:
             else:
                 yield child
 
-    def check(self, against: dict[str, Any]) -> bool:
+    def check(self, against: dict[str, Any]) -> bool | None:
         """Evaluate simple ``field=value``/``__lookup`` children in Python (for constraint validation)."""
         from orm.query.python_lookups import evaluate_q
 

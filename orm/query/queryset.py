@@ -45,7 +45,7 @@ class QuerySet:
         self._iterable_class: Any = ModelIterable
         self._fields: tuple | None = None
         self._defer_next_filter = False
-        self._deferred_filter = None
+        self._deferred_filter: Any = None
 
     # -- plumbing -----------------------------------------------------------------
 
@@ -218,18 +218,19 @@ class QuerySet:
         if chunk_size <= 0:
             raise ValueError("chunk_size must be strictly positive")
         iterable = self._iterable_class(self, chunked_fetch=True, chunk_size=chunk_size)
-        if not self._prefetch_related_lookups:
+        prefetch = hooks.prefetch_related_objects
+        if not self._prefetch_related_lookups or prefetch is None:
             yield from iterable
             return
         batch: list = []
         for item in iterable:
             batch.append(item)
             if len(batch) >= chunk_size:
-                hooks.prefetch_related_objects(batch, *self._prefetch_related_lookups)
+                prefetch(batch, *self._prefetch_related_lookups)
                 yield from batch
                 batch = []
         if batch:
-            hooks.prefetch_related_objects(batch, *self._prefetch_related_lookups)
+            prefetch(batch, *self._prefetch_related_lookups)
             yield from batch
 
     def aggregate(self, *args, **kwargs) -> dict[str, Any]:
@@ -818,6 +819,6 @@ class _EmptyMeta(type):
         return isinstance(instance, QuerySet) and instance.query.is_empty_query
 
 
-EmptyQuerySet = _EmptyMeta("EmptyQuerySet", (), {"__doc__": EmptyQuerySet.__doc__})  # type: ignore[misc]
+EmptyQuerySet = _EmptyMeta("EmptyQuerySet", (), {"__doc__": EmptyQuerySet.__doc__})  # type: ignore[misc,assignment]
 
 _unused = (operator, reduce, F, OrderBy)
