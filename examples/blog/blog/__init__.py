@@ -1,0 +1,1 @@
+"""The blog app of the manouche demo: authors, posts, tags and comments."""
