@@ -1,0 +1,1 @@
+"""The click commands of ``manouche``, one module per command group."""
