@@ -1,0 +1,1 @@
+"""One module per implementation of the workloads: the raw drivers, manouche and its peers."""
