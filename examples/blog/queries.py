@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import sys
 
-import orm
 from blog.models import Author, Comment, Post, Tag
+
+import orm
 
 SEED = {
     "Ada Lovelace": {
