@@ -1,0 +1,104 @@
+"""The `Migration` base class every migration file subclasses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .state import ProjectState
+
+__all__ = ["Migration", "swappable_dependency"]
+
+
+class Migration:
+    """One migration: its dependencies and the operations it applies, in order.
+
+    Class attributes (as in Django): ``dependencies`` (list of
+    ``(app_label, name)``), ``operations``, ``initial``, ``replaces``
+    (the migrations a squashed one stands for), ``run_before`` and
+    ``atomic`` (one transaction where the backend has transactional DDL).
+    """
+
+    dependencies: list[tuple[str, str]] = []
+    operations: list[Any] = []
+    run_before: list[tuple[str, str]] = []
+    replaces: list[tuple[str, str]] = []
+    initial: bool | None = None
+    atomic = True
+
+    def __init__(self, name: str, app_label: str) -> None:
+        self.name = name
+        self.app_label = app_label
+        # Copies, so that nothing changes the class attributes of the file.
+        self.operations = list(self.__class__.operations)
+        self.dependencies = [tuple(dep) for dep in self.__class__.dependencies]  # type: ignore[misc]
+        self.run_before = [tuple(dep) for dep in self.__class__.run_before]  # type: ignore[misc]
+        self.replaces = [tuple(dep) for dep in self.__class__.replaces]  # type: ignore[misc]
+        #: Where the migration was loaded from (set by the loader).
+        self.path: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.app_label, self.name)
+
+    def __repr__(self) -> str:
+        return f"<Migration {self.app_label}.{self.name}>"
+
+    def __str__(self) -> str:
+        return f"{self.app_label}.{self.name}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Migration) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def mutate_state(self, project_state: ProjectState, preserve: bool = True) -> ProjectState:
+        """The state after this migration (a copy unless ``preserve`` is False)."""
+        state = project_state.clone() if preserve else project_state
+        for operation in self.operations:
+            operation.state_forwards(self.app_label, state)
+        return state
+
+    def apply(self, project_state: ProjectState, schema_editor: Any) -> ProjectState:
+        """Run every operation forwards; return the state after the migration."""
+        for operation in self.operations:
+            old_state = project_state.clone()
+            operation.state_forwards(self.app_label, project_state)
+            operation.database_forwards(self.app_label, schema_editor, old_state, project_state)
+            on_done = getattr(schema_editor, "operation_done", None)
+            if on_done is not None:
+                on_done(operation)
+        return project_state
+
+    def unapply(self, project_state: ProjectState, schema_editor: Any) -> ProjectState:
+        """Run every operation backwards (last first); return the state before the migration."""
+        steps = []
+        state = project_state
+        for operation in self.operations:
+            before = state
+            state = state.clone()
+            operation.state_forwards(self.app_label, state)
+            steps.append((operation, before, state))
+        for operation, before, after in reversed(steps):
+            operation.database_backwards(self.app_label, schema_editor, after, before)
+            on_done = getattr(schema_editor, "operation_done", None)
+            if on_done is not None:
+                on_done(operation)
+        return project_state
+
+    def suggest_name(self) -> str:
+        """A name from the operations (``auto`` when they say nothing useful)."""
+        if self.initial:
+            return "initial"
+        fragments = [getattr(op, "migration_name_fragment", None) for op in self.operations]
+        if fragments and all(fragments):
+            name = "_".join(sorted(fragments))  # type: ignore[arg-type]
+            if len(name) <= 52:
+                return name
+            return f"{fragments[0]}_and_more"
+        return "auto"
+
+
+def swappable_dependency(value: str) -> tuple[str, str]:
+    """Django compatibility: a dependency on the first migration of an app."""
+    return (value.split(".", 1)[0], "__first__")

@@ -1,0 +1,45 @@
+"""Every migration operation (Django's names and constructor arguments)."""
+
+from .base import Operation
+from .fields import AddField, AlterField, FieldOperation, RemoveField, RenameField
+from .models import (
+    AddConstraint,
+    AddIndex,
+    AlterModelManagers,
+    AlterModelOptions,
+    AlterModelTable,
+    AlterUniqueTogether,
+    CreateModel,
+    DeleteModel,
+    ModelOperation,
+    RemoveConstraint,
+    RemoveIndex,
+    RenameIndex,
+    RenameModel,
+)
+from .special import RunPython, RunSQL, SeparateDatabaseAndState
+
+__all__ = [
+    "Operation",
+    "ModelOperation",
+    "FieldOperation",
+    "CreateModel",
+    "DeleteModel",
+    "RenameModel",
+    "AlterModelTable",
+    "AlterModelOptions",
+    "AlterModelManagers",
+    "AlterUniqueTogether",
+    "AddField",
+    "RemoveField",
+    "AlterField",
+    "RenameField",
+    "AddIndex",
+    "RemoveIndex",
+    "RenameIndex",
+    "AddConstraint",
+    "RemoveConstraint",
+    "RunSQL",
+    "RunPython",
+    "SeparateDatabaseAndState",
+]

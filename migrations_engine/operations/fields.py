@@ -1,0 +1,436 @@
+"""Operations on one field of a model: add, remove, alter, rename."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from backends.schema import NOT_PROVIDED
+
+from .. import schema
+from ..state import ProjectState, relation_target, resolve_relation
+from .base import Operation
+from .models import table_of
+
+__all__ = ["FieldOperation", "AddField", "RemoveField", "AlterField", "RenameField"]
+
+
+class FieldOperation(Operation):
+    """An operation on field ``name`` of model ``model_name``."""
+
+    def __init__(self, model_name: str, name: str, field: Any = None) -> None:
+        self.model_name = model_name
+        self.name = name
+        self.field = field
+
+    @property
+    def model_name_lower(self) -> str:
+        return self.model_name.lower()
+
+    @property
+    def name_lower(self) -> str:
+        return self.name.lower()
+
+    def is_same_field_operation(self, other: Operation) -> bool:
+        return (
+            getattr(other, "model_name_lower", None) == self.model_name_lower
+            and getattr(other, "name_lower", None) == self.name_lower
+        )
+
+    def references_model(self, name: str, app_label: str) -> bool:
+        if name.lower() == self.model_name_lower:
+            return True
+        to = relation_target(self.field) if self.field is not None else None
+        return to is not None and resolve_relation(app_label, self.model_name, to) == (
+            app_label, name.lower(),
+        )
+
+    def references_field(self, model_name: str, name: str, app_label: str) -> bool:
+        if model_name.lower() == self.model_name_lower:
+            return name.lower() == self.name_lower
+        return self.references_model(model_name, app_label) and self.field is not None and (
+            relation_target(self.field) is not None
+        )
+
+    def reduce(self, other: Operation, app_label: str) -> list[Operation] | bool:
+        result = super().reduce(other, app_label)
+        if result:
+            return result
+        return not other.references_field(self.model_name, self.name, app_label)
+
+
+def _add_field_to_database(
+    operation: FieldOperation,
+    app_label: str,
+    schema_editor: Any,
+    from_state: ProjectState,
+    to_state: ProjectState,
+) -> None:
+    """Add the column (or junction table) of ``operation.name`` as ``to_state`` describes it."""
+    model_state = to_state.get_model(app_label, operation.model_name)
+    if not model_state.has_table:
+        return
+    connection = schema_editor.connection
+    field = schema.bound_field(model_state.get_field(operation.name), operation.name)
+    if schema.is_many_to_many(field):
+        junction = schema.junction_table_for_field(
+            model_state, operation.name, field, to_state, connection
+        )
+        if junction is not None:
+            schema_editor.create_table(junction)
+        return
+    if not schema.has_column(field):
+        return
+    current = table_of(from_state, app_label, operation.model_name, connection)
+    column = schema.column_for_field(model_state, operation.name, field, to_state, connection)
+    # The operation's own field may carry a one-off default the state dropped.
+    source_field = operation.field if operation.field is not None else field
+    one_off = (
+        column.default is NOT_PROVIDED
+        and column.db_default_sql is None
+        and not column.null
+        and source_field.has_default()
+    )
+    if one_off:
+        value = source_field.get_default()
+        value = source_field.get_db_prep_save(value, connection)
+        with_default = dataclasses.replace(column, default=value)
+        schema_editor.add_column(current, with_default)
+        after = dataclasses.replace(current, columns=(*current.columns, with_default))
+        # Python defaults are not database defaults: drop it once the rows are filled.
+        schema_editor.alter_column(after, with_default, column)
+    else:
+        schema_editor.add_column(current, column)
+    for index in schema.field_indexes(model_state.db_table, operation.name, field):
+        schema_editor.create_index(model_state.db_table, index)
+
+
+def _remove_field_from_database(
+    operation: FieldOperation,
+    app_label: str,
+    schema_editor: Any,
+    from_state: ProjectState,
+    name: str,
+) -> None:
+    """Drop the column (or junction table) of field ``name`` described in ``from_state``."""
+    model_state = from_state.get_model(app_label, operation.model_name)
+    if not model_state.has_table:
+        return
+    connection = schema_editor.connection
+    field = schema.bound_field(model_state.get_field(name), name)
+    if schema.is_many_to_many(field):
+        junction = schema.junction_table_for_field(model_state, name, field, from_state, connection)
+        if junction is not None:
+            schema_editor.drop_table(junction.name)
+        return
+    if not schema.has_column(field):
+        return
+    current = table_of(from_state, app_label, operation.model_name, connection)
+    schema_editor.drop_column(current, field.column)
+
+
+class AddField(FieldOperation):
+    """Add a field (a column, or a junction table for many-to-many)."""
+
+    def __init__(self, model_name: str, name: str, field: Any, preserve_default: bool = True):
+        super().__init__(model_name, name, field)
+        self.preserve_default = preserve_default
+
+    def deconstruct(self) -> tuple[str, list, dict]:
+        kwargs: dict[str, Any] = {
+            "model_name": self.model_name, "name": self.name, "field": self.field,
+        }
+        if not self.preserve_default:
+            kwargs["preserve_default"] = self.preserve_default
+        return "AddField", [], kwargs
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        model_state = state.get_model(app_label, self.model_name)
+        if self.name in model_state.fields:
+            raise KeyError(f"model {model_state.label} already has a field {self.name!r}")
+        field = self.field
+        if not self.preserve_default:
+            field = field.clone()
+            field.default = NOT_PROVIDED
+        state.update_model(app_label, self.model_name).fields[self.name] = field
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        _add_field_to_database(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        _remove_field_from_database(self, app_label, schema_editor, from_state, self.name)
+
+    def describe(self) -> str:
+        return f"Add field {self.name} to {self.model_name}"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"{self.model_name_lower}_{self.name_lower}"
+
+    def reduce(self, other: Operation, app_label: str) -> list[Operation] | bool:
+        if isinstance(other, FieldOperation) and self.is_same_field_operation(other):
+            if isinstance(other, AlterField):
+                return [AddField(self.model_name, self.name, other.field)]
+            if isinstance(other, RemoveField):
+                return []
+            if isinstance(other, RenameField):
+                return [AddField(self.model_name, other.new_name, self.field)]
+        return super().reduce(other, app_label)
+
+
+class RemoveField(FieldOperation):
+    """Remove a field (drops its column or junction table: data is lost)."""
+
+    is_destructive = True
+
+    def deconstruct(self) -> tuple[str, list, dict]:
+        return "RemoveField", [], {"model_name": self.model_name, "name": self.name}
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        state.get_model(app_label, self.model_name).get_field(self.name)
+        model_state = state.update_model(app_label, self.model_name)
+        del model_state.fields[self.name]
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        _remove_field_from_database(self, app_label, schema_editor, from_state, self.name)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        _add_field_to_database(self, app_label, schema_editor, from_state, to_state)
+
+    def describe(self) -> str:
+        return f"Remove field {self.name} from {self.model_name}"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"remove_{self.model_name_lower}_{self.name_lower}"
+
+    def reduce(self, other: Operation, app_label: str) -> list[Operation] | bool:
+        from .models import DeleteModel
+
+        if isinstance(other, DeleteModel) and other.name_lower == self.model_name_lower:
+            return [other]
+        return super().reduce(other, app_label)
+
+
+class AlterField(FieldOperation):
+    """Change a field's definition (type, null, default, unique, index, target...)."""
+
+    def __init__(self, model_name: str, name: str, field: Any, preserve_default: bool = True):
+        super().__init__(model_name, name, field)
+        self.preserve_default = preserve_default
+
+    def deconstruct(self) -> tuple[str, list, dict]:
+        kwargs: dict[str, Any] = {
+            "model_name": self.model_name, "name": self.name, "field": self.field,
+        }
+        if not self.preserve_default:
+            kwargs["preserve_default"] = self.preserve_default
+        return "AlterField", [], kwargs
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        state.get_model(app_label, self.model_name).get_field(self.name)
+        field = self.field
+        if not self.preserve_default:
+            field = field.clone()
+            field.default = NOT_PROVIDED
+        state.update_model(app_label, self.model_name).fields[self.name] = field
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        self._alter(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        self._alter(app_label, schema_editor, from_state, to_state)
+
+    def _alter(self, app_label, schema_editor, from_state, to_state) -> None:
+        old_state = from_state.get_model(app_label, self.model_name)
+        new_state = to_state.get_model(app_label, self.model_name)
+        if not new_state.has_table:
+            return
+        connection = schema_editor.connection
+        old_field = schema.bound_field(old_state.get_field(self.name), self.name)
+        new_field = schema.bound_field(new_state.get_field(self.name), self.name)
+        old_m2m, new_m2m = schema.is_many_to_many(old_field), schema.is_many_to_many(new_field)
+        if old_m2m or new_m2m:
+            if old_m2m != new_m2m:
+                raise ValueError(
+                    f"{new_state.label}.{self.name}: cannot alter a many-to-many field into a "
+                    "column or back; remove the field and add a new one instead"
+                )
+            old_junction = schema.junction_table_for_field(
+                old_state, self.name, old_field, from_state, connection
+            )
+            new_junction = schema.junction_table_for_field(
+                new_state, self.name, new_field, to_state, connection
+            )
+            if old_junction and new_junction and old_junction.name != new_junction.name:
+                schema_editor.rename_table(old_junction.name, new_junction.name)
+            return
+        table = new_state.db_table
+        current = table_of(from_state, app_label, self.model_name, connection)
+        old_column = schema.column_for_field(old_state, self.name, old_field, from_state, connection)
+        new_column = schema.column_for_field(new_state, self.name, new_field, to_state, connection)
+        old_indexes = {i.name: i for i in schema.field_indexes(table, self.name, old_field)}
+        new_indexes = {i.name: i for i in schema.field_indexes(table, self.name, new_field)}
+        for name in old_indexes:
+            if name not in new_indexes or old_column != new_column:
+                schema_editor.drop_index(table, name)
+                current = dataclasses.replace(
+                    current, indexes=tuple(i for i in current.indexes if i.name != name)
+                )
+        if old_column != new_column:
+            source_field = self.field if self.field is not None else new_field
+            if old_column.null and not new_column.null and source_field.has_default():
+                value = source_field.get_db_prep_save(source_field.get_default(), connection)
+                quote = schema_editor.quote_name
+                schema_editor.execute(
+                    f"UPDATE {quote(table)} SET {quote(old_column.name)} = %s "
+                    f"WHERE {quote(old_column.name)} IS NULL",
+                    [value],
+                )
+            schema_editor.alter_column(current, old_column, new_column)
+        for name, index in new_indexes.items():
+            if name not in old_indexes or old_column != new_column:
+                schema_editor.create_index(table, index)
+
+    def describe(self) -> str:
+        return f"Alter field {self.name} on {self.model_name}"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"alter_{self.model_name_lower}_{self.name_lower}"
+
+    def reduce(self, other: Operation, app_label: str) -> list[Operation] | bool:
+        if isinstance(other, FieldOperation) and self.is_same_field_operation(other):
+            if isinstance(other, (AlterField, RemoveField)):
+                return [other]
+            if isinstance(other, RenameField):
+                return [other, AlterField(self.model_name, other.new_name, self.field)]
+        return super().reduce(other, app_label)
+
+
+def _rename_in_options(options: dict[str, Any], old: str, new: str) -> None:
+    def rename(names: Any) -> Any:
+        return type(names)(new if name == old else name for name in names)
+
+    if options.get("unique_together"):
+        options["unique_together"] = [rename(tuple(entry)) for entry in options["unique_together"]]
+    indexes = []
+    for index in options.get("indexes") or []:
+        if old in index.field_names:
+            path, args, kwargs = index.deconstruct()
+            kwargs["fields"] = [
+                ("-" if field.startswith("-") else "") + (new if field.lstrip("-") == old else
+                                                          field.lstrip("-"))
+                for field in kwargs["fields"]
+            ]
+            index = type(index)(*args, **kwargs)
+        indexes.append(index)
+    if indexes:
+        options["indexes"] = indexes
+    constraints = []
+    for constraint in options.get("constraints") or []:
+        if old in getattr(constraint, "fields", ()):
+            path, args, kwargs = constraint.deconstruct()
+            kwargs["fields"] = rename(list(kwargs["fields"]))
+            constraint = type(constraint)(*args, **kwargs)
+        constraints.append(constraint)
+    if constraints:
+        options["constraints"] = constraints
+
+
+class RenameField(FieldOperation):
+    """Rename a field (its column too, unless ``db_column`` pins it)."""
+
+    def __init__(self, model_name: str, old_name: str, new_name: str) -> None:
+        self.old_name = old_name
+        self.new_name = new_name
+        super().__init__(model_name, old_name)
+
+    @property
+    def old_name_lower(self) -> str:
+        return self.old_name.lower()
+
+    @property
+    def new_name_lower(self) -> str:
+        return self.new_name.lower()
+
+    def deconstruct(self) -> tuple[str, list, dict]:
+        return "RenameField", [], {
+            "model_name": self.model_name, "old_name": self.old_name, "new_name": self.new_name,
+        }
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        current = state.get_model(app_label, self.model_name)
+        current.get_field(self.old_name)
+        if self.new_name in current.fields:
+            raise KeyError(f"model {current.label} already has a field {self.new_name!r}")
+        model_state = state.update_model(app_label, self.model_name)
+        model_state.fields = {
+            (self.new_name if name == self.old_name else name):
+            (field.clone() if name == self.old_name else field)
+            for name, field in model_state.fields.items()
+        }
+        _rename_in_options(model_state.options, self.old_name, self.new_name)
+
+    def _rename(self, app_label, schema_editor, from_state, to_state, old, new) -> None:
+        old_state = from_state.get_model(app_label, self.model_name)
+        new_state = to_state.get_model(app_label, self.model_name)
+        if not new_state.has_table:
+            return
+        connection = schema_editor.connection
+        old_field = schema.bound_field(old_state.get_field(old), old)
+        new_field = schema.bound_field(new_state.get_field(new), new)
+        if schema.is_many_to_many(old_field):
+            old_junction = schema.junction_table_for_field(
+                old_state, old, old_field, from_state, connection
+            )
+            new_junction = schema.junction_table_for_field(
+                new_state, new, new_field, to_state, connection
+            )
+            if old_junction and new_junction and old_junction.name != new_junction.name:
+                schema_editor.rename_table(old_junction.name, new_junction.name)
+            return
+        if not schema.has_column(old_field) or old_field.column == new_field.column:
+            return
+        table = new_state.db_table
+        current = table_of(from_state, app_label, self.model_name, connection)
+        old_column = current.column(old_field.column)
+        schema_editor.alter_column(
+            current, old_column, dataclasses.replace(old_column, name=new_field.column)
+        )
+        old_indexes = schema.field_indexes(table, old, old_field)
+        new_indexes = schema.field_indexes(table, new, new_field)
+        for old_index, new_index in zip(old_indexes, new_indexes):
+            if old_index.name != new_index.name:
+                schema_editor.rename_index(table, old_index.name, new_index.name)
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        self._rename(app_label, schema_editor, from_state, to_state, self.old_name, self.new_name)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        self._rename(app_label, schema_editor, from_state, to_state, self.new_name, self.old_name)
+
+    def describe(self) -> str:
+        return f"Rename field {self.old_name} on {self.model_name} to {self.new_name}"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"rename_{self.old_name_lower}_{self.model_name_lower}_{self.new_name_lower}"
+
+    def references_field(self, model_name: str, name: str, app_label: str) -> bool:
+        return self.references_model(model_name, app_label) and name.lower() in (
+            self.old_name_lower, self.new_name_lower,
+        )
+
+    def reduce(self, other: Operation, app_label: str) -> list[Operation] | bool:
+        if (
+            isinstance(other, RenameField)
+            and other.model_name_lower == self.model_name_lower
+            and self.new_name_lower == other.old_name_lower
+        ):
+            return [RenameField(self.model_name, self.old_name, other.new_name)]
+        # Skip FieldOperation.reduce: other may reference the new name.
+        return Operation.reduce(self, other, app_label) or not (
+            other.references_field(self.model_name, self.old_name, app_label)
+            or other.references_field(self.model_name, self.new_name, app_label)
+        )

@@ -1,0 +1,300 @@
+"""Model states to `backends.schema` descriptions: the tables a state describes.
+
+Operations never build SQL: they ask this module for the `Table` (and the
+junction tables of many-to-many fields) a model state describes on one
+connection, and hand those to the schema editor.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from backends.schema import NOT_PROVIDED, Column, Constraint, ForeignKeyRef, Index, Table
+
+from .state import ModelState, ProjectState, relation_target, resolve_relation, through_target
+
+__all__ = [
+    "table_for_model_state",
+    "junction_tables_for",
+    "junction_table_for_field",
+    "column_for_field",
+    "field_indexes",
+    "bound_field",
+    "field_index_name",
+    "unique_together_name",
+    "tables_of_state",
+]
+
+
+def _default_index_name(table: str, columns: list[str], suffix: str) -> str:
+    from orm.indexes import default_index_name
+
+    return default_index_name(table, columns, suffix)
+
+
+def field_index_name(table: str, column: str) -> str:
+    """The name of the index a ``db_index=True`` field (or a foreign key) gets."""
+    return _default_index_name(table, [column], "idx")
+
+
+def unique_together_name(table: str, columns: tuple[str, ...] | list[str]) -> str:
+    """The name of the unique constraint of one ``unique_together`` entry."""
+    return _default_index_name(table, list(columns), "uniq")
+
+
+def bound_field(field: Any, name: str) -> Any:
+    """``field`` with ``name``/``attname``/``column`` set (unbound fields get them in place)."""
+    if field.name is None:
+        field.set_attributes_from_name(name)
+        return field
+    if field.name != name:
+        field = field.clone()
+        field.set_attributes_from_name(name)
+    elif field.column is None:
+        field.set_attributes_from_name(name)
+    return field
+
+
+def is_many_to_many(field: Any) -> bool:
+    return bool(getattr(field, "many_to_many", False))
+
+
+def has_column(field: Any) -> bool:
+    """Whether the field stores a column (not many-to-many, not generic/private)."""
+    return not is_many_to_many(field) and getattr(field, "concrete", True)
+
+
+def _target_state(model_state: ModelState, field: Any, state: ProjectState) -> ModelState:
+    to = relation_target(field)
+    app_label, model_name = resolve_relation(model_state.app_label, model_state.name, to)
+    try:
+        return state.get_model(app_label, model_name)
+    except KeyError:
+        raise KeyError(
+            f"{model_state.label}.{field.name}: related model {app_label}.{model_name} is not "
+            "in the migration state; add a dependency on the migration that creates it"
+        ) from None
+
+
+def _target_field(target: ModelState, field: Any) -> tuple[str, Any]:
+    remote = getattr(field, "remote_field", None)
+    to_field = getattr(remote, "field_name", None) if remote is not None else None
+    if to_field is None:
+        to_field = field.deconstruct()[3].get("to_field")
+    name = to_field or target.pk_name()
+    if target.is_proxy:
+        return name, None
+    return name, bound_field(target.get_field(name), name)
+
+
+def _concrete_target(target: ModelState, state: ProjectState) -> ModelState:
+    """Follow proxies to the model that owns the table."""
+    seen = 0
+    while target.is_proxy and target.bases and seen < 20:
+        app_label, model_name = resolve_relation(target.app_label, target.name, target.bases[0])
+        target = state.get_model(app_label, model_name)
+        seen += 1
+    return target
+
+
+def column_for_field(
+    model_state: ModelState, name: str, field: Any, state: ProjectState, connection: Any
+) -> Column:
+    """The column a field of ``model_state`` stores (foreign keys resolved through ``state``)."""
+    field = bound_field(field, name)
+    if not getattr(field, "is_relation", False) or relation_target(field) is None:
+        return field.column_description(connection)
+    target = _concrete_target(_target_state(model_state, field, state), state)
+    target_name, target_field = _target_field(target, field)
+    if target_field is None:
+        raise KeyError(f"{model_state.label}.{name}: target {target.label} has no table")
+    remote = getattr(field, "remote_field", None)
+    db_constraint = getattr(field, "db_constraint", None)
+    if db_constraint is None:
+        db_constraint = field.deconstruct()[3].get("db_constraint", True)
+    reference = (
+        ForeignKeyRef(target.db_table, target_field.column, deferrable=False)
+        if db_constraint
+        else None
+    )
+    _ = remote
+    column_type = target_field.rel_db_type(connection)
+    default = NOT_PROVIDED
+    db_default = getattr(field, "db_default", NOT_PROVIDED)
+    if db_default is not NOT_PROVIDED and type(db_default).__name__ != "_NotProvided":
+        default = target_field.get_db_prep_value(db_default, connection)
+    return Column(
+        name=field.column,
+        type=column_type,
+        null=field.null,
+        primary_key=field.primary_key,
+        autoincrement=False,
+        unique=bool(field.unique) and not field.primary_key,
+        default=default,
+        references=reference,
+    )
+
+
+def field_indexes(table: str, name: str, field: Any) -> list[Index]:
+    """The single-column index a field asks for (``db_index``, foreign keys)."""
+    field = bound_field(field, name)
+    if not has_column(field) or field.primary_key or field.unique or not field.db_index:
+        return []
+    return [Index(field_index_name(table, field.column), (field.column,))]
+
+
+def _column_of(model_state: ModelState, field_name: str) -> str:
+    return bound_field(model_state.get_field(field_name), field_name).column
+
+
+def _meta_index(model_state: ModelState, index: Any, state: ProjectState, connection: Any) -> Index:
+    if getattr(index, "condition", None) is not None:
+        model = state.apps.get_model(model_state.app_label, model_state.name)
+        return index.to_schema(model, connection)
+    columns = tuple(_column_of(model_state, field_name) for field_name in index.field_names)
+    orders = tuple(index.orders) if any(order == "DESC" for order in index.orders) else ()
+    return Index(index.name, columns, False, None, orders)
+
+
+def _meta_constraint(
+    model_state: ModelState, constraint: Any, state: ProjectState, connection: Any
+) -> Constraint:
+    if getattr(constraint, "condition", None) is not None or not hasattr(constraint, "fields"):
+        model = state.apps.get_model(model_state.app_label, model_state.name)
+        return constraint.to_schema(model, connection)
+    columns = tuple(_column_of(model_state, field_name) for field_name in constraint.fields)
+    return Constraint(constraint.name, "unique", columns)
+
+
+def index_description(
+    model_state: ModelState, index: Any, state: ProjectState, connection: Any
+) -> Index:
+    """A Meta index of ``model_state`` as ``backends.schema.Index``."""
+    return _meta_index(model_state, index, state, connection)
+
+
+def constraint_description(
+    model_state: ModelState, constraint: Any, state: ProjectState, connection: Any
+) -> Constraint:
+    """A Meta constraint of ``model_state`` as ``backends.schema.Constraint``."""
+    return _meta_constraint(model_state, constraint, state, connection)
+
+
+def unique_together_constraints(model_state: ModelState) -> list[Constraint]:
+    """One unique constraint per ``unique_together`` entry."""
+    table = model_state.db_table
+    result = []
+    for names in model_state.options.get("unique_together") or []:
+        columns = tuple(_column_of(model_state, name) for name in names)
+        result.append(Constraint(unique_together_name(table, columns), "unique", columns))
+    return result
+
+
+def table_for_model_state(
+    model_state: ModelState, project_state: ProjectState, connection: Any
+) -> Table:
+    """The table ``model_state`` describes: columns, field and Meta indexes, constraints."""
+    table = model_state.db_table
+    columns = []
+    indexes: list[Index] = []
+    for name, field in model_state.fields.items():
+        if not has_column(field):
+            continue
+        columns.append(column_for_field(model_state, name, field, project_state, connection))
+        indexes.extend(field_indexes(table, name, field))
+    for index in model_state.options.get("indexes") or []:
+        indexes.append(_meta_index(model_state, index, project_state, connection))
+    constraints = unique_together_constraints(model_state)
+    for constraint in model_state.options.get("constraints") or []:
+        constraints.append(_meta_constraint(model_state, constraint, project_state, connection))
+    return Table(table, tuple(columns), tuple(indexes), tuple(constraints))
+
+
+def junction_table_name(model_state: ModelState, name: str, field: Any) -> str:
+    """The table of an automatic many-to-many junction (``db_table`` or ``<table>_<field>``)."""
+    db_table = getattr(field, "db_table", None)
+    if db_table is None:
+        db_table = field.deconstruct()[3].get("db_table")
+    return db_table or f"{model_state.db_table}_{name}"
+
+
+def junction_columns(model_state: ModelState, target: ModelState) -> tuple[str, str]:
+    """The two foreign key columns of a junction: ``<model>_id``, ``<target>_id``."""
+    source, other = model_state.name_lower, target.name_lower
+    if source == other:
+        return f"from_{source}_id", f"to_{other}_id"
+    return f"{source}_id", f"{other}_id"
+
+
+def junction_table_for_field(
+    model_state: ModelState, name: str, field: Any, state: ProjectState, connection: Any
+) -> Table | None:
+    """The automatic junction table of one many-to-many field (None with ``through``)."""
+    if not is_many_to_many(field) or through_target(field) is not None:
+        return None
+    target = _concrete_target(_target_state(model_state, field, state), state)
+    source = _concrete_target(model_state, state)
+    table = junction_table_name(model_state, name, field)
+    from_column, to_column = junction_columns(source, target)
+    from orm.model import _default_auto_field
+
+    id_field = _default_auto_field()(primary_key=True)
+    id_field.set_attributes_from_name("id")
+    source_pk = bound_field(source.get_field(source.pk_name()), source.pk_name())
+    target_pk = bound_field(target.get_field(target.pk_name()), target.pk_name())
+    columns = (
+        id_field.column_description(connection),
+        Column(
+            from_column,
+            source_pk.rel_db_type(connection),
+            null=False,
+            references=ForeignKeyRef(source.db_table, source_pk.column),
+        ),
+        Column(
+            to_column,
+            target_pk.rel_db_type(connection),
+            null=False,
+            references=ForeignKeyRef(target.db_table, target_pk.column),
+        ),
+    )
+    pair = (from_column, to_column)
+    return Table(
+        table,
+        columns,
+        (
+            Index(field_index_name(table, from_column), (from_column,)),
+            Index(field_index_name(table, to_column), (to_column,)),
+        ),
+        (Constraint(unique_together_name(table, pair), "unique", pair),),
+    )
+
+
+def junction_tables_for(
+    model_state: ModelState, project_state: ProjectState, connection: Any
+) -> list[Table]:
+    """The automatic junction tables of every many-to-many field of ``model_state``."""
+    tables = []
+    for name, field in model_state.fields.items():
+        junction = junction_table_for_field(model_state, name, field, project_state, connection)
+        if junction is not None:
+            tables.append(junction)
+    return tables
+
+
+def tables_of_state(state: ProjectState, connection: Any, app_labels: Any = None) -> list[Table]:
+    """Every table (model tables and junctions) the state describes."""
+    tables = []
+    for model_state in state.models.values():
+        if app_labels is not None and model_state.app_label not in app_labels:
+            continue
+        if not model_state.has_table:
+            continue
+        tables.append(table_for_model_state(model_state, state, connection))
+        tables.extend(junction_tables_for(model_state, state, connection))
+    return tables
+
+
+def without_default(column: Column) -> Column:
+    """``column`` with no DEFAULT."""
+    return dataclasses.replace(column, default=NOT_PROVIDED)
