@@ -160,7 +160,7 @@ def transactions() -> None:
 def keyset_pagination() -> None:
     heading("Keyset pagination: pages of 3 posts, oldest first, without OFFSET (.after())")
     ordered = Post.objects.order_by("created", "id")
-    page, number = list(ordered[:3]), 1
+    page, number = list(ordered.after(None, size=3)), 1
     while page:
         print(f"  page {number}: {[post.title for post in page]}")
         page, number = list(ordered.after(page[-1], size=3)), number + 1
