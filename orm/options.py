@@ -217,8 +217,8 @@ class Options:
     def _build_field_cache(self) -> dict[str, Any]:
         cache: dict[str, Any] = {}
         for relation in self.related_objects:
-            if not relation.hidden:
-                cache[relation.query_name] = relation
+            # Hidden relations (related_name='+') keep an internal query name for internal queries.
+            cache[relation.query_name] = relation
         for field in [*self.fields, *self.local_many_to_many, *self.private_fields]:
             cache[field.name] = field
             if field.attname and field.attname != field.name:
@@ -235,7 +235,11 @@ class Options:
         except KeyError:
             if name == "pk" and self.pk is not None:
                 return self.pk
-            choices = [key for key in cache if key == cache[key].name or key == getattr(cache[key], "query_name", None)]
+            choices = [
+                key for key in cache
+                if not getattr(cache[key], "hidden", False)
+                and (key == cache[key].name or key == getattr(cache[key], "query_name", None))
+            ]
             raise FieldDoesNotExist(
                 f"{self.object_name} has no field named {name!r}; choices are: "
                 f"{', '.join(closest_names(name, choices))}"
@@ -244,7 +248,10 @@ class Options:
     def field_names_for_errors(self) -> list[str]:
         """Names a lookup may start with, for error messages."""
         cache = self._field_cache or self._build_field_cache()
-        return sorted({getattr(field, "query_name", None) or field.name for field in cache.values()})
+        return sorted({
+            getattr(field, "query_name", None) or field.name
+            for field in cache.values() if not getattr(field, "hidden", False)
+        })
 
     @property
     def forward_field_by_attname(self) -> dict[str, Any]:

@@ -1,0 +1,262 @@
+"""Attribute access through relations: ``post.author``, ``post.author_id``, ``author.posts``.
+
+Forward descriptors load the related object lazily (one query on first
+access) and cache it in ``instance._state.fields_cache``; reverse descriptors
+hand out related managers (``associations.managers``) or, for one-to-one, the
+single related object.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from orm.fields import DeferredAttribute
+from orm.routers import router
+
+__all__ = [
+    "ForeignKeyDeferredAttribute",
+    "ForwardManyToOneDescriptor",
+    "ForwardOneToOneDescriptor",
+    "ReverseOneToOneDescriptor",
+    "ReverseManyToOneDescriptor",
+    "ManyToManyDescriptor",
+]
+
+
+class ForeignKeyDeferredAttribute(DeferredAttribute):
+    """``post.author_id``: setting a different value forgets the cached ``post.author``."""
+
+    def __set__(self, instance, value) -> None:
+        data = instance.__dict__
+        attname = self.field.attname
+        if data.get(attname, value) != value or attname not in data:
+            cache = instance._state.fields_cache
+            cached = cache.get(self.field.name)
+            if cached is not None and getattr(cached, self.field.target_field.attname, None) != value:
+                del cache[self.field.name]
+        data[attname] = value
+
+
+def _read_database(instance, model) -> str:
+    return instance._state.db or router.db_for_read(model, instance=instance)
+
+
+class ForwardManyToOneDescriptor:
+    """``post.author``: the related object, loaded once and cached."""
+
+    def __init__(self, field):
+        self.field = field
+
+    @cached_property
+    def RelatedObjectDoesNotExist(self):  # noqa: N802 - Django's name for it
+        model = self.field.related_model
+        return type(
+            "RelatedObjectDoesNotExist",
+            (model.DoesNotExist, AttributeError),
+            {"__module__": self.field.model.__module__, "__qualname__": f"{self.field.model.__qualname__}.{self.field.name}.RelatedObjectDoesNotExist"},
+        )
+
+    def is_cached(self, instance) -> bool:
+        return self.field.is_cached(instance)
+
+    def get_queryset(self, **hints):
+        return self.field.related_model._base_manager.get_queryset()
+
+    def get_prefetch_querysets(self, instances, querysets=None):
+        """The prefetch protocol (see ``associations.prefetch``): one ``IN`` query for all targets."""
+        field = self.field
+        target = field.target_field
+        queryset = querysets[0] if querysets else self.get_queryset()
+        queryset = queryset.using(queryset._db or _read_database(instances[0], field.related_model))
+        values = {getattr(instance, field.attname) for instance in instances} - {None}
+        queryset = queryset.filter(**{f"{target.attname}__in": sorted(values, key=repr)})
+        return (
+            queryset,
+            lambda obj: getattr(obj, target.attname),
+            lambda instance: getattr(instance, field.attname),
+            True,
+            field.get_cache_name(),
+            False,
+        )
+
+    def get_object(self, instance):
+        field = self.field
+        value = instance.__dict__.get(field.attname)
+        if value is None:
+            return None
+        queryset = self.get_queryset().using(_read_database(instance, field.related_model))
+        return queryset.get(**{field.target_field.attname: value})
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        field = self.field
+        cache = instance._state.fields_cache
+        try:
+            related = cache[field.name]
+        except KeyError:
+            field._require_target()
+            related = self.get_object(instance)
+            cache[field.name] = related
+            remote = getattr(field, "set_remote_cached_value", None)
+            if related is not None and remote is not None:
+                remote(related, instance)
+        if related is None and not field.null:
+            raise self.RelatedObjectDoesNotExist(
+                f"{type(instance).__name__} has no {field.name} ({field.attname} is None)"
+            )
+        return related
+
+    def __set__(self, instance, value) -> None:
+        field = self.field
+        if value is not None:
+            field.check_related_instance(value)
+        cache = instance._state.fields_cache
+        previous = cache.get(field.name)
+        if value is None:
+            if previous is not None and field.one_to_one:
+                field.remote_field.set_cached_value(previous, None)
+            instance.__dict__[field.attname] = None
+        else:
+            instance.__dict__[field.attname] = getattr(value, field.target_field.attname)
+            if field.one_to_one:
+                field.remote_field.set_cached_value(value, instance)
+        cache[field.name] = value
+
+
+class ForwardOneToOneDescriptor(ForwardManyToOneDescriptor):
+    """``profile.user``: as a foreign key, and the target learns its reverse object."""
+
+
+class ReverseOneToOneDescriptor:
+    """``user.profile``: the one related object, or ``<Related>.DoesNotExist``."""
+
+    def __init__(self, related):
+        self.related = related
+
+    @cached_property
+    def RelatedObjectDoesNotExist(self):  # noqa: N802 - Django's name for it
+        model = self.related.related_model
+        return type(
+            "RelatedObjectDoesNotExist",
+            (model.DoesNotExist, AttributeError),
+            {"__module__": model.__module__},
+        )
+
+    def is_cached(self, instance) -> bool:
+        return self.related.is_cached(instance)
+
+    def get_queryset(self, **hints):
+        return self.related.related_model._base_manager.get_queryset()
+
+    def get_prefetch_querysets(self, instances, querysets=None):
+        field = self.related.field
+        target = field.target_field
+        queryset = querysets[0] if querysets else self.get_queryset()
+        queryset = queryset.using(queryset._db or _read_database(instances[0], field.model))
+        values = {getattr(instance, target.attname) for instance in instances} - {None}
+        by_value = {getattr(instance, target.attname): instance for instance in instances}
+        queryset = queryset.filter(**{f"{field.attname}__in": sorted(values, key=repr)})
+        queryset._known_related_objects = {field: by_value}
+        return (
+            queryset,
+            lambda obj: getattr(obj, field.attname),
+            lambda instance: getattr(instance, target.attname),
+            True,
+            self.related.get_cache_name(),
+            False,
+        )
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        related = self.related
+        cache = instance._state.fields_cache
+        name = related.get_cache_name()
+        try:
+            value = cache[name]
+        except KeyError:
+            field = related.field
+            key = getattr(instance, field.target_field.attname)
+            value = None
+            if key is not None:
+                queryset = self.get_queryset().using(_read_database(instance, related.related_model))
+                try:
+                    value = queryset.get(**{field.attname: key})
+                except related.related_model.DoesNotExist:
+                    value = None
+                else:
+                    field.set_cached_value(value, instance)
+            cache[name] = value
+        if value is None:
+            raise self.RelatedObjectDoesNotExist(
+                f"{type(instance).__name__} has no {related.get_accessor_name()}"
+            )
+        return value
+
+    def __set__(self, instance, value) -> None:
+        related = self.related
+        field = related.field
+        if value is None:
+            previous = related.get_cached_value(instance, None)
+            if previous is not None:
+                setattr(previous, field.name, None)
+            related.set_cached_value(instance, None)
+            return
+        related.check_related_instance(value)
+        value.__dict__[field.attname] = getattr(instance, field.target_field.attname)
+        field.set_cached_value(value, instance)
+        related.set_cached_value(instance, value)
+
+
+class ReverseManyToOneDescriptor:
+    """``author.posts``: a manager of the ``Post`` rows pointing at this author."""
+
+    def __init__(self, related):
+        self.related = related
+
+    @cached_property
+    def related_manager_class(self):
+        from associations.managers import create_reverse_many_to_one_manager
+
+        model = self.related.related_model
+        return create_reverse_many_to_one_manager(type(model._default_manager), self.related)
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        return self.related_manager_class(instance)
+
+    def __set__(self, instance, value) -> None:
+        raise TypeError(
+            f"Direct assignment to the reverse side of {self.related.field} is prohibited; "
+            f"use {self.related.get_accessor_name()}.set() instead"
+        )
+
+
+class ManyToManyDescriptor:
+    """``post.tags`` / ``tag.post_set``: a manager over the junction table."""
+
+    def __init__(self, related, reverse: bool = False):
+        self.related = related
+        self.reverse = reverse
+        self.field = related.field
+
+    @cached_property
+    def related_manager_class(self):
+        from associations.managers import create_many_to_many_manager
+
+        model = self.related.related_model if self.reverse else self.related.model
+        return create_many_to_many_manager(type(model._default_manager), self.related, self.reverse)
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        return self.related_manager_class(instance)
+
+    def __set__(self, instance, value) -> None:
+        name = self.related.get_accessor_name() if self.reverse else self.field.name
+        raise TypeError(
+            f"Direct assignment to {type(instance).__name__}.{name} (a many-to-many set) is "
+            f"prohibited; use {name}.set() instead"
+        )

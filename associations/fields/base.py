@@ -1,0 +1,217 @@
+"""``RelatedField``: what every relation field shares (target resolution, reverse registration).
+
+A target is a class, ``"Model"`` (same app), ``"app_label.Model"`` or ``"self"``.
+String targets resolve through ``orm.registry.lazy_model_operation`` once the
+model is defined; references still open are listed by
+``unresolved_references()`` and reported by ``check_pending_references()``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from orm.exceptions import ImproperlyConfigured
+from orm.fields import Field
+from orm.registry import registry
+
+__all__ = [
+    "RelatedField",
+    "RECURSIVE_RELATIONSHIP_CONSTANT",
+    "check_pending_references",
+    "unresolved_references",
+]
+
+RECURSIVE_RELATIONSHIP_CONSTANT = "self"
+
+# Fields whose target is still a string, in definition order.
+_unresolved: list = []
+
+
+def unresolved_references() -> list[str]:
+    """``"app.Model.field -> 'target'"`` for every relation whose target never appeared."""
+    return [f"{field} -> {field.remote_field.model!r}" for field in _unresolved if isinstance(field.remote_field.model, str)]
+
+
+def check_pending_references() -> None:
+    """Raise ``ImproperlyConfigured`` naming every relation whose target model is unknown."""
+    problems = [field.unresolved_message() for field in _unresolved if isinstance(field.remote_field.model, str)]
+    if problems:
+        raise ImproperlyConfigured("; ".join(problems))
+
+
+def split_reference(reference: str, default_app_label: str) -> tuple[str, str]:
+    """``("app_label", "Model")`` for ``"app.Model"`` or ``"Model"``."""
+    if "." in reference:
+        app_label, _, model_name = reference.rpartition(".")
+        return app_label, model_name
+    return default_app_label, reference
+
+
+class RelatedField(Field):
+    """Base of ``ForeignKey``, ``OneToOneField`` and ``ManyToManyField``."""
+
+    is_relation = True
+    rel_class: Any = None
+    descriptor_attribute = None
+
+    def __init__(self, to, *, related_name=None, related_query_name=None, limit_choices_to=None, **kwargs):
+        if not isinstance(to, str) and not (isinstance(to, type) and hasattr(to, "_meta")):
+            raise TypeError(
+                f"{type(self).__name__}: the first argument must be a model class, 'Model', "
+                f"'app_label.Model' or 'self', got {to!r}"
+            )
+        self._related_name = related_name
+        self._related_query_name = related_query_name
+        self._limit_choices_to = limit_choices_to
+        self._to_reference = to
+        super().__init__(**kwargs)
+
+    # -- identity ---------------------------------------------------------------------
+
+    def __deepcopy__(self, memo):
+        # Abstract models hand each child a copy: the copy needs its own reverse relation.
+        obj = super().__deepcopy__(memo)
+        obj.remote_field = copy.copy(self.remote_field)
+        obj.remote_field.field = obj
+        if isinstance(self._to_reference, str):
+            obj.remote_field.model = self._to_reference
+        return obj
+
+    @property
+    def related_model(self):
+        """The target model class (``None`` until a string reference resolves)."""
+        model = self.remote_field.model
+        return None if isinstance(model, str) else model
+
+    def _require_target(self):
+        model = self.remote_field.model
+        if isinstance(model, str):
+            raise ImproperlyConfigured(self.unresolved_message())
+        return model
+
+    def unresolved_message(self) -> str:
+        reference = self.remote_field.model
+        app_label, model_name = split_reference(reference, self.model._meta.app_label)
+        known = sorted(m.__name__ for m in registry.all_models.get(app_label, {}).values())
+        hint = f"app {app_label!r} has models {', '.join(known)}" if known else f"no app {app_label!r} has models"
+        return (
+            f"{self.model._meta.object_name}.{self.name}: the related model {reference!r} was never "
+            f"defined ({hint}); define it or point {type(self).__name__} at an existing model "
+            "('app_label.ModelName')"
+        )
+
+    def related_label(self) -> str:
+        """The target as ``"app_label.ModelName"`` (resolved or not)."""
+        model = self.remote_field.model
+        if isinstance(model, str):
+            if model == RECURSIVE_RELATIONSHIP_CONSTANT:
+                return self.model._meta.label
+            app_label, model_name = split_reference(model, self.model._meta.app_label)
+            return f"{app_label}.{model_name}"
+        return model._meta.label
+
+    # -- class set-up -----------------------------------------------------------------
+
+    def contribute_to_class(self, cls, name: str) -> None:
+        super().contribute_to_class(cls, name)
+        if self.descriptor_attribute is not None:
+            setattr(cls, self.name, self.descriptor_attribute(self))
+        if cls._meta.abstract:
+            return
+        self.resolve_related(cls, self.remote_field.model, self._on_target_resolved, track=True)
+
+    def resolve_related(self, cls, reference, callback, track: bool = False) -> None:
+        """Call ``callback(model)`` with the model ``reference`` names, now or once it exists."""
+        if isinstance(reference, str):
+            if reference == RECURSIVE_RELATIONSHIP_CONSTANT:
+                callback(cls)
+                return
+            app_label, model_name = split_reference(reference, cls._meta.app_label)
+            if track:
+                self.remote_field.model = f"{app_label}.{model_name}"
+                _unresolved.append(self)
+            registry.lazy_model_operation(callback, app_label, model_name)
+        else:
+            callback(reference)
+
+    def _on_target_resolved(self, model) -> None:
+        self.remote_field.model = model
+        if self in _unresolved:
+            _unresolved.remove(self)
+        self.contribute_to_related_class(model, self.remote_field)
+
+    def contribute_to_related_class(self, cls, related) -> None:
+        """Register the reverse relation on ``cls`` and add its accessor (unless hidden)."""
+        _check_clashes(self, cls, related)
+        cls._meta.add_related_object(related)
+        accessor = related.get_accessor_name()
+        if accessor and self.reverse_descriptor_class is not None:
+            setattr(cls, accessor, self.reverse_descriptor_class(related))
+
+    reverse_descriptor_class: Any = None
+
+    # -- checks -----------------------------------------------------------------------
+
+    def check(self) -> list[str]:
+        problems = super().check()
+        related_name = self._related_name
+        if related_name and not related_name.endswith("+"):
+            interpolated = related_name % {"class": "x", "model_name": "x", "app_label": "x"} if "%(" in related_name else related_name
+            if not interpolated.isidentifier():
+                problems.append(f"{self}: related_name {related_name!r} is not a valid Python identifier")
+        return problems
+
+    # -- deconstruction ---------------------------------------------------------------
+
+    def _relation_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"to": self.related_label() if self.model is not None else self._reference_label()}
+        if self._related_name is not None:
+            kwargs["related_name"] = self._related_name
+        if self._related_query_name is not None:
+            kwargs["related_query_name"] = self._related_query_name
+        if self._limit_choices_to is not None:
+            kwargs["limit_choices_to"] = self._limit_choices_to
+        return kwargs
+
+    def _reference_label(self) -> str:
+        reference = self._to_reference
+        if isinstance(reference, str):
+            return reference
+        return reference._meta.label
+
+
+def _is_replaced(model) -> bool:
+    current = registry.all_models.get(model._meta.app_label, {}).get(model._meta.model_name)
+    return current is not None and current is not model
+
+
+def _same_field(one, other) -> bool:
+    return one.model._meta.label == other.model._meta.label and one.name == other.name
+
+
+def _check_clashes(field, target, related) -> None:
+    """Two relations may not give a model the same reverse accessor or query name."""
+    if related.hidden:
+        return
+    opts = target._meta
+    accessor = related.get_accessor_name()
+    query_name = related.query_name
+    for existing in opts.related_objects:
+        if existing.hidden or _same_field(existing.field, field) or _is_replaced(existing.field.model):
+            continue
+        if existing.get_accessor_name() == accessor or existing.query_name == query_name:
+            clash = accessor if existing.get_accessor_name() == accessor else query_name
+            raise ImproperlyConfigured(
+                f"{field.model._meta.object_name}.{field.name}: reverse accessor/query name "
+                f"{opts.object_name}.{clash} clashes with the one of "
+                f"{existing.field.model._meta.object_name}.{existing.field.name}; add or change "
+                f"related_name on one of them (e.g. related_name='{field.model._meta.model_name}_{field.name}s')"
+            )
+    for other in [*opts.local_fields, *opts.local_many_to_many, *opts.private_fields]:
+        if other.name in (accessor, query_name):
+            raise ImproperlyConfigured(
+                f"{field.model._meta.object_name}.{field.name}: reverse accessor "
+                f"{opts.object_name}.{other.name} clashes with the field {opts.object_name}.{other.name}; "
+                f"add or change related_name on {field.model._meta.object_name}.{field.name}"
+            )

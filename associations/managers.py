@@ -1,0 +1,399 @@
+"""Related managers: ``author.posts`` (reverse foreign key) and ``post.tags`` (many-to-many).
+
+Each is built once per relation as a subclass of the related model's default
+manager class, so custom manager methods work through relations too.
+"""
+
+from __future__ import annotations
+
+from orm import signals
+from orm.query.expressions import F
+from orm.routers import router
+from orm.transaction import atomic
+
+__all__ = ["create_reverse_many_to_one_manager", "create_many_to_many_manager"]
+
+
+def _prefetch_cache(instance) -> dict:
+    return instance.__dict__.setdefault("_prefetched_objects_cache", {})
+
+
+def _check_instances(manager, objs) -> None:
+    model = manager.model
+    for obj in objs:
+        if not isinstance(obj, model._meta.concrete_model):
+            raise TypeError(
+                f"{manager.accessor_label}: expected {model._meta.object_name} instances, "
+                f"got a {type(obj).__name__} ({obj!r})"
+            )
+
+
+def create_reverse_many_to_one_manager(superclass, rel):
+    """The manager class behind ``author.posts`` for the reverse relation ``rel``."""
+
+    class RelatedManager(superclass):
+        def __init__(self, instance):
+            super().__init__()
+            self.instance = instance
+            self.model = rel.related_model
+            self.field = rel.field
+            self.name = rel.get_accessor_name()
+            self.accessor_label = f"{type(instance).__name__}.{self.name}"
+            self.core_filters = {self.field.name: instance}
+
+        def __call__(self, *, manager):
+            manager = getattr(self.model, manager)
+            return create_reverse_many_to_one_manager(type(manager), rel)(self.instance)
+
+        def _key(self):
+            value = getattr(self.instance, self.field.target_field.attname)
+            if value is None:
+                raise ValueError(
+                    f"{self.accessor_label}: {type(self.instance).__name__} instance needs a primary "
+                    "key value before this relationship can be used; save it first"
+                )
+            return value
+
+        @property
+        def _write_db(self):
+            return router.db_for_write(self.model, instance=self.instance)
+
+        def _apply_rel_filters(self, queryset):
+            """``queryset`` narrowed to the rows pointing at this instance."""
+            db = self._db or self.instance._state.db or router.db_for_read(self.model, instance=self.instance)
+            queryset = queryset.using(db)
+            queryset._defer_next_filter = False
+            key = self._key()
+            queryset = queryset.filter(**{self.field.attname: key})
+            queryset._known_related_objects = {self.field: {key: self.instance}}
+            return queryset
+
+        def _remove_prefetched_objects(self):
+            self.instance.__dict__.get("_prefetched_objects_cache", {}).pop(rel.get_cache_name(), None)
+
+        def get_queryset(self):
+            cached = self.instance.__dict__.get("_prefetched_objects_cache", {}).get(rel.get_cache_name())
+            if cached is not None:
+                return cached
+            return self._apply_rel_filters(super().get_queryset())
+
+        def get_prefetch_querysets(self, instances, querysets=None):
+            """The prefetch protocol: every instance's related rows in one ``IN`` query."""
+            field = self.field
+            target = field.target_field
+            queryset = querysets[0] if querysets else super().get_queryset()
+            queryset = queryset.using(queryset._db or self._db or instances[0]._state.db or router.db_for_read(self.model))
+            by_value = {getattr(instance, target.attname): instance for instance in instances}
+            queryset = queryset.filter(**{f"{field.attname}__in": sorted(set(by_value) - {None}, key=repr)})
+            queryset._known_related_objects = {field: by_value}
+            return (
+                queryset,
+                lambda obj: getattr(obj, field.attname),
+                lambda instance: getattr(instance, target.attname),
+                False,
+                rel.get_cache_name(),
+                False,
+            )
+
+        def add(self, *objs, bulk=True):
+            """Point ``objs`` at this instance (one UPDATE when ``bulk``)."""
+            _check_instances(self, objs)
+            key = self._key()
+            self._remove_prefetched_objects()
+            db = self._write_db
+            if bulk:
+                pks = []
+                for obj in objs:
+                    if obj._state.adding or obj.pk is None:
+                        raise ValueError(
+                            f"{self.accessor_label}.add(): {obj!r} is unsaved; save it first or "
+                            "use bulk=False"
+                        )
+                    pks.append(obj.pk)
+                if pks:
+                    self.model._base_manager.using(db).filter(pk__in=pks).update(**{self.field.attname: key})
+                for obj in objs:
+                    setattr(obj, self.field.name, self.instance)
+            else:
+                with atomic(using=db, savepoint=False):
+                    for obj in objs:
+                        setattr(obj, self.field.name, self.instance)
+                        obj.save(using=db)
+
+        add.alters_data = True
+
+        def create(self, **kwargs):
+            self._remove_prefetched_objects()
+            kwargs[self.field.name] = self.instance
+            return super().get_queryset().using(self._write_db).create(**kwargs)
+
+        def get_or_create(self, **kwargs):
+            self._remove_prefetched_objects()
+            kwargs[self.field.name] = self.instance
+            return super().get_queryset().using(self._write_db).get_or_create(**kwargs)
+
+        def update_or_create(self, **kwargs):
+            self._remove_prefetched_objects()
+            kwargs[self.field.name] = self.instance
+            return super().get_queryset().using(self._write_db).update_or_create(**kwargs)
+
+        if rel.field.null:
+
+            def remove(self, *objs, bulk=True):
+                """Unlink ``objs`` (sets the foreign key to NULL)."""
+                _check_instances(self, objs)
+                key = self._key()
+                for obj in objs:
+                    if getattr(obj, self.field.attname) != key:
+                        raise self.field.model.DoesNotExist(
+                            f"{obj!r} is not related to {self.instance!r} through {self.accessor_label}"
+                        )
+                self._clear(self.model._base_manager.filter(pk__in=[obj.pk for obj in objs]), bulk)
+                for obj in objs:
+                    obj.__dict__[self.field.attname] = None
+                    self.field.set_cached_value(obj, None)
+
+            remove.alters_data = True
+
+            def clear(self, *, bulk=True):
+                """Unlink every related row (sets the foreign key to NULL)."""
+                self._clear(self.model._base_manager.all(), bulk)
+
+            clear.alters_data = True
+
+            def _clear(self, queryset, bulk):
+                self._remove_prefetched_objects()
+                db = self._write_db
+                queryset = self._apply_rel_filters(queryset.using(db))
+                if bulk:
+                    queryset.update(**{self.field.attname: None})
+                else:
+                    with atomic(using=db, savepoint=False):
+                        for obj in queryset:
+                            setattr(obj, self.field.name, None)
+                            obj.save(update_fields=[self.field.name], using=db)
+
+        def set(self, objs, *, bulk=True, clear=False):
+            """Make ``objs`` exactly the related rows (removes others when the key is nullable)."""
+            objs = tuple(objs)
+            _check_instances(self, objs)
+            db = self._write_db
+            with atomic(using=db, savepoint=False):
+                if self.field.null:
+                    if clear:
+                        self.clear(bulk=bulk)
+                        self.add(*objs, bulk=bulk)
+                        return
+                    old = set(self.using(db).values_list("pk", flat=True)) if not self._prefetched() else {o.pk for o in self.get_queryset()}
+                    keep = {obj.pk for obj in objs if obj.pk is not None}
+                    stale = old - keep
+                    if stale:
+                        self.remove(*self.model._base_manager.using(db).filter(pk__in=stale), bulk=bulk)
+                    self.add(*[obj for obj in objs if obj.pk not in old], bulk=bulk)
+                else:
+                    self.add(*objs, bulk=bulk)
+
+        set.alters_data = True
+
+        def _prefetched(self) -> bool:
+            return rel.get_cache_name() in self.instance.__dict__.get("_prefetched_objects_cache", {})
+
+    RelatedManager.__name__ = "RelatedManager"
+    RelatedManager.__qualname__ = f"{rel.field.model.__name__}.RelatedManager"
+    return RelatedManager
+
+
+def create_many_to_many_manager(superclass, rel, reverse: bool):
+    """The manager class behind ``post.tags`` (``reverse=False``) or ``tag.post_set``."""
+
+    class ManyRelatedManager(superclass):
+        def __init__(self, instance):
+            super().__init__()
+            self.instance = instance
+            field = rel.field
+            self.through = rel.through
+            if not reverse:
+                self.model = rel.model
+                self.query_field_name = rel.query_name
+                self.prefetch_cache_name = field.name
+                self.source_field = field.m2m_source_field()
+                self.target_field = field.m2m_target_field()
+                self.name = field.name
+            else:
+                self.model = rel.related_model
+                self.query_field_name = field.name
+                self.prefetch_cache_name = rel.query_name
+                self.source_field = field.m2m_target_field()
+                self.target_field = field.m2m_source_field()
+                self.name = rel.get_accessor_name()
+            self.accessor_label = f"{type(instance).__name__}.{self.name}"
+            self.symmetrical = False
+
+        def __call__(self, *, manager):
+            manager = getattr(self.model, manager)
+            return create_many_to_many_manager(type(manager), rel, reverse)(self.instance)
+
+        def _key(self):
+            value = getattr(self.instance, self.source_field.target_field.attname)
+            if value is None or self.instance.pk is None:
+                raise ValueError(
+                    f"{self.accessor_label}: {type(self.instance).__name__} instance needs a primary "
+                    "key value before a many-to-many relationship can be used; save it first"
+                )
+            return value
+
+        def _apply_rel_filters(self, queryset):
+            db = self._db or self.instance._state.db or router.db_for_read(self.model, instance=self.instance)
+            queryset = queryset.using(db)
+            queryset._defer_next_filter = False
+            return queryset.filter(**{self.query_field_name: self._key()})
+
+        def _remove_prefetched_objects(self):
+            self.instance.__dict__.get("_prefetched_objects_cache", {}).pop(self.prefetch_cache_name, None)
+
+        def get_queryset(self):
+            cached = self.instance.__dict__.get("_prefetched_objects_cache", {}).get(self.prefetch_cache_name)
+            if cached is not None:
+                return cached
+            return self._apply_rel_filters(super().get_queryset())
+
+        def get_prefetch_querysets(self, instances, querysets=None):
+            """The prefetch protocol: one query joining the junction table for all instances."""
+            queryset = querysets[0] if querysets else super().get_queryset()
+            queryset = queryset.using(queryset._db or self._db or instances[0]._state.db or router.db_for_read(self.model))
+            attname = self.source_field.target_field.attname
+            keys = sorted({getattr(instance, attname) for instance in instances} - {None}, key=repr)
+            queryset = queryset.filter(**{f"{self.query_field_name}__in": keys})
+            label = f"_prefetch_related_val_{self.source_field.attname}"
+            queryset = queryset.annotate(**{label: F(self.query_field_name)})
+            return (
+                queryset,
+                lambda obj: getattr(obj, label),
+                lambda instance: getattr(instance, attname),
+                False,
+                self.prefetch_cache_name,
+                False,
+            )
+
+        @property
+        def _write_db(self):
+            return router.db_for_write(self.through, instance=self.instance)
+
+        def _target_keys(self, objs) -> list:
+            keys = []
+            attname = self.target_field.target_field.attname
+            model = self.target_field.related_model
+            for obj in objs:
+                if isinstance(obj, model._meta.concrete_model):
+                    value = getattr(obj, attname)
+                    if value is None:
+                        raise ValueError(
+                            f"{self.accessor_label}: cannot link the unsaved {obj!r}; save it first"
+                        )
+                    keys.append(value)
+                elif hasattr(obj, "_meta"):
+                    raise TypeError(
+                        f"{self.accessor_label}: expected {model._meta.object_name} instances, got a "
+                        f"{type(obj).__name__} ({obj!r})"
+                    )
+                else:
+                    keys.append(self.target_field.target_field.to_python(obj))
+            return list(dict.fromkeys(keys))
+
+        def _junction(self, db):
+            return self.through._base_manager.using(db).filter(**{self.source_field.attname: self._key()})
+
+        def _send(self, action, keys, db):
+            if signals.m2m_changed.has_listeners(self.through):
+                signals.m2m_changed.send(
+                    sender=self.through, action=action, instance=self.instance, reverse=reverse,
+                    model=self.model, pk_set=keys, using=db,
+                )
+
+        def add(self, *objs, through_defaults=None):
+            """Link ``objs`` (model instances or pks); existing links are left alone."""
+            self._remove_prefetched_objects()
+            db = self._write_db
+            keys = self._target_keys(objs)
+            with atomic(using=db, savepoint=False):
+                existing = set(
+                    self._junction(db).filter(**{f"{self.target_field.attname}__in": keys})
+                    .values_list(self.target_field.attname, flat=True)
+                ) if keys else set()
+                missing = [key for key in keys if key not in existing]
+                if not missing:
+                    return
+                self._send("pre_add", set(missing), db)
+                defaults = {
+                    name: (value() if callable(value) else value) for name, value in (through_defaults or {}).items()
+                }
+                source_key = self._key()
+                self.through._base_manager.using(db).bulk_create([
+                    self.through(**defaults, **{self.source_field.attname: source_key, self.target_field.attname: key})
+                    for key in missing
+                ])
+                self._send("post_add", set(missing), db)
+
+        add.alters_data = True
+
+        def remove(self, *objs):
+            """Unlink ``objs`` (model instances or pks)."""
+            self._remove_prefetched_objects()
+            db = self._write_db
+            keys = self._target_keys(objs)
+            if not keys:
+                return
+            with atomic(using=db, savepoint=False):
+                self._send("pre_remove", set(keys), db)
+                self._junction(db).filter(**{f"{self.target_field.attname}__in": keys}).delete()
+                self._send("post_remove", set(keys), db)
+
+        remove.alters_data = True
+
+        def clear(self):
+            """Unlink everything."""
+            self._remove_prefetched_objects()
+            db = self._write_db
+            with atomic(using=db, savepoint=False):
+                self._send("pre_clear", None, db)
+                self._junction(db).delete()
+                self._send("post_clear", None, db)
+
+        clear.alters_data = True
+
+        def set(self, objs, *, clear=False, through_defaults=None):
+            """Make ``objs`` exactly the linked objects (only the differences are written)."""
+            objs = tuple(objs)
+            db = self._write_db
+            with atomic(using=db, savepoint=False):
+                if clear:
+                    self.clear()
+                    self.add(*objs, through_defaults=through_defaults)
+                    return
+                keys = self._target_keys(objs)
+                old = set(self._junction(db).values_list(self.target_field.attname, flat=True))
+                stale = old - set(keys)
+                if stale:
+                    self.remove(*stale)
+                self.add(*[key for key in keys if key not in old], through_defaults=through_defaults)
+
+        set.alters_data = True
+
+        def create(self, *, through_defaults=None, **kwargs):
+            """Create a related object and link it."""
+            db = self._write_db
+            obj = super().get_queryset().using(db).create(**kwargs)
+            self.add(obj, through_defaults=through_defaults)
+            return obj
+
+        create.alters_data = True
+
+        def get_or_create(self, *, through_defaults=None, **kwargs):
+            db = self._write_db
+            obj, created = super().get_queryset().using(db).get_or_create(**kwargs)
+            if created or not self._junction(db).filter(**{self.target_field.attname: obj.pk}).exists():
+                self.add(obj, through_defaults=through_defaults)
+            return obj, created
+
+    ManyRelatedManager.__name__ = "ManyRelatedManager"
+    return ManyRelatedManager

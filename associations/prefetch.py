@@ -1,0 +1,245 @@
+"""``prefetch_related``: one extra ``IN`` query per relation level.
+
+The protocol (Django's): the class attribute named by a lookup -- a
+descriptor such as ``Post.author``, or the related manager it hands out such
+as ``author.posts`` -- provides ``get_prefetch_querysets(instances,
+querysets=None)`` returning ``(queryset, rel_obj_key, instance_key, single,
+cache_name, is_descriptor)``. ``contenttypes`` implements the same method on
+``GenericForeignKey`` and on its generic related manager, and prefetching
+works for them unchanged.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+
+from orm.exceptions import ObjectDoesNotExist
+
+__all__ = ["Prefetch", "prefetch_related_objects", "normalize_prefetch_lookups"]
+
+LOOKUP_SEP = "__"
+
+
+class Prefetch:
+    """A ``prefetch_related`` lookup with its own QuerySet and/or target attribute."""
+
+    def __init__(self, lookup: str, queryset=None, to_attr: str | None = None):
+        self.prefetch_through = lookup
+        self.prefetch_to = lookup
+        if queryset is not None and getattr(queryset, "_iterable_class", None) is not None:
+            from orm.query.iterables import ModelIterable
+
+            if queryset._iterable_class is not ModelIterable:
+                raise ValueError("Prefetch querysets cannot use raw(), values(), and values_list().")
+        if to_attr:
+            self.prefetch_to = LOOKUP_SEP.join(lookup.split(LOOKUP_SEP)[:-1] + [to_attr])
+        self.queryset = queryset
+        self.to_attr = to_attr
+
+    def __repr__(self) -> str:
+        return f"Prefetch({self.prefetch_to!r})"
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Prefetch):
+            return NotImplemented
+        return self.prefetch_to == other.prefetch_to
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.prefetch_to))
+
+    def add_prefix(self, prefix: str) -> None:
+        self.prefetch_through = f"{prefix}{LOOKUP_SEP}{self.prefetch_through}"
+        self.prefetch_to = f"{prefix}{LOOKUP_SEP}{self.prefetch_to}"
+
+    def get_current_prefetch_to(self, level: int) -> str:
+        return LOOKUP_SEP.join(self.prefetch_to.split(LOOKUP_SEP)[: level + 1])
+
+    def get_current_to_attr(self, level: int) -> tuple[str, bool]:
+        parts = self.prefetch_to.split(LOOKUP_SEP)
+        to_attr = parts[level]
+        as_attr = bool(self.to_attr) and level == len(parts) - 1
+        return to_attr, as_attr
+
+    def get_current_queryset(self, level: int):
+        if self.get_current_prefetch_to(level) == self.prefetch_to:
+            return self.queryset
+        return None
+
+
+def normalize_prefetch_lookups(lookups, prefix: str | None = None) -> list[Prefetch]:
+    """Strings become ``Prefetch`` objects; ``prefix`` is prepended (nested lookups)."""
+    result = []
+    for lookup in lookups:
+        if not isinstance(lookup, Prefetch):
+            lookup = Prefetch(lookup)
+        if prefix:
+            lookup.add_prefix(prefix)
+        result.append(lookup)
+    return result
+
+
+def prefetch_related_objects(model_instances, *related_lookups) -> None:
+    """Fill the prefetch caches of ``model_instances`` for each lookup (``"books__tags"``)."""
+    if not model_instances:
+        return
+    model_instances = list(model_instances)
+    done_queries: dict[str, list] = {}
+    auto_lookups: set = set()
+    followed_descriptors: set = set()
+    all_lookups = normalize_prefetch_lookups(reversed(related_lookups))
+    while all_lookups:
+        lookup = all_lookups.pop()
+        if lookup.prefetch_to in done_queries:
+            if lookup.queryset is not None:
+                raise ValueError(
+                    f"'{lookup.prefetch_to}' lookup was already seen with a different queryset; "
+                    "you may need to adjust the ordering of your lookups"
+                )
+            continue
+        obj_list = model_instances
+        through_attrs = lookup.prefetch_through.split(LOOKUP_SEP)
+        for level, through_attr in enumerate(through_attrs):
+            if not obj_list:
+                break
+            prefetch_to = lookup.get_current_prefetch_to(level)
+            if prefetch_to in done_queries:
+                obj_list = done_queries[prefetch_to]
+                continue
+            good_objects = True
+            for obj in obj_list:
+                if not hasattr(obj, "_prefetched_objects_cache"):
+                    try:
+                        obj._prefetched_objects_cache = {}
+                    except (AttributeError, TypeError):
+                        good_objects = False
+                        break
+            if not good_objects:
+                break
+            first_obj = obj_list[0]
+            to_attr = lookup.get_current_to_attr(level)[0]
+            prefetcher, descriptor, attr_found, is_fetched = get_prefetcher(first_obj, through_attr, to_attr)
+            if not attr_found:
+                raise AttributeError(
+                    f"Cannot find '{through_attr}' on {type(first_obj).__name__} object, "
+                    f"'{lookup.prefetch_through}' is an invalid parameter to prefetch_related()"
+                )
+            if level == len(through_attrs) - 1 and prefetcher is None:
+                raise ValueError(
+                    f"'{lookup.prefetch_through}' does not resolve to an item that supports "
+                    "prefetching - this is an invalid parameter to prefetch_related()."
+                )
+            obj_to_fetch = None
+            if prefetcher is not None:
+                obj_to_fetch = [obj for obj in obj_list if not is_fetched(obj)]
+            if obj_to_fetch:
+                obj_list, additional_lookups = prefetch_one_level(obj_to_fetch, prefetcher, lookup, level)
+                if not (prefetch_to in done_queries and lookup in auto_lookups and descriptor in followed_descriptors):
+                    done_queries[prefetch_to] = obj_list
+                    new_lookups = normalize_prefetch_lookups(reversed(additional_lookups), prefetch_to)
+                    auto_lookups.update(new_lookups)
+                    all_lookups.extend(new_lookups)
+                followed_descriptors.add(descriptor)
+            else:
+                obj_list = _follow(obj_list, through_attr, to_attr, lookup, level)
+
+
+def _follow(obj_list, through_attr: str, to_attr: str, lookup, level: int) -> list:
+    """The objects one level down, from caches already filled."""
+    new_obj_list: list = []
+    for obj in obj_list:
+        cache = getattr(obj, "_prefetched_objects_cache", {})
+        if through_attr in cache:
+            new_obj = list(cache[through_attr])
+        elif to_attr != through_attr and hasattr(obj, to_attr) and lookup.get_current_to_attr(level)[1]:
+            new_obj = getattr(obj, to_attr)
+        else:
+            try:
+                new_obj = getattr(obj, through_attr)
+            except ObjectDoesNotExist:
+                continue
+            if hasattr(new_obj, "get_queryset") and hasattr(new_obj, "model"):
+                new_obj = list(new_obj.all())
+        if new_obj is None:
+            continue
+        if isinstance(new_obj, list):
+            new_obj_list.extend(new_obj)
+        else:
+            new_obj_list.append(new_obj)
+    return new_obj_list
+
+
+def get_prefetcher(instance, through_attr: str, to_attr: str):
+    """``(prefetcher, descriptor, attr_found, is_fetched)`` for ``instance.<through_attr>``."""
+
+    def has_to_attr(obj) -> bool:
+        return hasattr(obj, to_attr)
+
+    prefetcher = None
+    is_fetched = has_to_attr
+    descriptor = getattr(type(instance), through_attr, None)
+    if descriptor is None:
+        return None, None, hasattr(instance, through_attr), is_fetched
+    if hasattr(descriptor, "get_prefetch_querysets"):
+        prefetcher = descriptor
+        is_cached = getattr(descriptor, "is_cached", None)
+        if is_cached is not None and through_attr == to_attr:
+            is_fetched = is_cached
+        return prefetcher, descriptor, True, is_fetched
+    try:
+        related = getattr(instance, through_attr)
+    except ObjectDoesNotExist:
+        return None, descriptor, True, is_fetched
+    if hasattr(related, "get_prefetch_querysets"):
+        prefetcher = related
+    if through_attr == to_attr:
+
+        def in_prefetched_cache(obj) -> bool:
+            return through_attr in getattr(obj, "_prefetched_objects_cache", {})
+
+        is_fetched = in_prefetched_cache
+    return prefetcher, descriptor, True, is_fetched
+
+
+def prefetch_one_level(instances, prefetcher, lookup, level: int):
+    """Run one prefetch query and spread its rows over ``instances``; returns (rows, nested lookups)."""
+    current = lookup.get_current_queryset(level)
+    queryset, rel_obj_key, instance_key, single, cache_name, is_descriptor = prefetcher.get_prefetch_querysets(
+        instances, [current] if current is not None else None
+    )
+    additional_lookups = [copy.copy(item) for item in getattr(queryset, "_prefetch_related_lookups", ())]
+    if additional_lookups:
+        queryset._prefetch_related_lookups = ()
+    all_related_objects = list(queryset)
+    rel_obj_cache: dict = defaultdict(list)
+    for rel_obj in all_related_objects:
+        rel_obj_cache[rel_obj_key(rel_obj)].append(rel_obj)
+    to_attr, as_attr = lookup.get_current_to_attr(level)
+    if as_attr and instances:
+        model = type(instances[0])
+        opts = getattr(model, "_meta", None)
+        if opts is not None and any(field.name == to_attr for field in opts.get_fields()):
+            raise ValueError(f"to_attr={to_attr!r} conflicts with a field on the {model.__name__} model")
+    leaf = len(lookup.prefetch_through.split(LOOKUP_SEP)) - 1 == level
+    for obj in instances:
+        values = rel_obj_cache.get(instance_key(obj), [])
+        if single:
+            value = values[0] if values else None
+            if as_attr:
+                setattr(obj, to_attr, value)
+            elif is_descriptor:
+                setattr(obj, cache_name, value)
+            else:
+                obj._state.fields_cache[cache_name] = value
+        elif as_attr:
+            setattr(obj, to_attr, values)
+        else:
+            manager = getattr(obj, to_attr)
+            if leaf and lookup.queryset is not None:
+                cached = manager._apply_rel_filters(lookup.queryset)
+            else:
+                cached = manager.get_queryset()
+            cached._result_cache = values
+            cached._prefetch_done = True
+            obj._prefetched_objects_cache[cache_name] = cached
+    return all_related_objects, additional_lookups
