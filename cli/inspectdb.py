@@ -120,13 +120,17 @@ def model_class_name(table: str) -> str:
     name = "".join(word[0].upper() + word[1:] for word in words) or "Table"
     if name[0].isdigit():
         name = "Table" + name
+    if keyword.iskeyword(name):  # True, False, None
+        name += "Table"
     return name
 
 
 def _attribute_name(column: str, is_relation: bool) -> tuple[str, list[str]]:
     """A valid, non-reserved attribute name for ``column`` and why it differs (if it does)."""
     notes: list[str] = []
-    name = re.sub(r"\W", "_", column.lower())
+    # ASCII only: Python normalizes other identifiers (NFKC), so the source
+    # and the attribute could differ; db_column keeps the real name anyway.
+    name = re.sub(r"[^0-9a-z_]", "_", column.lower())
     if is_relation and name.endswith("_id") and len(name) > 3:
         name = name[:-3]
     if name != column.lower() and not (is_relation and column.lower() == name + "_id"):
