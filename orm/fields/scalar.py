@@ -193,6 +193,36 @@ class DecimalField(Field):
         except (decimal.InvalidOperation, TypeError, ValueError):
             raise self._invalid(value, "a decimal number") from None
 
+    def from_db_converter(self, connection):
+        """The dialect's converter followed by quantizing to ``decimal_places``.
+
+        SQLite keeps NUMERIC values as integers or floats, so ``0.00`` reads back
+        as ``0``; quantizing here restores the declared scale on every backend.
+        """
+        vendor = connection.vendor
+        try:
+            return self._db_converters[vendor]
+        except KeyError:
+            pass
+        base = connection.dialect.get_converter(self.get_internal_type())
+        if self.decimal_places is None:
+            converter = base
+        else:
+            quantum = decimal.Decimal(1).scaleb(-self.decimal_places)
+            context = decimal.Context(prec=max(self.max_digits or 28, 28) + 2)
+            to_decimal = base or decimal.Decimal
+
+            def converter(value, _quantum=quantum, _context=context, _to_decimal=to_decimal):
+                if value is None:
+                    return None
+                value = _to_decimal(value)
+                if value.is_finite():
+                    return value.quantize(_quantum, context=_context)
+                return value
+
+        self._db_converters[vendor] = converter
+        return converter
+
     def get_prep_value(self, value: Any) -> Any:
         if value is None or hasattr(value, "resolve_expression"):
             return value

@@ -11,13 +11,13 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from orm.exceptions import FieldDoesNotExist, FieldError
+from orm.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError
 from orm.options import closest_names
 from orm.query.expressions import Col, F, OuterRef, Ref, ResolvedOuterRef, Value, walk
 from orm.query.joins import INNER, LOUTER, BaseTable, Join, MultiJoin
 from orm.query.lookups import IsNull, get_lookup, get_transform, lookup_names_for
 from orm.query.q import Q
-from orm.query.where import AND, OR, WhereNode
+from orm.query.where import AND, OR, XOR, WhereNode
 
 __all__ = ["Query", "JoinInfo", "LOOKUP_SEP"]
 
@@ -80,7 +80,10 @@ class Query:
     def __str__(self) -> str:
         from orm.connections import connections
 
-        sql, params = self.get_compiler(connection=connections["default"]).as_sql()
+        try:
+            sql, params = self.get_compiler(connection=connections["default"]).as_sql()
+        except EmptyResultSet:
+            return "-- (no SQL: the conditions match no rows)"
         return f"{sql} -- params: {params!r}"
 
     def get_meta(self):
@@ -395,6 +398,10 @@ class Query:
         branch_negated = branch_negated or q_object.negated
         node = WhereNode(connector=connector, negated=q_object.negated)
         child_inner = inner and not current_negated and (connector == AND or len(q_object.children) == 1)
+        if connector == XOR:
+            # XOR compiles each child to CASE WHEN ... THEN 1 ELSE 0, which reads NULL as
+            # false: the children's NULL handling restarts as if at the top of a WHERE.
+            current_negated = False
         joins_used: set = set()
         for child in q_object.children:
             if isinstance(child, Q):

@@ -134,12 +134,12 @@ class QuerySet:
             clone = self._chain()
             start = int(key.start) if key.start is not None else None
             stop = int(key.stop) if key.stop is not None else None
-            clone.query.set_limits(start, None if stop is None else stop - (start or 0))
+            clone.query.set_limits(start, stop)
             if key.step:
                 return list(clone)[:: key.step]
             return clone
         clone = self._chain()
-        clone.query.set_limits(key, 1)
+        clone.query.set_limits(key, key + 1)
         clone._fetch_all()
         try:
             return clone._result_cache[0]  # type: ignore[index]

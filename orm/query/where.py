@@ -120,7 +120,7 @@ class WhereNode:
                 return "", []
         if not parts:
             return "", []
-        if self.connector == XOR and len(parts) > 1:
+        if self.connector == XOR:
             # Portable XOR: an odd number of the conditions hold.
             total = " + ".join(f"(CASE WHEN {part} THEN 1 ELSE 0 END)" for part in parts)
             sql = f"MOD({total}, 2) = 1"
