@@ -221,6 +221,9 @@ def _model_lines(connection, table: str, class_names: dict[str, str]) -> Iterato
     ]
     unique_columns = {columns[0] for columns in unique_sets if len(columns) == 1}
     foreign_keys = introspection.get_foreign_keys(table)
+    targets = [target_table for target_table, _column in foreign_keys.values()]
+    # Two keys to one table would get the same reverse accessor: name them apart.
+    shared_targets = {target for target in targets if targets.count(target) > 1}
 
     yield f"class {class_names[table]}(orm.Model):"
     if len(primary_key) > 1:
@@ -251,6 +254,7 @@ def _model_lines(connection, table: str, class_names: dict[str, str]) -> Iterato
                 name,
                 foreign_keys[column.name],
                 class_names,
+                shared_target=foreign_keys[column.name][0] in shared_targets,
                 is_pk=is_pk,
                 unique=column.name in unique_columns,
                 notes=notes,
@@ -324,6 +328,7 @@ def _relation_line(  # type: ignore[no-untyped-def]
     target: tuple[str, str],
     class_names: dict[str, str],
     *,
+    shared_target: bool,
     is_pk: bool,
     unique: bool,
     notes: list[str],
@@ -345,6 +350,8 @@ def _relation_line(  # type: ignore[no-untyped-def]
         kwargs["blank"] = True
     if column.name != name + "_id":
         kwargs["db_column"] = column.name
+    if shared_target:
+        kwargs["related_name"] = f"{class_names[table].lower()}_{name}_set"
     field_class = "orm.OneToOneField" if one_to_one else "orm.ForeignKey"
     arguments = [_render_value(reference), "on_delete=orm.DO_NOTHING"]
     return _render_field(name, field_class, arguments, kwargs, notes)

@@ -11,7 +11,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import backends
-import orm
 from backends.schema import Column, Constraint, ForeignKeyRef, Table
 from cli.inspectdb import _attribute_name, field_for_type, model_class_name
 from tests.orm.conftest import table_for
@@ -148,7 +147,6 @@ def test_inspected_models_recreate_the_same_schema(db, db_url, new_db_url, invok
     assert [c.type for c in recreated] == [c.type for c in original]
 
 
-@pytest.mark.skipif(not hasattr(orm, "ForeignKey"), reason="associations not available yet")
 def test_inspectdb_writes_foreign_keys_with_do_nothing(db, db_url, invoke, tmp_path):
     create_related_tables(db)
     result = invoke(tmp_path, "--database-url", db_url, "inspectdb")
