@@ -5,8 +5,6 @@
 and ``prefetch_related`` into ``orm.hooks``.
 """
 
-from orm import hooks as _hooks
-
 from associations.deletion import (
     CASCADE,
     DO_NOTHING,
@@ -27,6 +25,7 @@ from associations.fields import (
 from associations.prefetch import Prefetch, prefetch_related_objects
 from associations.proxy import AssociationProxy
 from associations.reverse import ManyToManyRel, ManyToOneRel, OneToOneRel
+from orm import hooks as _hooks
 
 __all__ = [
     "ForeignKey",

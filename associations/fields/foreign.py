@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from orm.exceptions import ImproperlyConfigured
-from orm.query.joins import PathInfo
-
 from associations.descriptors import (
     ForeignKeyDeferredAttribute,
     ForwardManyToOneDescriptor,
@@ -16,6 +13,8 @@ from associations.descriptors import (
 )
 from associations.fields.base import RelatedField
 from associations.reverse import ManyToOneRel, OneToOneRel
+from orm.exceptions import ImproperlyConfigured
+from orm.query.joins import PathInfo
 
 __all__ = ["ForeignKey", "OneToOneField"]
 

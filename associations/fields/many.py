@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from orm.exceptions import ImproperlyConfigured
-from orm.query.joins import PathInfo
-
 from associations.descriptors import ManyToManyDescriptor
 from associations.fields.base import RECURSIVE_RELATIONSHIP_CONSTANT, RelatedField, split_reference
 from associations.reverse import ManyToManyRel
+from orm.exceptions import ImproperlyConfigured
+from orm.query.joins import PathInfo
 
 __all__ = ["ManyToManyField", "create_junction_model"]
 

@@ -642,6 +642,10 @@ class QuerySet:
             annotations[alias] = arg
         annotations.update(kwargs)
         clone = self._chain()
+        if clone._fields is None:
+            from orm.query.multivalued import isolate_multivalued_aggregates
+
+            annotations = isolate_multivalued_aggregates(clone.query, annotations)
         names = {f.name for f in self.model._meta.get_fields()} | {f.attname for f in self.model._meta.concrete_fields}
         for alias, annotation in annotations.items():
             if alias in names:
