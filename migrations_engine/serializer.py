@@ -9,6 +9,7 @@ are sorted, dict items are sorted by their serialized key.
 from __future__ import annotations
 
 import builtins
+import contextvars
 import datetime
 import decimal
 import enum
@@ -50,6 +51,11 @@ class SerializationError(MigrationError, ValueError):
 
 
 Serialized = tuple[str, set[str]]
+
+#: Functions copied into the file being written (``squashmigrations``): id -> local name.
+inline_functions: contextvars.ContextVar[dict[int, str] | None] = contextvars.ContextVar(
+    "inline_functions", default=None
+)
 
 
 def serialize(value: Any) -> Serialized:
@@ -272,6 +278,9 @@ def _serialize_class(value: type) -> Serialized:
 
 
 def _serialize_function(value) -> Serialized:
+    inline = (inline_functions.get() or {}).get(id(value))
+    if inline is not None:
+        return inline, set()
     name = getattr(value, "__qualname__", getattr(value, "__name__", ""))
     self_object = getattr(value, "__self__", None)
     if isinstance(self_object, type):
@@ -293,6 +302,11 @@ def _serialize_function(value) -> Serialized:
         raise SerializationError(value, "functions of __main__ cannot be imported by a migration")
     if module == "builtins":
         return name, set()
+    if not all(_IDENTIFIER.match(part) for part in module.split(".")):
+        raise SerializationError(
+            value, f"its module {module} cannot be imported by name (a migration file?); "
+            "move the function to a regular module"
+        )
     return import_path_of(f"{module}.{name}")
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime
 import importlib
+import inspect
 import os
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from migrations_engine.errors import CommandError
 from migrations_engine.serializer import (
     SerializationError,
     import_path_of,
+    inline_functions,
     serialize,
 )
 
@@ -46,8 +49,28 @@ def migration_timestamp() -> str:
     return datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
 
 
-def render_migration(migration: Any) -> str:
-    """The source of ``migration``'s file; ``SerializationError`` naming model, field and value."""
+def render_migration(migration: Any, *, functions: Any = ()) -> str:
+    """The source of ``migration``'s file; ``SerializationError`` naming model, field and value.
+
+    ``functions`` are copied into the file (their source) and referenced by name:
+    ``squashmigrations`` uses this for ``RunPython`` code defined in migration files.
+    """
+    copied = {id(function): function.__name__ for function in functions}
+    token = inline_functions.set(copied)
+    try:
+        return _render(migration, [_function_source(function) for function in functions])
+    finally:
+        inline_functions.reset(token)
+
+
+def _function_source(function: Any) -> str:
+    try:
+        return textwrap.dedent(inspect.getsource(function)).rstrip()
+    except (OSError, TypeError) as error:
+        raise SerializationError(function, f"its source cannot be read to copy it ({error})")
+
+
+def _render(migration: Any, code: list[str]) -> str:
     app_label = migration.app_label
     imports: set[str] = set()
     operations = []
@@ -71,6 +94,7 @@ def render_migration(migration: Any) -> str:
         dependencies=serialize(dependencies)[0],
         run_before=serialize(run_before)[0] if run_before else None,
         operations=operations,
+        code=code,
     )
 
 
@@ -93,8 +117,12 @@ def _render_operation(operation, app_label: str, depth: int) -> tuple[list[str],
         lines.extend(source_lines)
         lines[-1] += ","
         imports |= value_imports
+    field_name = getattr(operation, "name", None) if hasattr(operation, "model_name") else None
+    field_context = f"{context}.{field_name}" if field_name else None
     for key, value in kwargs.items():
-        source_lines, value_imports = _render_argument(key, value, app_label, depth + 1, context)
+        source_lines, value_imports = _render_argument(
+            key, value, app_label, depth + 1, context, field_context
+        )
         source_lines[0] = f"{inner}{key}={source_lines[0]}"
         lines.extend(source_lines)
         lines[-1] += ","
@@ -118,7 +146,12 @@ def _operation_context(operation, app_label: str) -> str:
 
 
 def _render_argument(
-    key: str | None, value: Any, app_label: str, depth: int, context: str
+    key: str | None,
+    value: Any,
+    app_label: str,
+    depth: int,
+    context: str,
+    field_context: str | None = None,
 ) -> tuple[list[str], set[str]]:
     """Lines of one argument (the first without indentation, the rest indented)."""
     inner = _INDENT * (depth + 1)
@@ -141,8 +174,7 @@ def _render_argument(
         lines.append(f"{closing}]")
         return lines, imports
     if key == "field":
-        field_name = getattr(value, "name", None)
-        return _as_lines(_serialize_in(value, f"{context}.{field_name}" if field_name else context))
+        return _as_lines(_serialize_in(value, field_context or context))
     return _as_lines(_serialize_in(value, context))
 
 
