@@ -242,6 +242,11 @@ class ManyToManyDescriptor:
         self.reverse = reverse
         self.field = related.field
 
+    @property
+    def through(self):
+        """The junction model (``Post.tags.through``)."""
+        return self.related.through
+
     @cached_property
     def related_manager_class(self):
         from associations.managers import create_many_to_many_manager

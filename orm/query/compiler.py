@@ -126,8 +126,11 @@ class SQLCompiler:
 
     def get_from_clause(self) -> tuple[list[str], list]:
         query = self.query
+        query.get_initial_alias()  # a query without filters or joins still needs its table
         parts: list[str] = []
         params: list = []
+        if not query.alias_map:
+            query.base_alias  # noqa: B018 - a query naming no column still needs its FROM table
         types = query.resolved_join_types()
         self._join_types = types
         for alias, table in query.alias_map.items():
@@ -349,6 +352,9 @@ class SQLCompiler:
             part_query = part.clone()
             if not part_query.is_sliced:
                 part_query.clear_ordering(force=True)
+            if query.values_select and not part_query.values_select:
+                # values()/values_list() called after union() applies to every part.
+                part_query.set_values([*query.values_select, *query.annotation_select])
             compiler = part_query.get_compiler(connection=self.connection)
             try:
                 sql, sub = compiler.as_sql()
