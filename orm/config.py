@@ -15,6 +15,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 from orm.exceptions import ImproperlyConfigured
 
@@ -116,6 +117,8 @@ def _settings_from_table(table: dict[str, Any], source: str, base_dir: Path | No
                 )
     if "database" in table:
         databases.setdefault("default", table["database"])
+    if base_dir is not None:
+        databases = {alias: _anchor_sqlite(url, base_dir) for alias, url in databases.items()}
     routers = list(table.get("routers", routers))
     databases.setdefault("default", DEFAULT_DATABASE_URL)
     return Settings(
@@ -126,6 +129,21 @@ def _settings_from_table(table: dict[str, Any], source: str, base_dir: Path | No
         source=source,
         base_dir=base_dir,
     )
+
+
+def _anchor_sqlite(url: str, base_dir: Path) -> str:
+    """A relative SQLite path in a pyproject is relative to that pyproject's directory.
+
+    Otherwise running from a subdirectory would quietly create a new, empty database there.
+    """
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url.startswith(prefix + "/"):
+        return url
+    path, separator, query = url[len(prefix) :].partition("?")
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return url
+    absolute = (base_dir / unquote(path)).as_posix()
+    return prefix + quote(absolute, safe="/") + separator + query
 
 
 def load_settings(config: str | Path | None = None, database_url: str | None = None) -> Settings:

@@ -220,3 +220,21 @@ def test_sqlite_database_in_a_missing_directory_is_one_clear_line(tmp_path):
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+
+
+def test_relative_sqlite_path_in_pyproject_is_relative_to_the_pyproject(tmp_path, invoke):
+    project = make_project(tmp_path / "p", database="sqlite:///relative.sqlite3")
+    sqlite_with_table(project.path / "relative.sqlite3", "from_relative")
+    (project.path / "sub").mkdir()
+    result = invoke(project.path / "sub", "inspectdb")
+    assert result.exit_code == 0, result.output
+    assert inspected_classes(result.stdout) == {"FromRelative"}
+    assert not (project.path / "sub" / "relative.sqlite3").exists()
+
+
+def test_relative_sqlite_path_in_database_url_is_relative_to_the_working_directory(tmp_path):
+    sqlite_with_table(tmp_path / "here.sqlite3", "from_here")
+    env = subprocess_env(DATABASE_URL="sqlite:///here.sqlite3")
+    result = run_manouche(tmp_path, "inspectdb", env=env)
+    assert result.returncode == 0, result.stderr
+    assert inspected_classes(result.stdout) == {"FromHere"}
