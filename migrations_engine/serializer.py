@@ -289,9 +289,9 @@ def _serialize_function(value) -> Serialized:
         return f"{class_source}.{value.__name__}", imports
     if self_object is not None and not isinstance(self_object, types.ModuleType):
         raise SerializationError(value, "bound methods of instances cannot be imported")
-    if name == "<lambda>":
+    if getattr(value, "__name__", "") == "<lambda>":
         raise SerializationError(value, "lambdas cannot be imported; use a module-level function")
-    if "<locals>" in name:
+    if "<" in name:
         raise SerializationError(
             value, "nested functions cannot be imported; move it to module level"
         )
@@ -312,7 +312,7 @@ def _serialize_function(value) -> Serialized:
 
 def _importable_function(value) -> bool:
     name = getattr(value, "__qualname__", "")
-    return name != "<lambda>" and "<locals>" not in name
+    return "<" not in name
 
 
 def _serialize_partial(value: functools.partial) -> Serialized:
