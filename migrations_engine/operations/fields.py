@@ -187,7 +187,14 @@ class RemoveField(FieldOperation):
         return "RemoveField", [], {"model_name": self.model_name, "name": self.name}
 
     def state_forwards(self, app_label: str, state: ProjectState) -> None:
-        state.get_model(app_label, self.model_name).get_field(self.name)
+        current = state.get_model(app_label, self.model_name)
+        current.get_field(self.name)
+        users = _option_users(current.options, self.name)
+        if users:
+            raise KeyError(
+                f"field {current.label}.{self.name} is still used by {', '.join(users)}; "
+                "remove or alter those first"
+            )
         model_state = state.update_model(app_label, self.model_name)
         del model_state.fields[self.name]
 
@@ -329,13 +336,62 @@ def _rename_in_options(options: dict[str, Any], old: str, new: str) -> None:
         options["indexes"] = indexes
     constraints = []
     for constraint in options.get("constraints") or []:
-        if old in getattr(constraint, "fields", ()):
-            path, args, kwargs = constraint.deconstruct()
+        path, args, kwargs = constraint.deconstruct()
+        changed = False
+        if old in kwargs.get("fields", ()):
             kwargs["fields"] = rename(list(kwargs["fields"]))
-            constraint = type(constraint)(*args, **kwargs)
-        constraints.append(constraint)
+            changed = True
+        if kwargs.get("condition") is not None:
+            condition = _rename_in_condition(kwargs["condition"], old, new)
+            changed = changed or condition is not kwargs["condition"]
+            kwargs["condition"] = condition
+        constraints.append(type(constraint)(*args, **kwargs) if changed else constraint)
     if constraints:
         options["constraints"] = constraints
+
+
+def _option_users(options: dict[str, Any], name: str) -> list[str]:
+    """The indexes, constraints and unique_together entries that name field ``name``."""
+    users = [
+        f"unique_together {tuple(entry)!r}"
+        for entry in options.get("unique_together") or [] if name in entry
+    ]
+    users += [
+        f"index {index.name!r}" for index in options.get("indexes") or []
+        if name in index.field_names
+    ]
+    users += [
+        f"constraint {constraint.name!r}" for constraint in options.get("constraints") or []
+        if name in getattr(constraint, "fields", ())
+    ]
+    return users
+
+
+def _rename_in_condition(condition: Any, old: str, new: str) -> Any:
+    """A copy of a ``Q`` whose lookups on field ``old`` name ``new`` (the same object if none)."""
+    import copy
+
+    children = getattr(condition, "children", None)
+    if children is None:
+        return condition
+    renamed = []
+    changed = False
+    for child in children:
+        if isinstance(child, tuple) and len(child) == 2 and isinstance(child[0], str):
+            head, sep, rest = child[0].partition("__")
+            if head == old:
+                child = (new + sep + rest, child[1])
+                changed = True
+        elif hasattr(child, "children"):
+            new_child = _rename_in_condition(child, old, new)
+            changed = changed or new_child is not child
+            child = new_child
+        renamed.append(child)
+    if not changed:
+        return condition
+    result = copy.copy(condition)
+    result.children = renamed
+    return result
 
 
 class RenameField(FieldOperation):

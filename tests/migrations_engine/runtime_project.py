@@ -101,3 +101,27 @@ class Project:
             registry.all_models.pop(label, None)
         if str(self.root) in sys.path:
             sys.path.remove(str(self.root))
+
+
+def snapshot(connection: Any) -> dict[str, Any]:
+    """The live schema as comparable data (columns, indexes by columns, uniques, checks, FKs)."""
+    introspection = connection.introspection
+    result = {}
+    for table in sorted(introspection.table_names()):
+        if table == "manouche_migrations":
+            continue
+        constraints = introspection.get_constraints(table)
+        indexes = introspection.get_indexes(table)
+        result[table] = {
+            "columns": sorted(
+                (c.name, c.type, c.null) for c in introspection.get_columns(table)
+            ),
+            "indexes": sorted({i.columns for i in indexes if not i.unique}),
+            "unique": sorted(
+                {c.columns for c in constraints if c.kind == "unique"}
+                | {i.columns for i in indexes if i.unique}
+            ),
+            "checks": sorted(c.name for c in constraints if c.kind == "check" and c.name),
+            "fks": sorted(introspection.get_foreign_keys(table).items()),
+        }
+    return result
