@@ -143,7 +143,7 @@ class Collector:
                 new.append(obj)
         if new:
             self.batches[model].append(new)
-        if source is not None and not nullable:
+        if source is not None:
             self.add_dependency(source, model, reverse_dependency)
         return new
 
@@ -289,6 +289,11 @@ class Collector:
         counter: Counter = Counter()
         models, cyclic = self._sorted_models()
         deferrable = connection.dialect.supports_deferrable_constraints
+        if len(self.fast_deletes) == 1 and not self.field_updates and not any(self.data.values()):
+            # One statement is atomic by itself: no transaction round trips.
+            queryset = self.fast_deletes[0]
+            count = fast_delete(queryset, connection)
+            return count, ({queryset.model._meta.label: count} if count else {})
         if not deferrable:
             self._break_cycles(cyclic)
         with atomic(using=self.using, savepoint=False):
