@@ -82,6 +82,10 @@ def key_column_sql(connection, quote, alias: str, pk_field, object_id_field) -> 
     if object_id_kind(pk_field) == "uuid":
         # PostgreSQL prints a uuid with hyphens; the other backends store 32 hex digits.
         cast = f"REPLACE({cast}, '-', '')"
+    if connection.vendor == "mysql":
+        # CAST gives the connection's collation, which MySQL refuses to compare with
+        # the column's; a binary string compares bytes, and ids are plain ASCII.
+        cast = f"CAST({cast} AS BINARY)"
     return cast
 
 
