@@ -84,14 +84,6 @@ def user_errors() -> tuple[type[BaseException], ...]:
                 and value.__module__ == migration_errors.__name__
             ):
                 classes.append(value)
-    try:
-        from contenttypes import errors as contenttypes_errors  # type: ignore[attr-defined]
-    except ImportError:
-        contenttypes_errors = None
-    if contenttypes_errors is not None:
-        for value in vars(contenttypes_errors).values():
-            if isinstance(value, type) and issubclass(value, Exception):
-                classes.append(value)
     return tuple(classes)
 
 

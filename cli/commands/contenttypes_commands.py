@@ -17,10 +17,7 @@ def contenttypes_group() -> None:
 
 
 def _describe(item: Any) -> str:
-    app_label = getattr(item, "app_label", None)
-    model = getattr(item, "model", None)
-    if app_label is not None and model is not None:
-        return f"{app_label}.{model}"
+    # PrunedContentType prints as "app.model (3 app.Comment)": the label and its generic rows.
     return str(item)
 
 

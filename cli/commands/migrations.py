@@ -119,6 +119,7 @@ def migrate(
         fake=fake,
         fake_initial=fake_initial,
         stdout=EchoStream(),
+        verbosity=state.verbosity,
     )
     raise click.exceptions.Exit(_exit_code(result))
 
@@ -187,6 +188,8 @@ def squashmigrations(
         squashed_name=squashed_name,
         interactive=not noinput,
         stdout=EchoStream(),
+        stdin=sys.stdin,
+        verbosity=get_state().verbosity,
     )
     raise click.exceptions.Exit(_exit_code(result))
 
