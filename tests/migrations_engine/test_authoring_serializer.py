@@ -1,0 +1,157 @@
+"""The serializer: every value a field option can hold becomes source that rebuilds it."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import enum
+import functools
+import math
+import uuid
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import orm
+from migrations_engine.serializer import SerializationError, serialize
+
+
+class Status(enum.Enum):
+    DRAFT = "d"
+    PUBLISHED = "p"
+
+
+def module_level_default():
+    return 1
+
+
+def rebuild(value):
+    """Serialize ``value`` and evaluate the source with its imports."""
+    source, imports = serialize(value)
+    namespace: dict = {}
+    exec("\n".join(["import orm", *sorted(imports)]), namespace)
+    return source, imports, eval(source, namespace)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None, True, False, 0, -7, 2**70, 1.5, -0.0, "", "it's", 'say "hi"', "tab\tnewline\n",
+        "ünïcode ☃", b"", b"\x00\xff'\"", decimal.Decimal("1.50"), decimal.Decimal("-1E+3"),
+        datetime.date(2024, 2, 29), datetime.datetime(2024, 1, 2, 3, 4, 5, 6),
+        datetime.time(23, 59, 1, 5), datetime.timedelta(days=-1, seconds=5, microseconds=3),
+        uuid.UUID("12345678-1234-5678-1234-567812345678"), Status.DRAFT,
+        [1, [2, (3,)]], (), (1,), {"b": 1, "a": [1]}, {3, 1, 2}, frozenset({"x"}), set(),
+    ],
+    ids=repr,
+)
+def test_plain_values_round_trip(value):
+    _source, _imports, rebuilt = rebuild(value)
+    assert rebuilt == value and type(rebuilt) is type(value)
+
+
+def test_strings_are_double_quoted_unless_they_hold_a_double_quote():
+    assert serialize("Tag")[0] == '"Tag"'
+    assert serialize("it's")[0] == '"it\'s"'
+    assert serialize('say "hi"')[0] == "'say \"hi\"'"
+
+
+def test_special_floats():
+    for value in (math.inf, -math.inf):
+        assert rebuild(value)[2] == value
+    assert math.isnan(rebuild(math.nan)[2])
+
+
+def test_aware_datetimes_are_written_in_utc():
+    zone = datetime.timezone(datetime.timedelta(hours=2))
+    value = datetime.datetime(2024, 1, 1, 12, 0, tzinfo=zone)
+    source, imports, rebuilt = rebuild(value)
+    assert source == "datetime.datetime(2024, 1, 1, 10, 0, 0, tzinfo=datetime.timezone.utc)"
+    assert imports == {"import datetime"} and rebuilt == value
+
+
+def test_imports_are_named_per_type():
+    assert serialize(decimal.Decimal("1"))[1] == {"import decimal"}
+    assert serialize(uuid.uuid4())[1] == {"import uuid"}
+    assert serialize(Status.PUBLISHED) == (
+        f'{__name__}.Status["PUBLISHED"]', {f"import {__name__}"})
+
+
+def test_sets_and_dicts_are_sorted_for_determinism():
+    assert serialize({"b", "a", "c"})[0] == '{"a", "b", "c"}'
+    assert serialize({"b": 1, "a": 2})[0] == '{"a": 2, "b": 1}'
+
+
+def test_fields_indexes_constraints_and_q_objects_use_deconstruct():
+    assert serialize(orm.CharField(max_length=50, unique=True))[0] == (
+        "orm.CharField(max_length=50, unique=True)")
+    check = orm.CheckConstraint(condition=orm.Q(price__gte=0) | ~orm.Q(name=""), name="c")
+    source, _imports, rebuilt = rebuild(check)
+    assert source.startswith("orm.CheckConstraint(condition=orm.Q(") and rebuilt == check
+    unique = orm.UniqueConstraint(fields=["a", "b"], name="u", condition=orm.Q(a__gt=1))
+    assert rebuild(unique)[2] == unique
+    index = orm.Index(fields=["-name"], name="i")
+    assert rebuild(index)[2] == index
+    assert rebuild(orm.Q(price__gt=orm.F("cost")))[2] == orm.Q(price__gt=orm.F("cost"))
+
+
+def test_on_delete_actions_and_relation_fields():
+    assert serialize(orm.CASCADE) == ("orm.CASCADE", set())
+    assert serialize(orm.SET(5))[0] == "orm.SET(5)"
+    field = orm.ForeignKey("blog.Author", on_delete=orm.PROTECT, null=True)
+    assert serialize(field)[0] == (
+        'orm.ForeignKey(null=True, on_delete=orm.PROTECT, to="blog.Author")')
+
+
+def test_validators_functions_and_classes_by_import_path():
+    source, imports, rebuilt = rebuild(orm.validators.MaxValueValidator(10))
+    assert source == "orm.validators.MaxValueValidator(10)" and rebuilt == (
+        orm.validators.MaxValueValidator(10))
+    assert serialize(module_level_default) == (
+        f"{__name__}.module_level_default", {f"import {__name__}"})
+    assert serialize(datetime.date.today) == ("datetime.date.today", {"import datetime"})
+    assert serialize(int) == ("int", set())
+    assert serialize(Status) == (f"{__name__}.Status", {f"import {__name__}"})
+    partial = functools.partial(module_level_default)
+    assert rebuild(partial)[0].startswith("functools.partial(")
+
+
+def test_model_classes_become_app_model_strings():
+    class Reference(orm.Model):
+        class Meta:
+            app_label = "serializer_tests"
+
+    assert serialize(Reference) == ('"serializer_tests.Reference"', set())
+
+
+def test_lambdas_nested_functions_and_odd_objects_fail_naming_the_value():
+    def nested():
+        return 1
+
+    with pytest.raises(SerializationError, match="lambda"):
+        serialize(lambda: 1)
+    with pytest.raises(SerializationError, match="nested functions"):
+        serialize(nested)
+    with pytest.raises(SerializationError, match="object objects are not supported"):
+        serialize(object())
+    with pytest.raises(SerializationError, match="lambda"):
+        serialize([1, {"x": lambda: 2}])
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text() | st.binary()
+    | st.floats(allow_nan=False) | st.decimals(allow_nan=False, allow_infinity=False)
+    | st.dates() | st.datetimes() | st.times() | st.timedeltas() | st.uuids(),
+    lambda children: st.lists(children) | st.tuples(children, children)
+    | st.frozensets(st.integers() | st.text())
+    | st.dictionaries(st.text() | st.integers(), children),
+    max_leaves=12,
+)
+
+
+@given(json_values)
+def test_any_nested_value_round_trips(value):
+    source, _imports, rebuilt = rebuild(value)
+    assert rebuilt == value
+    assert serialize(rebuilt)[0] == source
