@@ -37,6 +37,50 @@ def _parse(value: Any) -> datetime.datetime | None:
         return None
 
 
+class _Spread:
+    """Population or sample variance (or its square root) of the non-NULL values, for SQLite.
+
+    Welford's online algorithm: one pass, numerically stable.
+    """
+
+    sample = False
+    root = False
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.mean = 0.0
+        self.squares = 0.0
+
+    def step(self, value: Any) -> None:
+        if value is None:
+            return
+        value = float(value)
+        self.count += 1
+        delta = value - self.mean
+        self.mean += delta / self.count
+        self.squares += delta * (value - self.mean)
+
+    def finalize(self) -> float | None:
+        divisor = self.count - 1 if self.sample else self.count
+        if divisor <= 0:
+            return None
+        variance = self.squares / divisor
+        return variance**0.5 if self.root else variance
+
+
+def _spread_class(sample: bool, root: bool) -> type:
+    return type("_Spread", (_Spread,), {"sample": sample, "root": root})
+
+
+# The names PostgreSQL and MySQL use, so the ORM's aggregates compile the same everywhere.
+_SPREAD_AGGREGATES = (
+    ("STDDEV_POP", False, True),
+    ("STDDEV_SAMP", True, True),
+    ("VAR_POP", False, False),
+    ("VAR_SAMP", True, False),
+)
+
+
 def _date_extract(kind: str, value: Any) -> int | None:
     moment = _parse(value)
     if moment is None:
@@ -90,6 +134,8 @@ def _date_trunc(kind: str, value: Any) -> str | None:
 def register_functions(connection: sqlite3.Connection) -> None:
     """Add regexp() and the manouche_* date functions to a sqlite3 connection."""
     connection.create_function("regexp", 2, _regexp, deterministic=True)
+    for name, sample, root in _SPREAD_AGGREGATES:
+        connection.create_aggregate(name, 1, _spread_class(sample, root))
     connection.create_function("manouche_date_extract", 2, _date_extract, deterministic=True)
     connection.create_function("manouche_datetime_trunc", 2, _datetime_trunc, deterministic=True)
     connection.create_function("manouche_date_trunc", 2, _date_trunc, deterministic=True)

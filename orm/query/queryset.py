@@ -387,12 +387,13 @@ class QuerySet:
                 )
         if self.query.is_sliced:
             raise TypeError("Cannot change a query once a slice has been taken.")
+        # NULLs sort last either way, so that every backend picks the same row (Django leaves
+        # this to the database: SQLite and MySQL put NULL first, PostgreSQL last).
         ordering = []
         for name in fields:
-            if descending:
-                ordering.append(name[1:] if name.startswith("-") else f"-{name}")
-            else:
-                ordering.append(name)
+            reverse = name.startswith("-") != descending
+            expression = F(name.lstrip("-"))
+            ordering.append(expression.desc(nulls_last=True) if reverse else expression.asc(nulls_last=True))
         clone = self._chain()
         clone.query.set_limits(high=1)
         clone.query.clear_ordering(force=True)
