@@ -79,6 +79,6 @@ class SoftDeleteModel(Model):
         return Model.delete(self, using=using)
 
     def restore(self, using=None) -> None:
-        """Undo a soft delete."""
+        """Undo a soft delete (saves ``deleted_at = NULL``)."""
         self.deleted_at = None
         self.save(using=using, update_fields=["deleted_at"])
