@@ -71,12 +71,12 @@ class Atomic(ContextDecorator):
             state.blocks.append(name)
         else:
             state.blocks.append(None)
-        self._connection = connection
-        self._depth = len(state.blocks)
         return connection
 
     def __exit__(self, exc_type, exc, traceback):
-        connection = self._connection
+        # Looked up again rather than kept on self: one decorated function may be running
+        # in several threads (or recursively) through the same Atomic instance.
+        connection = connections[self.using or DEFAULT_DB_ALIAS]
         state = _state(connection)
         name = state.blocks.pop()
         outermost = not state.blocks
