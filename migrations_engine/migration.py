@@ -62,6 +62,7 @@ class Migration:
     def apply(self, project_state: ProjectState, schema_editor: Any) -> ProjectState:
         """Run every operation forwards; return the state after the migration."""
         for operation in self.operations:
+            _flush_deferred_before(operation, schema_editor)
             old_state = project_state.clone()
             operation.state_forwards(self.app_label, project_state)
             operation.database_forwards(self.app_label, schema_editor, old_state, project_state)
@@ -80,6 +81,7 @@ class Migration:
             operation.state_forwards(self.app_label, state)
             steps.append((operation, before, state))
         for operation, before, after in reversed(steps):
+            _flush_deferred_before(operation, schema_editor)
             operation.database_backwards(self.app_label, schema_editor, after, before)
             on_done = getattr(schema_editor, "operation_done", None)
             if on_done is not None:
@@ -97,6 +99,20 @@ class Migration:
                 return name
             return f"{fragments[0]}_and_more"
         return "auto"
+
+
+def _flush_deferred_before(operation: Any, schema_editor: Any) -> None:
+    """Run foreign keys deferred by earlier operations before one that renames or drops things.
+
+    The editor defers foreign keys so that tables created in one migration
+    may point at each other; a later rename or drop in the same migration
+    must see them in place (they name the table as it was).
+    """
+    if type(operation).__name__ in ("CreateModel", "AddField"):
+        return
+    deferred = getattr(schema_editor, "deferred_sql", None)
+    while deferred:
+        schema_editor.execute(deferred.pop(0))
 
 
 def swappable_dependency(value: str) -> tuple[str, str]:

@@ -53,9 +53,13 @@ class FieldOperation(Operation):
         )
 
     def reduce(self, other: Operation, app_label: str) -> list[Operation] | bool:
+        from .models import renames_a_referenced_model
+
         result = super().reduce(other, app_label)
         if result:
             return result
+        if renames_a_referenced_model(self, other, app_label):
+            return False
         return not other.references_field(self.model_name, self.name, app_label)
 
 
@@ -243,12 +247,12 @@ class AlterField(FieldOperation):
         state.update_model(app_label, self.model_name).fields[self.name] = field
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
-        self._alter(app_label, schema_editor, from_state, to_state)
+        self._alter(app_label, schema_editor, from_state, to_state, forwards=True)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
-        self._alter(app_label, schema_editor, from_state, to_state)
+        self._alter(app_label, schema_editor, from_state, to_state, forwards=False)
 
-    def _alter(self, app_label, schema_editor, from_state, to_state) -> None:
+    def _alter(self, app_label, schema_editor, from_state, to_state, forwards: bool) -> None:
         old_state = from_state.get_model(app_label, self.model_name)
         new_state = to_state.get_model(app_label, self.model_name)
         if not new_state.has_table:
@@ -285,15 +289,22 @@ class AlterField(FieldOperation):
                     current, indexes=tuple(i for i in current.indexes if i.name != name)
                 )
         if old_column != new_column:
-            source_field = self.field if self.field is not None else new_field
+            # Forwards, the operation's field may carry a one-off default the state dropped.
+            source_field = self.field if forwards and self.field is not None else new_field
             if old_column.null and not new_column.null and source_field.has_default():
+                # Change the type first (still nullable), then fill the NULLs, then NOT NULL.
+                nullable = dataclasses.replace(new_column, null=True)
+                if nullable != old_column:
+                    schema_editor.alter_column(current, old_column, nullable)
+                    current = _replace_column(current, old_column.name, nullable)
                 value = source_field.get_db_prep_save(source_field.get_default(), connection)
                 quote = schema_editor.quote_name
                 schema_editor.execute(
-                    f"UPDATE {quote(table)} SET {quote(old_column.name)} = %s "
-                    f"WHERE {quote(old_column.name)} IS NULL",
+                    f"UPDATE {quote(table)} SET {quote(nullable.name)} = %s "
+                    f"WHERE {quote(nullable.name)} IS NULL",
                     [value],
                 )
+                old_column = nullable
             schema_editor.alter_column(current, old_column, new_column)
         for name, index in new_indexes.items():
             if name not in old_indexes or old_column != new_column:
@@ -348,6 +359,13 @@ def _rename_in_options(options: dict[str, Any], old: str, new: str) -> None:
         constraints.append(type(constraint)(*args, **kwargs) if changed else constraint)
     if constraints:
         options["constraints"] = constraints
+
+
+def _replace_column(table: Any, name: str, column: Any) -> Any:
+    """``table`` with its column ``name`` replaced by ``column``."""
+    return dataclasses.replace(
+        table, columns=tuple(column if c.name == name else c for c in table.columns)
+    )
 
 
 def _option_users(options: dict[str, Any], name: str) -> list[str]:

@@ -104,6 +104,21 @@ def _rename_column_in(table: Any, old: str, new: str) -> Any:
     )
 
 
+def _set_or_drop(options: dict[str, Any], key: str, value: list) -> None:
+    """States keep only non-default options: an empty list is no option."""
+    if value:
+        options[key] = value
+    else:
+        options.pop(key, None)
+
+
+def renames_a_referenced_model(operation: Operation, other: Operation, app_label: str) -> bool:
+    """Whether ``other`` renames a model ``operation`` points at (it must not move across)."""
+    return isinstance(other, RenameModel) and operation.references_model(
+        other.old_name, app_label
+    )
+
+
 class ModelOperation(Operation):
     """An operation on one model, named ``name``."""
 
@@ -121,6 +136,8 @@ class ModelOperation(Operation):
         result = super().reduce(other, app_label)
         if result:
             return result
+        if renames_a_referenced_model(self, other, app_label):
+            return False
         return not other.references_model(self.name, app_label)
 
     def _has_table(self, state: ProjectState, app_label: str, name: str | None = None) -> bool:
@@ -646,9 +663,10 @@ class RemoveIndex(IndexOperation):
     def state_forwards(self, app_label: str, state: ProjectState) -> None:
         self._find(state, app_label)
         model_state = state.update_model(app_label, self.model_name)
-        model_state.options["indexes"] = [
+        indexes = [
             index for index in model_state.options.get("indexes", []) if index.name != self.name
         ]
+        _set_or_drop(model_state.options, "indexes", indexes)
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
         model_state = from_state.get_model(app_label, self.model_name)
@@ -830,9 +848,10 @@ class RemoveConstraint(IndexOperation):
     def state_forwards(self, app_label: str, state: ProjectState) -> None:
         self._find(state, app_label)
         model_state = state.update_model(app_label, self.model_name)
-        model_state.options["constraints"] = [
+        constraints = [
             c for c in model_state.options.get("constraints", []) if c.name != self.name
         ]
+        _set_or_drop(model_state.options, "constraints", constraints)
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
         constraint = self._find(from_state, app_label)
