@@ -49,6 +49,27 @@ def suggest_name(operations: list[Any], initial: bool = False) -> str:
     return name
 
 
+def _touched_models(operation: Any) -> set[str] | None:
+    """The models an autodetector operation is about (None: unknown, assume anything)."""
+    if hasattr(operation, "old_name") and hasattr(operation, "new_name") and not hasattr(
+        operation, "model_name"
+    ):
+        return {str(operation.old_name).lower(), str(operation.new_name).lower()}
+    name = getattr(operation, "model_name", None) or getattr(operation, "name", None)
+    return {str(name).lower()} if name else None
+
+
+def _may_fold(operations: list[Any]) -> bool:
+    """Whether two operations touch one model: the optimizer (quadratic) can only fold those."""
+    seen: set[str] = set()
+    for operation in operations:
+        touched = _touched_models(operation)
+        if touched is None or touched & seen:
+            return True
+        seen |= touched
+    return False
+
+
 def _chop(steps: list[Step]) -> dict[str, list[list[int]]]:
     """Per app, the step indices of each migration, in order."""
     providers: dict[Any, int] = {}
@@ -114,7 +135,7 @@ def arrange_migrations(
         names[app] = []
         for position, chunk in enumerate(chunks[app]):
             operations = [steps[index].operation for index in chunk]
-            if optimize_operations:
+            if optimize_operations and _may_fold(operations):
                 operations = optimize(operations, app)
             operations_of[(app, position)] = operations
             if name:

@@ -121,11 +121,15 @@ def _rename_models(state: ProjectState, to_state: ProjectState, questioner: Ques
             steps.append(_apply(_rename_model_step(request.app_label, old_name,
                                                    to_state.models[new_key].name), state))
     added = sorted(key for key in to_state.models if key not in state.models)
+    removed_by_app: dict[str, list] = {}
+    for key in sorted(key for key in state.models if key not in to_state.models):
+        removed_by_app.setdefault(key[0], []).append(key)
     for new_key in added:
+        removed = [key for key in removed_by_app.get(new_key[0], []) if key in state.models]
+        if not removed:
+            continue
         new_model = to_state.models[new_key]
         signature = _model_signature(new_model)
-        removed = sorted(key for key in state.models
-                         if key not in to_state.models and key[0] == new_key[0])
         for old_key in removed:
             old_model = state.models[old_key]
             if _model_signature(old_model) != signature:
