@@ -50,6 +50,16 @@ def field_signature(field: Any, app_label: str, model_name: str, *, self_marker:
     return comparable([path, list(args), kwargs])
 
 
+def _same_definition(old_field: Any, new_field: Any, key: tuple[str, str]) -> bool:
+    """Whether two fields are defined alike (plain equality first: it is the common case)."""
+    try:
+        if old_field.deconstruct()[1:] == new_field.deconstruct()[1:]:
+            return True
+    except Exception:  # noqa: BLE001 - a value without a usable __eq__: compare signatures
+        pass
+    return field_signature(old_field, *key) == field_signature(new_field, *key)
+
+
 def _model_signature(model_state: ModelState):
     return (
         bool(model_state.options.get("proxy")),
@@ -465,7 +475,7 @@ def detect_altered_fields(old: ProjectState, new: ProjectState, questioner=None)
             old_field = old_model.fields.get(name)
             if old_field is None or _kind_changed(old_field, new_field):
                 continue
-            if field_signature(old_field, *key) == field_signature(new_field, *key):
+            if _same_definition(old_field, new_field, key):
                 continue
             if getattr(new_field, "many_to_many", False) and _targets(old_field, *key) != (
                 _targets(new_field, *key)
