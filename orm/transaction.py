@@ -17,7 +17,7 @@ _savepoint_ids = itertools.count(1)
 class _TransactionState:
     """What ``atomic`` tracks for one connection."""
 
-    __slots__ = ("blocks", "needs_rollback", "callbacks")
+    __slots__ = ("blocks", "needs_rollback", "callbacks", "joined")
 
     def __init__(self) -> None:
         # One entry per open atomic block: the savepoint name, or None when the
@@ -26,6 +26,9 @@ class _TransactionState:
         self.needs_rollback = False
         # (savepoint names open when registered, callback)
         self.callbacks: list[tuple[tuple[str, ...], Callable[[], object]]] = []
+        # The outermost block joined a transaction opened by hand (connection.begin(),
+        # e.g. a migration's): that transaction is its opener's to commit, not ours.
+        self.joined = False
 
 
 def _state(connection) -> _TransactionState:
@@ -58,8 +61,17 @@ class Atomic(ContextDecorator):
             )
         if not state.blocks:
             if connection.in_transaction:
-                # A transaction opened by hand (connection.begin()): join it.
-                state.blocks.append(None)
+                # A transaction opened by hand (connection.begin()): join it, inside a
+                # savepoint so that an error undoes this block only.
+                state.joined = True
+                state.needs_rollback = False
+                state.callbacks = []
+                if self.savepoint:
+                    name = f"manouche_sp_{next(_savepoint_ids)}"
+                    connection.savepoint(name)
+                    state.blocks.append(name)
+                else:
+                    state.blocks.append(None)
             else:
                 connection.begin()
                 state.blocks.append(None)
@@ -81,6 +93,20 @@ class Atomic(ContextDecorator):
         name = state.blocks.pop()
         outermost = not state.blocks
         failed = exc_type is not None
+        if outermost and state.joined:
+            state.joined = False
+            undo = failed or state.needs_rollback
+            state.needs_rollback = False
+            if name is not None:
+                if undo:
+                    connection.rollback_to_savepoint(name)
+                connection.release_savepoint(name)
+            callbacks, state.callbacks = state.callbacks, []
+            if not undo:
+                # Nothing here knows when the opener commits: run them now, as before.
+                for _savepoints, callback in callbacks:
+                    callback()
+            return False
         if outermost:
             if failed or state.needs_rollback:
                 state.needs_rollback = False

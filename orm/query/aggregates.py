@@ -42,6 +42,10 @@ class Aggregate(Func):
             e.resolve_expression(query, allow_joins, reuse, summarize) for e in self.source_expressions
         ]
         if self.filter is not None:
+            # As in Django, the filter reuses the joins already made (those of the aggregated
+            # relation): Count("posts", filter=Q(posts__status="pub")) counts one join's rows.
+            if reuse is None and query is not None:
+                reuse = set(query.alias_map)
             clone.filter = self.filter.resolve_expression(query, allow_joins, reuse, summarize)
         if not summarize:
             for expression in clone.source_expressions:
