@@ -21,7 +21,7 @@ if [ -z "${DATABASE_URL:-}" ] && [ ! -w . ]; then
 fi
 
 step "fresh start: removing the previous demo database (blog.sqlite3)"
-rm -f blog.sqlite3 blog.sqlite3-journal blog.sqlite3-wal blog.sqlite3-shm
+rm -f blog.sqlite3 blog.sqlite3-journal blog.sqlite3-wal blog.sqlite3-shm blog.sqlite3.migrate-lock
 
 step "manouche makemigrations"
 manouche makemigrations
