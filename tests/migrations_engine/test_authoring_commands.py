@@ -267,3 +267,39 @@ def test_unserializable_default_names_model_field_and_value(sqlite_project):
     with pytest.raises(SerializationError, match=r"blog\.Author\.age: .*lambda"):
         sqlite_project.makemigrations()
     assert sqlite_project.migration_names("blog") == []
+
+
+def test_squash_keeps_run_python_in_order_copies_its_function_and_drops_elidable(sqlite_project):
+    import io
+
+    from migrations_engine import commands
+
+    project = sqlite_project
+    project.models("blog", AUTHOR)
+    project.makemigrations()
+    (project.root / "blog" / "migrations" / "0002_seed.py").write_text(
+        "from migrations_engine import migrations\n\n"
+        "def seed(apps, schema_editor):\n"
+        "    apps.get_model('blog', 'Author').objects.create(name='seeded')\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    dependencies = [('blog', '0001_initial')]\n"
+        "    operations = [migrations.RunPython(seed),\n"
+        "                  migrations.RunSQL('SELECT 1', elidable=True)]\n")
+    project.models("blog", AUTHOR + "    age = orm.IntegerField(null=True)\n")
+    project.makemigrations()
+    out = io.StringIO()
+    assert commands.squashmigrations("blog", None, "0003", interactive=False, stdout=out) == 0
+    name = [n for n in project.migration_names("blog") if "squashed" in n][0]
+    text = project.migration_text("blog", name)
+    assert "def seed(apps, schema_editor):" in text and "RunPython(\n" in text
+    assert "SELECT 1" not in text
+    assert text.index("CreateModel") < text.index("RunPython") < text.index("AddField")
+    # A fresh database runs the squashed migration (none of the replaced ones is applied).
+    project.db_url = f"sqlite:///{project.root / 'fresh.sqlite3'}"
+    project.reload()
+    project.migrate()
+    rows = project.connection.execute("SELECT name, age FROM blog_author").fetchall()
+    assert [tuple(row) for row in rows] == [("seeded", None)]
+    from migrations_engine.recorder import MigrationRecorder
+
+    assert ("blog", name) in MigrationRecorder(project.connection).applied_migrations()
