@@ -44,9 +44,8 @@ def field_signature(field: Any, app_label: str, model_name: str, *, self_marker:
     for key in ("to", "through"):
         if kwargs.get(key) is not None:
             target = resolve_relation(app_label, model_name, kwargs[key])
-            if self_marker and target == (app_label, model_name.lower()):
-                target = "<self>"
-            kwargs[key] = target
+            is_self = self_marker and target == (app_label, model_name.lower())
+            kwargs[key] = "<self>" if is_self else target
     return comparable([path, list(args), kwargs])
 
 
@@ -242,7 +241,7 @@ def detect_created_models(old: ProjectState, new: ProjectState, questioner=None)
         fields = [(name, field) for name, field in model_state.fields.items()
                   if name not in late_fields]
         options, late_options = _split_options(model_state.options, late_fields)
-        requires = set()
+        requires: set[Key] = set()
         for _field_name, field in fields:
             if getattr(field, "is_relation", False):
                 requires |= _model_keys(t for t in _targets(field, *key) if t != key)
@@ -370,7 +369,7 @@ def detect_deleted_models(old: ProjectState, new: ProjectState, questioner=None)
             if targets & deleted_set:
                 steps.append(Step(key[0], ops.RemoveField(model_name=key[1], name=name),
                                   provides=frozenset({("removed_field", *key, name)})))
-        requires = set()
+        requires: set[Key] = set()
         for other_key, other in old.models.items():
             if other_key == key:
                 continue

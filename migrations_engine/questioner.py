@@ -153,7 +153,7 @@ class Questioner:
             " 1) Provide a one-off default now (set on all existing rows)\n"
             " 2) Quit and add a default (or null=True) in the model"
         )
-        choice = self._ask("Select an option [1/2]: ", default="2")
+        choice = self._ask("Select an option [1/2]: ", default="2") or ""
         if choice.strip() != "1":
             raise MissingDefaultError(f"{where}: no default given; nothing was written.")
         return self._ask_default(where)
@@ -170,7 +170,7 @@ class Questioner:
             " 2) Ignore for now (migrate fails if NULL rows exist)\n"
             " 3) Quit and add a default in the model"
         )
-        choice = self._ask("Select an option [1/2/3]: ", default="3").strip()
+        choice = (self._ask("Select an option [1/2/3]: ", default="3") or "").strip()
         if choice == "1":
             return self._ask_default(where)
         if choice == "2":

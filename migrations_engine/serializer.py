@@ -267,7 +267,7 @@ def _serialize_class(value: type) -> Serialized:
         if getattr(builtins, value.__qualname__, None) is value:
             return value.__qualname__, set()
     if _is_model_class(value):
-        return serialize_string(value._meta.label), set()
+        return serialize_string(value._meta.label), set()  # type: ignore[attr-defined]
     if "<locals>" in value.__qualname__:
         raise SerializationError(
             value, "classes defined inside a function cannot be imported; move it to module level"
