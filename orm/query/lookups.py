@@ -121,12 +121,6 @@ class Exact(Lookup):
             return f"{lhs_sql} IS NULL", params
         return super().as_sql(compiler, connection)
 
-    def process_rhs(self, compiler, connection):
-        # The dialects compare iexact with "=", not LIKE: the value is not a pattern.
-        if self.rhs_is_expression():
-            return compiler.compile(self.rhs)
-        return "%s", [self.rhs]
-
 
 class _Comparison(Lookup):
     pass
