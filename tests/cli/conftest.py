@@ -142,13 +142,15 @@ def forget_configuration(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
     saved_path = list(sys.path)
     saved_modules = set(sys.modules)
     temporary = tmp_path_factory.getbasetemp().resolve()
+    from orm.registry import registry
+
+    saved_labels = set(registry.all_models)
+    saved_ready = registry.ready
     yield
     orm.connections.close_all()
     settings.reset()
     orm.connections.reset()
     sys.path[:] = saved_path
-    from orm.registry import registry
-
     for name in set(sys.modules) - saved_modules:
         module = sys.modules[name]
         location = getattr(module, "__file__", None) or ""
@@ -159,3 +161,6 @@ def forget_configuration(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
     ]:
         del registry.app_configs[label]
         registry.all_models.pop(label, None)
+    for label in set(registry.all_models) - saved_labels:
+        del registry.all_models[label]
+    registry.ready = saved_ready
