@@ -216,9 +216,16 @@ def _define(ct_field="content_type", fk_field="object_id", content_type=True):
     ],
 )
 def test_misconfigured_generic_foreign_key_names_the_model(arguments, message):
-    with pytest.raises(orm.ImproperlyConfigured, match=message):
-        _define(**arguments)
-    registry.all_models.pop("ctbad", None)
+    try:
+        with pytest.raises(orm.ImproperlyConfigured, match=message):
+            _define(**arguments)
+    finally:
+        registry.all_models.pop("ctbad", None)
+        # The rejected class's foreign key already registered its reverse relation.
+        for target in (ContentType, Post):
+            opts = target._meta
+            opts.related_objects = [r for r in opts.related_objects if r.field.model._meta.app_label != "ctbad"]
+            opts._expire_cache()
 
 
 def test_generic_foreign_key_is_not_a_column(ct_db):
