@@ -21,7 +21,7 @@ class _AliasCache:
         self.by_id: dict[Any, ContentType] = {}
 
     def add(self, content_type: ContentType) -> None:
-        self.by_key[(content_type.app_label, content_type.model)] = content_type
+        self.by_key[(str(content_type.app_label), str(content_type.model))] = content_type
         self.by_id[content_type.pk] = content_type
 
 
@@ -213,7 +213,7 @@ class ContentType(orm.Model):
     def name(self) -> str:
         """The model's verbose name, or the stored name when the model is gone."""
         model = self.model_class()
-        return str(model._meta.verbose_name) if model is not None else self.model
+        return str(model._meta.verbose_name) if model is not None else str(self.model)
 
     def model_class(self):
         """The model class this content type stands for, or ``None`` when it no longer exists."""
@@ -243,7 +243,7 @@ class ContentType(orm.Model):
 
     def natural_key(self) -> tuple[str, str]:
         """``(app_label, model)``: identifies the row across databases."""
-        return (self.app_label, self.model)
+        return (str(self.app_label), str(self.model))
 
 
 def _clear_cache_on_write(sender, instance, using=None, **kwargs) -> None:

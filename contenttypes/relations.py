@@ -291,9 +291,9 @@ class GenericRelation:
 
     def get_path_info(self, filtered_relation=None) -> list[PathInfo]:
         """One hop from this model to the generic rows pointing at it (multi-valued)."""
-        related_opts = self.related_model._meta if self.related_model is not None else None
-        if related_opts is None:
-            self.resolve_fields()
+        if self.related_model is None:
+            self.resolve_fields()  # raises ImproperlyConfigured naming the missing model
+        related_opts = self.related_model._meta
         return [
             PathInfo(
                 from_opts=self.model._meta,
