@@ -153,9 +153,9 @@ def _environment(tmp_path: Path) -> dict[str, str]:
 def test_code_blocks_run(document: Path, tmp_path: Path) -> None:
     """Every runnable block of ``document`` runs without error, in order, on SQLite."""
     blocks = parse_blocks(document.read_text(encoding="utf-8"))
-    if not any(block.kind in ("python", "sh") for block in blocks):
-        pytest.skip(f"{document.name} has no runnable block")
     name = str(document.relative_to(ROOT))
+    if not any(block.kind in ("python", "sh") for block in blocks):
+        pytest.skip(f"{name} has no runnable block")
     done = subprocess.run(
         [sys.executable, "-c", RUNNER],
         input=json.dumps([name, [asdict(block) for block in blocks]]),
