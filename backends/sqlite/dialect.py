@@ -39,7 +39,12 @@ def _iso_text(value: Any) -> str:
 @base._none_safe
 def _date_from_text(value: Any) -> datetime.date:
     """Stored text -> date."""
-    return datetime.date.fromisoformat(str(value)[:10])
+    if type(value) is str and len(value) == 10:
+        return _date_fromisoformat(value)
+    return _date_fromisoformat(str(value)[:10])
+
+
+_date_fromisoformat = datetime.date.fromisoformat
 
 
 @base._none_safe

@@ -12,6 +12,7 @@ from typing import Any
 
 from orm import signals
 from orm.model import ModelState
+from orm.query.row_factory import row_factory
 
 __all__ = [
     "ModelIterable",
@@ -28,19 +29,19 @@ class BaseIterable:
         self.chunked_fetch = chunked_fetch
         self.chunk_size = chunk_size
 
-    def _chunks(self, compiler):
-        """Lists of converted rows: one list, or chunks when streaming."""
+    def _chunks(self, compiler, convert: bool = True):
+        """Lists of rows (converted unless ``convert`` is false): one list, or chunks when streaming."""
         if self.chunked_fetch:
             converters = None
             first = True
             for chunk in compiler.iter_rows(self.chunk_size):
                 if first:
-                    converters = compiler.get_converters()
+                    converters = compiler.get_converters() if convert else None
                     first = False
                 yield compiler.apply_converters(chunk, converters)
             return
         rows = compiler.execute_sql()
-        yield compiler.apply_converters(rows, compiler.get_converters())
+        yield compiler.apply_converters(rows, compiler.get_converters()) if convert else rows
 
 
 class ModelIterable(BaseIterable):
@@ -51,7 +52,9 @@ class ModelIterable(BaseIterable):
         db = queryset.db
         compiler = queryset.query.get_compiler(using=db)
         known = queryset._known_related_objects
-        for rows in self._chunks(compiler):
+        # Plain rows of one model: a loader generated for these columns (row_factory).
+        generated = not known and not signals.post_init.has_listeners(queryset.model)
+        for rows in self._chunks(compiler, convert=not generated):
             klass_info = compiler.klass_info
             if klass_info is None:
                 return
@@ -61,6 +64,12 @@ class ModelIterable(BaseIterable):
             end = start + len(attnames)
             annotations = list(compiler.annotation_col_map.items())
             related = klass_info["related"]
+            if generated:
+                if (not related and not annotations and start == 0 and attnames
+                        and end == compiler.col_count):
+                    yield from row_factory(model, attnames, compiler.get_converters())(rows, db)
+                    continue
+                rows = compiler.apply_converters(rows, compiler.get_converters())
             send_post_init = signals.post_init.has_listeners(model)
             new = object.__new__
             whole_row = start == 0 and end == compiler.col_count

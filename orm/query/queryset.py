@@ -10,6 +10,7 @@ from typing import Any
 from orm import hooks
 from orm.connections import connections
 from orm.exceptions import FieldDoesNotExist, FieldError, IntegrityError
+from orm.query import statement_cache
 from orm.query.compiler import SINGLE
 from orm.query.expressions import F, OrderBy
 from orm.query.iterables import (
@@ -35,7 +36,10 @@ class QuerySet:
         self.model = model
         self._db = using
         self._hints = hints or {}
-        self._query = query if query is not None else Query(model)
+        # Without a given query, start from an empty plan (see statement_cache); the Query
+        # itself is built only when something needs it.
+        self._query = query if query is not None or model is not None else Query(model)
+        self._plan = statement_cache.EMPTY_PLAN if query is None and model is not None else None
         self._result_cache: list | None = None
         self._sticky_filter = False
         self._for_write = False
@@ -51,15 +55,20 @@ class QuerySet:
 
     @property
     def query(self) -> Query:
+        if self._query is None:
+            self._query = statement_cache.replay(self)
+        # The caller may change the query in place: the plan no longer describes it.
+        self._plan = None
         if self._deferred_filter:
             negate, args, kwargs = self._deferred_filter
-            self._filter_or_exclude_inplace(negate, args, kwargs)
             self._deferred_filter = None
+            self._filter_or_exclude_inplace(negate, args, kwargs)
         return self._query
 
     @query.setter
     def query(self, value: Query) -> None:
         self._query = value
+        self._plan = None
 
     @classmethod
     def as_manager(cls):
@@ -76,7 +85,11 @@ class QuerySet:
         return cls
 
     def _clone(self) -> QuerySet:
-        clone = type(self)(model=self.model, query=self.query.chain(), using=self._db, hints=self._hints)
+        if self._plan is not None and self._deferred_filter is None:
+            clone = type(self)(model=self.model, using=self._db, hints=self._hints)
+            clone._plan = self._plan
+        else:
+            clone = type(self)(model=self.model, query=self.query.chain(), using=self._db, hints=self._hints)
         clone._sticky_filter = self._sticky_filter
         clone._for_write = self._for_write
         clone._prefetch_related_lookups = self._prefetch_related_lookups
@@ -131,6 +144,10 @@ class QuerySet:
         if self._result_cache is not None:
             return self._result_cache[key]
         if isinstance(key, slice):
+            if self._plan is not None and not key.step:
+                planned = statement_cache.add_slice(self, key.start, key.stop)
+                if planned is not None:
+                    return planned
             clone = self._chain()
             start = int(key.start) if key.start is not None else None
             stop = int(key.stop) if key.stop is not None else None
@@ -199,7 +216,10 @@ class QuerySet:
 
     def _fetch_all(self) -> None:
         if self._result_cache is None:
-            self._result_cache = list(self._iterable_class(self))
+            if self._plan is not None:
+                self._result_cache = statement_cache.fetch(self)
+            if self._result_cache is None:
+                self._result_cache = list(self._iterable_class(self))
         if self._prefetch_related_lookups and not self._prefetch_done:
             self._prefetch_related_objects()
 
@@ -259,14 +279,16 @@ class QuerySet:
 
     def get(self, *args, **kwargs):
         """The one object matching the filters; ``DoesNotExist`` or ``MultipleObjectsReturned`` otherwise."""
-        if self.query.combinator and (args or kwargs):
-            raise NotImplementedError("calling get() with filters after union() is not supported")
-        clone = self._chain() if self.query.combinator else self.filter(*args, **kwargs)
-        if self.query.can_filter() if hasattr(self.query, "can_filter") else not clone.query.is_sliced:
-            clone = clone.order_by()
         limit = 21
-        if not clone.query.is_sliced:
-            clone.query.set_limits(high=limit)
+        clone = statement_cache.get_clone(self, args, kwargs) if self._plan is not None else None
+        if clone is None:
+            if self.query.combinator and (args or kwargs):
+                raise NotImplementedError("calling get() with filters after union() is not supported")
+            clone = self._chain() if self.query.combinator else self.filter(*args, **kwargs)
+            if self.query.can_filter() if hasattr(self.query, "can_filter") else not clone.query.is_sliced:
+                clone = clone.order_by()
+            if not clone.query.is_sliced:
+                clone.query.set_limits(high=limit)
         results = list(clone)
         count = len(results)
         if count == 1:
@@ -527,6 +549,10 @@ class QuerySet:
         return self._filter_or_exclude(True, args, kwargs)
 
     def _filter_or_exclude(self, negate: bool, args, kwargs) -> QuerySet:
+        if self._plan is not None and not negate and not args:
+            planned = statement_cache.add_filter(self, kwargs)
+            if planned is not None:
+                return planned
         if (args or kwargs) and self.query.is_sliced:
             raise TypeError("Cannot filter a query once a slice has been taken.")
         clone = self._chain()
@@ -541,7 +567,7 @@ class QuerySet:
         if not args and not kwargs:
             return
         condition = Q(*args, **kwargs)
-        self._query.add_q(~condition if negate else condition)
+        self.query.add_q(~condition if negate else condition)
 
     def complex_filter(self, filter_obj) -> QuerySet:
         if isinstance(filter_obj, Q):
@@ -669,6 +695,10 @@ class QuerySet:
 
     def order_by(self, *field_names) -> QuerySet:
         """Order by fields (``"-name"``, ``"author__name"``, ``"?"``) or expressions; none clears it."""
+        if self._plan is not None:
+            planned = statement_cache.add_ordering(self, field_names)
+            if planned is not None:
+                return planned
         if self.query.is_sliced:
             raise TypeError("Cannot reorder a query once a slice has been taken.")
         clone = self._chain()
