@@ -214,3 +214,30 @@ def test_a_failing_block_names_its_file_and_line(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "DOCS-FAILED page.md:8" in done.stdout
     assert 'File "page.md", line 8' in done.stdout
+
+
+LINK = re.compile(r"\]\((?P<target>[^)#\s]+)(?:#[^)]*)?\)")
+
+
+@pytest.mark.parametrize("document", documents(), ids=lambda path: str(path.relative_to(ROOT)))
+def test_relative_links_point_at_files(document: Path) -> None:
+    """Every relative Markdown link of ``document`` names a file or folder that exists."""
+    broken = [
+        match["target"]
+        for match in LINK.finditer(document.read_text(encoding="utf-8"))
+        if "://" not in match["target"] and not match["target"].startswith("mailto:")
+        and not (document.parent / match["target"]).exists()
+    ]
+    assert not broken, f"{document.relative_to(ROOT)}: broken links {broken}"
+
+
+def test_every_page_is_linked_from_the_index() -> None:
+    """docs/README.md links every page of docs/."""
+    index = (ROOT / "docs" / "README.md").read_text(encoding="utf-8")
+    linked = {match["target"] for match in LINK.finditer(index)}
+    missing = [
+        page.name
+        for page in sorted((ROOT / "docs").glob("*.md"))
+        if page.name != "README.md" and page.name not in linked
+    ]
+    assert not missing, f"docs/README.md does not link {missing}"
