@@ -473,7 +473,11 @@ class Query:
         clause = WhereNode([condition])
         if current_negated and lookup_name != "isnull":
             nullable = _is_nullable(targets[0]) or any(self.alias_map[a].nullable for a in join_list[1:])
-            if nullable:
+            if getattr(condition.lhs, "is_json_key", False):
+                # A missing JSON key reads as NULL even in a NOT NULL column: exclude() keeps
+                # those rows too (Django does not, and drops documents without the key).
+                clause.children.append(IsNull(condition.lhs, False))
+            elif nullable:
                 clause.children.append(IsNull(Col(alias, targets[0], output_field=output), False))
                 if isinstance(value, Col) and _is_nullable(value.target):
                     clause.children.append(IsNull(value, False))

@@ -489,3 +489,13 @@ def test_select_for_update_inside_atomic(vendor, articles):
     elif vendor != "sqlite":
         with pytest.raises(orm.NotSupportedError), orm.atomic():
             list(Article.objects.select_for_update(of=("self",)))
+
+
+def test_exclude_on_a_json_key_keeps_documents_without_the_key(articles):
+    # Alpha {"k": 1}, beta {"owner"}, Gamma NULL document, delta {"k": 2}
+    assert sorted(Article.objects.exclude(data__k=1).values_list("slug", flat=True)) == [
+        "beta", "delta", "gamma",
+    ]
+    assert sorted(Article.objects.exclude(data__k__gt=1).values_list("slug", flat=True)) == [
+        "alpha", "beta", "gamma",
+    ]
