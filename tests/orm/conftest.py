@@ -18,7 +18,9 @@ def table_for(model, connection):
     indexes = [index.to_schema(model, connection) for index in opts.indexes]
     for field in opts.concrete_fields:
         if field.db_index and not field.unique:
-            indexes.append(Index(name=f"{opts.db_table}_{field.column}_idx", columns=(field.column,)))
+            indexes.append(
+                Index(name=f"{opts.db_table}_{field.column}_idx", columns=(field.column,))
+            )
     constraints = [constraint.to_schema(model, connection) for constraint in opts.constraints]
     for number, names in enumerate(opts.unique_together):
         constraints.append(

@@ -82,7 +82,9 @@ def test_naive_datetime_warns_naming_the_field():
         Profile.objects.filter(joined__lt=datetime.datetime(2020, 1, 1)).count()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        Profile.objects.filter(joined__lt=datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)).count()
+        Profile.objects.filter(
+            joined__lt=datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc)
+        ).count()
 
 
 @pytest.mark.parametrize("text", HOSTILE)

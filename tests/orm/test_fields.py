@@ -46,9 +46,7 @@ class Everything(orm.Model):
     blob = orm.BinaryField(null=True)
     address = orm.GenericIPAddressField(null=True)
     code = orm.CharField(max_length=20, default=next_code)
-    status = orm.CharField(
-        max_length=5, choices=[("d", "Draft"), ("p", "Published")], default="d"
-    )
+    status = orm.CharField(max_length=5, choices=[("d", "Draft"), ("p", "Published")], default="d")
     created = orm.DateTimeField(auto_now_add=True)
     updated = orm.DateTimeField(auto_now=True)
     stamped = orm.IntegerField(db_default=42)
@@ -236,7 +234,11 @@ def test_other_primary_key_types():
 
 
 def test_durations_with_negative_and_large_values():
-    for span in (datetime.timedelta(0), datetime.timedelta(days=-1, seconds=5), datetime.timedelta(days=9999)):
+    for span in (
+        datetime.timedelta(0),
+        datetime.timedelta(days=-1, seconds=5),
+        datetime.timedelta(days=9999),
+    ):
         obj = Everything.objects.create(span=span)
         assert Everything.objects.get(pk=obj.pk).span == span
 

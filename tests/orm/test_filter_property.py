@@ -42,7 +42,9 @@ LETTERS = "ab%_\\"
 small_ints = st.integers(-3, 3)
 strings = st.text(alphabet=LETTERS, max_size=3)
 days = st.dates(datetime.date(2020, 1, 1), datetime.date(2021, 12, 31))
-prices = st.sampled_from([decimal.Decimal(text) for text in ("-1.50", "0.00", "0.25", "2.00", "10.10")])
+prices = st.sampled_from(
+    [decimal.Decimal(text) for text in ("-1.50", "0.00", "0.25", "2.00", "10.10")]
+)
 
 rows_strategy = st.lists(
     st.fixed_dictionaries(
@@ -150,13 +152,22 @@ leaves = st.one_of(
 def _combine(children):
     return st.one_of(
         st.tuples(children, children).map(
-            lambda pair: (pair[0][0] & pair[1][0], lambda row, a=pair[0][1], b=pair[1][1]: a(row) and b(row))
+            lambda pair: (
+                pair[0][0] & pair[1][0],
+                lambda row, a=pair[0][1], b=pair[1][1]: a(row) and b(row),
+            )
         ),
         st.tuples(children, children).map(
-            lambda pair: (pair[0][0] | pair[1][0], lambda row, a=pair[0][1], b=pair[1][1]: a(row) or b(row))
+            lambda pair: (
+                pair[0][0] | pair[1][0],
+                lambda row, a=pair[0][1], b=pair[1][1]: a(row) or b(row),
+            )
         ),
         st.tuples(children, children).map(
-            lambda pair: (pair[0][0] ^ pair[1][0], lambda row, a=pair[0][1], b=pair[1][1]: a(row) != b(row))
+            lambda pair: (
+                pair[0][0] ^ pair[1][0],
+                lambda row, a=pair[0][1], b=pair[1][1]: a(row) != b(row),
+            )
         ),
         children.map(lambda node: (~node[0], lambda row, a=node[1]: not a(row))),
     )
@@ -208,14 +219,14 @@ def sample_table(orm_db):
     window=slices,
     descending_id=st.booleans(),
 )
-def test_random_filters_match_python(sample_table, rows, predicate, exclude, ordering, window, descending_id):
+def test_random_filters_match_python(
+    sample_table, rows, predicate, exclude, ordering, window, descending_id
+):
     Sample.objects.all().delete()
     objects = Sample.objects.bulk_create([Sample(**row) for row in rows])
     stored = list(Sample.objects.order_by("id"))
     assert len(stored) == len(objects)
-    python_rows = [
-        dict(row, id=obj.pk) for row, obj in zip(rows, stored, strict=True)
-    ]
+    python_rows = [dict(row, id=obj.pk) for row, obj in zip(rows, stored, strict=True)]
 
     condition, test = predicate
     queryset = Sample.objects.exclude(condition) if exclude else Sample.objects.filter(condition)

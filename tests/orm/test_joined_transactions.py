@@ -10,8 +10,6 @@ import pytest
 
 import orm
 
-from .conftest import create_tables
-
 
 class Entry(orm.Model):
     name = orm.CharField(max_length=30, unique=True)

@@ -22,7 +22,9 @@ class Person(orm.Model):
         get_latest_by = "number"
         unique_together = [("team", "number")]
         indexes = [orm.Index(fields=["team", "name"], name="people_team_name")]
-        constraints = [orm.CheckConstraint(condition=Q(number__gte=0), name="people_number_positive")]
+        constraints = [
+            orm.CheckConstraint(condition=Q(number__gte=0), name="people_number_positive")
+        ]
 
     def clean(self):
         if self.name == "forbidden":
@@ -254,7 +256,9 @@ def test_meta_options():
     assert opts.db_table == "people"
     assert opts.label == "modeltests.Person"
     assert [index.name for index in opts.indexes] == ["people_team_name"]
-    assert opts.unique_together == [("team", "number")] or list(opts.unique_together) == [("team", "number")]
+    assert opts.unique_together == [("team", "number")] or list(opts.unique_together) == [
+        ("team", "number")
+    ]
     Person.objects.create(name="b", email="b@example.com", number=2)
     Person.objects.create(name="a", email="a@example.com", number=1)
     assert [p.name for p in Person.objects.all()] == ["a", "b"]

@@ -39,10 +39,38 @@ def at(day, hour=0):
 @pytest.fixture
 def articles(models_db):
     rows = [
-        Article(title="Alpha", slug="alpha", views=10, rating=decimal.Decimal("4.50"), published=at(1, 9), data={"owner": {"name": "ann"}, "k": 1}),
-        Article(title="beta", slug="beta", views=20, rating=None, published=at(2, 10), data={"owner": {"name": "bob"}}),
-        Article(title="Gamma", slug="gamma", views=30, rating=decimal.Decimal("3.00"), published=at(3, 11), data=None),
-        Article(title="delta", slug="delta", views=40, rating=decimal.Decimal("1.25"), published=None, data={"k": 2}),
+        Article(
+            title="Alpha",
+            slug="alpha",
+            views=10,
+            rating=decimal.Decimal("4.50"),
+            published=at(1, 9),
+            data={"owner": {"name": "ann"}, "k": 1},
+        ),
+        Article(
+            title="beta",
+            slug="beta",
+            views=20,
+            rating=None,
+            published=at(2, 10),
+            data={"owner": {"name": "bob"}},
+        ),
+        Article(
+            title="Gamma",
+            slug="gamma",
+            views=30,
+            rating=decimal.Decimal("3.00"),
+            published=at(3, 11),
+            data=None,
+        ),
+        Article(
+            title="delta",
+            slug="delta",
+            views=40,
+            rating=decimal.Decimal("1.25"),
+            published=None,
+            data={"k": 2},
+        ),
     ]
     Article.objects.bulk_create(rows)
     return list(Article.objects.order_by("id"))
@@ -57,7 +85,11 @@ def titles(queryset):
 
 def test_all_filter_exclude(articles):
     assert len(Article.objects.all()) == 4
-    assert titles(Article.objects.filter(views__gt=15).order_by("views")) == ["beta", "Gamma", "delta"]
+    assert titles(Article.objects.filter(views__gt=15).order_by("views")) == [
+        "beta",
+        "Gamma",
+        "delta",
+    ]
     assert titles(Article.objects.exclude(views__gt=15)) == ["Alpha"]
     assert set(titles(Article.objects.exclude(rating__gt=2))) == {"beta", "delta"}
 
@@ -114,7 +146,10 @@ def test_bulk_update(articles):
         obj.title = obj.title.upper()
     assert Article.objects.bulk_update(articles, ["views", "title"], batch_size=3) == 4
     assert list(Article.objects.order_by("id").values_list("views", "title")) == [
-        (11, "ALPHA"), (21, "BETA"), (31, "GAMMA"), (41, "DELTA"),
+        (11, "ALPHA"),
+        (21, "BETA"),
+        (31, "GAMMA"),
+        (41, "DELTA"),
     ]
 
 
@@ -148,15 +183,33 @@ def test_first_last_earliest_latest(articles):
 def test_order_by_variants(articles):
     assert titles(Article.objects.order_by("-views")) == ["delta", "Gamma", "beta", "Alpha"]
     assert titles(Article.objects.order_by(F("rating").asc(nulls_last=True), "id")) == [
-        "delta", "Gamma", "Alpha", "beta",
+        "delta",
+        "Gamma",
+        "Alpha",
+        "beta",
     ]
     assert titles(Article.objects.order_by(F("rating").desc(nulls_last=True))) == [
-        "Alpha", "Gamma", "delta", "beta",
+        "Alpha",
+        "Gamma",
+        "delta",
+        "beta",
     ]
-    assert titles(Article.objects.order_by(F("published").desc(nulls_first=True), "id"))[0] == "delta"
+    assert (
+        titles(Article.objects.order_by(F("published").desc(nulls_first=True), "id"))[0] == "delta"
+    )
     assert sorted(titles(Article.objects.order_by("?"))) == sorted(titles(articles))
-    assert titles(Article.objects.order_by((F("views") * -1).asc())) == ["delta", "Gamma", "beta", "Alpha"]
-    assert titles(Article.objects.order_by("views").reverse()) == ["delta", "Gamma", "beta", "Alpha"]
+    assert titles(Article.objects.order_by((F("views") * -1).asc())) == [
+        "delta",
+        "Gamma",
+        "beta",
+        "Alpha",
+    ]
+    assert titles(Article.objects.order_by("views").reverse()) == [
+        "delta",
+        "Gamma",
+        "beta",
+        "Alpha",
+    ]
 
 
 def test_distinct_and_values(articles):
@@ -166,17 +219,22 @@ def test_distinct_and_values(articles):
     )
     rows = list(Article.objects.filter(slug="beta").values("title", "views"))
     assert rows == [{"title": "beta", "views": 20}]
-    assert list(Article.objects.filter(slug="beta").values()) [0]["slug"] == "beta"
+    assert list(Article.objects.filter(slug="beta").values())[0]["slug"] == "beta"
     named = Article.objects.filter(slug="beta").values_list("title", "views", named=True).get()
     assert named.title == "beta" and named.views == 20
     assert Article.objects.filter(slug="beta").values_list("rating", flat=True).get() is None
-    assert list(Article.objects.order_by("id").values_list("id", "slug"))[0] == (articles[0].pk, "alpha")
+    assert list(Article.objects.order_by("id").values_list("id", "slug"))[0] == (
+        articles[0].pk,
+        "alpha",
+    )
 
 
 @pytest.mark.backends("postgresql")
 def test_distinct_on_fields(vendor, articles):
     Article.objects.create(title="Alpha", slug="alpha2", views=99)
-    rows = list(Article.objects.order_by("title", "-views").distinct("title").values_list("title", "views"))
+    rows = list(
+        Article.objects.order_by("title", "-views").distinct("title").values_list("title", "views")
+    )
     assert ("Alpha", 99) in rows and len(rows) == 4
 
 
@@ -204,7 +262,7 @@ def test_annotate_alias_aggregate(articles):
     assert result["mean"] == pytest.approx(25)
     assert (result["low"], result["high"]) == (10, 40)
     assert result["var"] == pytest.approx(125)
-    assert result["spread"] == pytest.approx(125 ** 0.5)
+    assert result["spread"] == pytest.approx(125**0.5)
     assert result["sample_var"] == pytest.approx(500 / 3)
     assert result["big"] == 3
     assert result["kinds"] == 4
@@ -247,7 +305,10 @@ def test_iterator_memory_stays_flat(models_db):
     import tracemalloc
 
     Article.objects.bulk_create(
-        [Article(title="x" * 90, slug=f"slug-{i}", data={"payload": "y" * 200}) for i in range(4000)],
+        [
+            Article(title="x" * 90, slug=f"slug-{i}", data={"payload": "y" * 200})
+            for i in range(4000)
+        ],
         batch_size=500,
     )
 
@@ -278,10 +339,20 @@ def test_union_intersection_difference(articles):
     middle = Article.objects.filter(views__gte=20, views__lte=30)
     assert titles(low.union(high).order_by("views")) == ["Alpha", "beta", "Gamma", "delta"]
     assert titles(low.union(high).order_by("-views")[:2]) == ["delta", "Gamma"]
-    assert titles(low.union(middle, all=True).order_by("views")) == ["Alpha", "beta", "beta", "Gamma"]
+    assert titles(low.union(middle, all=True).order_by("views")) == [
+        "Alpha",
+        "beta",
+        "beta",
+        "Gamma",
+    ]
     assert titles(low.intersection(middle)) == ["beta"]
     assert titles(low.difference(middle)) == ["Alpha"]
-    assert list(low.union(high).values_list("views", flat=True).order_by("views")) == [10, 20, 30, 40]
+    assert list(low.union(high).values_list("views", flat=True).order_by("views")) == [
+        10,
+        20,
+        30,
+        40,
+    ]
 
 
 def test_none(articles):
@@ -301,7 +372,11 @@ def test_explain(articles):
 def test_raw_on_manager(articles):
     table = Article._meta.db_table
     quote = orm.connections["default"].dialect.quote_name
-    raw = list(Article.objects.raw(f"SELECT * FROM {quote(table)} WHERE {quote('views')} > %s ORDER BY {quote('id')}", [15]))
+    raw = list(
+        Article.objects.raw(
+            f"SELECT * FROM {quote(table)} WHERE {quote('views')} > %s ORDER BY {quote('id')}", [15]
+        )
+    )
     assert [obj.title for obj in raw] == ["beta", "Gamma", "delta"]
     assert isinstance(raw[0], Article) and raw[0].pk == articles[1].pk
 
@@ -417,25 +492,56 @@ def test_like_wildcards_in_values_are_literal(models_db):
 
 def test_expressions(articles):
     from orm import (
-        Case, Cast, Coalesce, Concat, Exists, ExpressionWrapper, Func, Length, Lower, Now,
-        OuterRef, Subquery, Upper, Value, When,
+        Case,
+        Cast,
+        Coalesce,
+        Concat,
+        Exists,
+        ExpressionWrapper,
+        Func,
+        Length,
+        Lower,
+        Now,
+        OuterRef,
+        Subquery,
+        Upper,
+        Value,
+        When,
     )
 
     rows = Article.objects.order_by("id").annotate(
         wrapped=ExpressionWrapper(F("views") * 2 + 1, output_field=orm.IntegerField()),
-        band=Case(When(views__lt=25, then=Value("low")), default=Value("high"), output_field=orm.CharField()),
+        band=Case(
+            When(views__lt=25, then=Value("low")),
+            default=Value("high"),
+            output_field=orm.CharField(),
+        ),
         label=Concat("title", Value("-"), "slug", output_field=orm.CharField()),
         low=Lower("title"),
         up=Upper("slug"),
         size=Length("title"),
-        safe_rating=Coalesce("rating", Value(decimal.Decimal("0.00")), output_field=orm.DecimalField(max_digits=5, decimal_places=2)),
+        safe_rating=Coalesce(
+            "rating",
+            Value(decimal.Decimal("0.00")),
+            output_field=orm.DecimalField(max_digits=5, decimal_places=2),
+        ),
         as_text=Cast("views", orm.CharField(max_length=10)),
         absolute=Func(F("views") - 25, function="ABS", output_field=orm.IntegerField()),
         now=Now(),
     )
     first, second = rows[0], rows[1]
-    assert first.wrapped == 21 and first.band == "low" and second.band == "low" and rows[3].band == "high"
-    assert first.label == "Alpha-alpha" and first.low == "alpha" and first.up == "ALPHA" and first.size == 5
+    assert (
+        first.wrapped == 21
+        and first.band == "low"
+        and second.band == "low"
+        and rows[3].band == "high"
+    )
+    assert (
+        first.label == "Alpha-alpha"
+        and first.low == "alpha"
+        and first.up == "ALPHA"
+        and first.size == 5
+    )
     assert second.safe_rating == decimal.Decimal("0.00")
     assert first.as_text == "10"
     assert first.absolute == 15
@@ -448,28 +554,53 @@ def test_expressions(articles):
     ).order_by("id")
     assert [obj.next_title for obj in with_next] == ["beta", "Gamma", "delta", None]
     assert [obj.has_newer for obj in with_next] == [True, True, True, False]
-    assert titles(Article.objects.filter(Exists(newer)).order_by("id")) == ["Alpha", "beta", "Gamma"]
+    assert titles(Article.objects.filter(Exists(newer)).order_by("id")) == [
+        "Alpha",
+        "beta",
+        "Gamma",
+    ]
     assert titles(Article.objects.filter(~Exists(newer))) == ["delta"]
 
 
 def test_date_functions(articles):
     from orm import ExtractHour, ExtractYear, TruncDay, TruncMonth
 
-    rows = Article.objects.filter(published__isnull=False).order_by("id").annotate(
-        year=ExtractYear("published"), hour=ExtractHour("published"),
-        month=TruncMonth("published"), day=TruncDay("published"),
+    rows = (
+        Article.objects.filter(published__isnull=False)
+        .order_by("id")
+        .annotate(
+            year=ExtractYear("published"),
+            hour=ExtractHour("published"),
+            month=TruncMonth("published"),
+            day=TruncDay("published"),
+        )
     )
     first = rows[0]
     assert first.year == 2024 and first.hour == 9
     assert first.month == datetime.datetime(2024, 1, 1, tzinfo=UTC)
     assert first.day == datetime.datetime(2024, 1, 1, tzinfo=UTC)
-    assert Article.objects.filter(published__isnull=False).annotate(h=ExtractHour("published")).filter(h__gte=10).count() == 2
+    assert (
+        Article.objects.filter(published__isnull=False)
+        .annotate(h=ExtractHour("published"))
+        .filter(h__gte=10)
+        .count()
+        == 2
+    )
 
 
 def test_q_operators(articles):
-    assert titles(Article.objects.filter(Q(views=10) | Q(views=40)).order_by("id")) == ["Alpha", "delta"]
-    assert titles(Article.objects.filter(Q(views__gt=10) & ~Q(views=40)).order_by("id")) == ["beta", "Gamma"]
-    assert titles(Article.objects.filter(Q(views__gt=15) ^ Q(views__lt=35)).order_by("id")) == ["Alpha", "delta"]
+    assert titles(Article.objects.filter(Q(views=10) | Q(views=40)).order_by("id")) == [
+        "Alpha",
+        "delta",
+    ]
+    assert titles(Article.objects.filter(Q(views__gt=10) & ~Q(views=40)).order_by("id")) == [
+        "beta",
+        "Gamma",
+    ]
+    assert titles(Article.objects.filter(Q(views__gt=15) ^ Q(views__lt=35)).order_by("id")) == [
+        "Alpha",
+        "delta",
+    ]
 
 
 def test_select_for_update_inside_atomic(vendor, articles):
@@ -494,8 +625,12 @@ def test_select_for_update_inside_atomic(vendor, articles):
 def test_exclude_on_a_json_key_keeps_documents_without_the_key(articles):
     # Alpha {"k": 1}, beta {"owner"}, Gamma NULL document, delta {"k": 2}
     assert sorted(Article.objects.exclude(data__k=1).values_list("slug", flat=True)) == [
-        "beta", "delta", "gamma",
+        "beta",
+        "delta",
+        "gamma",
     ]
     assert sorted(Article.objects.exclude(data__k__gt=1).values_list("slug", flat=True)) == [
-        "alpha", "beta", "gamma",
+        "alpha",
+        "beta",
+        "gamma",
     ]

@@ -38,8 +38,14 @@ NAMES = ["ant", "bee", "cat", "dog", "eel", "fox"]
 def gadgets(models_db):
     Gadget.objects.bulk_create(
         [
-            Gadget(name=NAMES[i % 6], size=i % 7, weight=i / 4, price=decimal.Decimal(i) / 4,
-                   active=i % 3 != 0, made=datetime.date(2024, 1, 1 + i % 28) if i % 5 else None)
+            Gadget(
+                name=NAMES[i % 6],
+                size=i % 7,
+                weight=i / 4,
+                price=decimal.Decimal(i) / 4,
+                active=i % 3 != 0,
+                made=datetime.date(2024, 1, 1 + i % 28) if i % 5 else None,
+            )
             for i in range(40)
         ]
     )
@@ -70,7 +76,9 @@ def test_second_run_of_a_shape_reuses_the_sql_with_new_parameters(gadgets):
     assert [g.weight for g in second] == sorted((g.weight for g in second), reverse=True)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     size=st.integers(-2, 9),
     weight=st.floats(-1, 12, allow_nan=False),
@@ -79,11 +87,15 @@ def test_second_run_of_a_shape_reuses_the_sql_with_new_parameters(gadgets):
     ordering=st.sampled_from([(), ("size",), ("-weight", "id"), ("name", "-pk")]),
     bounds=st.sampled_from([(None, None), (None, 5), (2, 6), (3, None)]),
 )
-def test_cached_results_equal_the_ordinary_path(gadgets, size, weight, name, lookup, ordering, bounds):
+def test_cached_results_equal_the_ordinary_path(
+    gadgets, size, weight, name, lookup, ordering, bounds
+):
     def build():
-        queryset = Gadget.objects.filter(**{f"size{lookup}": size}).filter(
-            weight__lte=weight, name__gte=name
-        ).order_by(*ordering, "id")
+        queryset = (
+            Gadget.objects.filter(**{f"size{lookup}": size})
+            .filter(weight__lte=weight, name__gte=name)
+            .order_by(*ordering, "id")
+        )
         low, high = bounds
         return queryset[low:high] if bounds != (None, None) else queryset
 

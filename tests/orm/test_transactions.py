@@ -163,8 +163,14 @@ def test_signals_fire_for_save_delete_and_init(accounts):
             signal.disconnect(receiver, sender=Account)
     kinds = [entry[0] for entry in seen]
     assert kinds == [
-        "pre_init", "post_init", "pre_save", "post_save", "pre_save", "post_save",
-        "pre_delete", "post_delete",
+        "pre_init",
+        "post_init",
+        "pre_save",
+        "post_save",
+        "pre_save",
+        "post_save",
+        "pre_delete",
+        "post_delete",
     ]
     assert [entry[2] for entry in seen if entry[0] == "post_save"] == [True, False]
     Account.objects.create(name="quiet")
