@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import operator
+import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -207,7 +208,7 @@ def sample_table(orm_db):
 
 
 @settings(
-    max_examples=60,
+    max_examples=int(os.environ.get("MANOUCHE_HYPOTHESIS_EXAMPLES", "60")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
