@@ -14,7 +14,7 @@ from orm.exceptions import (
     ObjectDoesNotExist,
     ValidationError,
 )
-from orm.fields import DatabaseDefault
+from orm.fields import NOT_PROVIDED, DatabaseDefault
 from orm.options import Options
 from orm.registry import registry
 from orm.routers import router
@@ -323,6 +323,45 @@ def _check_model(cls) -> None:
         raise ImproperlyConfigured("; ".join(problems))
 
 
+def _init_plan(cls, fields) -> list:
+    """Per field: (field, name, attname, is_relation, callable default or None, static default).
+
+    Cached on the class for this ``concrete_fields`` list (a new list means the fields changed).
+    """
+    cached = cls.__dict__.get("_init_plan_cache")
+    if cached is not None and cached[0] is fields:
+        return cached[1]
+    plan = []
+    for field in fields:
+        factory = None
+        static: Any = None
+        if field.default is not NOT_PROVIDED and callable(field.default):
+            factory = field.default
+        else:
+            static = field.get_default()
+        plan.append((field, field.name, field.attname, field.is_relation, factory, static))
+    cls._init_plan_cache = (fields, plan)
+    return plan
+
+
+def _init_from_keywords(instance, fields, kwargs: dict) -> dict:
+    """Fill ``instance.__dict__`` from keyword arguments and defaults; returns the unused ones."""
+    data = instance.__dict__
+    for _field, name, attname, is_relation, factory, static in _init_plan(type(instance), fields):
+        if kwargs:
+            if is_relation and name in kwargs:
+                setattr(instance, name, kwargs.pop(name))
+                continue
+            if attname in kwargs:
+                data[attname] = kwargs.pop(attname)
+                continue
+            if name != attname and name in kwargs:
+                data[attname] = kwargs.pop(name)
+                continue
+        data[attname] = factory() if factory is not None else static
+    return kwargs
+
+
 class Model(metaclass=ModelBase):
     """Base class of every model (see SPEC §3)."""
 
@@ -340,14 +379,16 @@ class Model(metaclass=ModelBase):
             signals.pre_init.send(sender=cls, args=args, kwargs=kwargs)
         self._state = ModelState()
         fields = opts.concrete_fields
-        if len(args) > len(fields):
+        if not args:
+            kwargs = _init_from_keywords(self, fields, kwargs)
+        elif len(args) > len(fields):
             raise TypeError(f"{cls.__name__}() takes at most {len(fields)} positional arguments")
         data = self.__dict__
         for field, value in zip(fields, args):
             if field.name in kwargs:
                 raise TypeError(f"{cls.__name__}() got multiple values for {field.name!r}")
             data[field.attname] = value
-        for field in fields[len(args):]:
+        for field in fields[len(args):] if args else ():
             is_related_object = False
             if field.is_relation and field.name in kwargs:
                 value = kwargs.pop(field.name)
@@ -496,11 +537,17 @@ class Model(metaclass=ModelBase):
         self.save_base(using=using, force_insert=force_insert, force_update=force_update, update_fields=update_fields)
 
     def _prepare_related_fields_for_save(self) -> None:
-        for field in self._meta.concrete_fields:
-            if field.is_relation:
-                prepare = getattr(field, "prepare_for_save", None)
-                if prepare is not None:
-                    prepare(self)
+        cls = type(self)
+        fields = cls._meta.concrete_fields
+        cached = cls.__dict__.get("_prepare_for_save_cache")
+        if cached is None or cached[0] is not fields:
+            prepares = [
+                field.prepare_for_save for field in fields
+                if field.is_relation and getattr(field, "prepare_for_save", None) is not None
+            ]
+            cached = cls._prepare_for_save_cache = (fields, prepares)
+        for prepare in cached[1]:
+            prepare(self)
 
     def save_base(self, using=None, force_insert=False, force_update=False, update_fields=None, raw=False) -> None:
         cls = type(self)
@@ -508,10 +555,10 @@ class Model(metaclass=ModelBase):
         origin = opts.concrete_model if opts.proxy else cls
         if signals.pre_save.has_listeners(origin) or (opts.proxy and signals.pre_save.has_listeners(cls)):
             signals.pre_save.send(sender=cls, instance=self, raw=raw, using=using, update_fields=update_fields)
-        from orm.transaction import atomic
-
         needs_atomic = bool(signals.post_save.has_listeners(cls))
         if needs_atomic:
+            from orm.transaction import atomic
+
             with atomic(using=using, savepoint=False):
                 updated = self._save_table(using, force_insert, force_update, update_fields)
         else:
@@ -533,11 +580,11 @@ class Model(metaclass=ModelBase):
         if pk_value is None and opts.pk.has_default() and adding:
             pk_value = opts.pk.get_default()
             setattr(self, opts.pk.attname, pk_value)
-        non_pk = [field for field in opts.concrete_fields if not field.primary_key]
-        if update_fields:
-            non_pk = [field for field in non_pk if field.name in update_fields or field.attname in update_fields]
         connection = connections[using]
         if pk_value is not None and not force_insert:
+            non_pk = [field for field in opts.concrete_fields if not field.primary_key]
+            if update_fields:
+                non_pk = [field for field in non_pk if field.name in update_fields or field.attname in update_fields]
             # A new instance whose pk came from a default is inserted straight away.
             try_update = not (adding and opts.pk.has_default())
             if try_update or force_update or update_fields:

@@ -28,9 +28,108 @@ def _prepare_value(field, value, connection, column_label):
     return field.get_db_prep_save(value, connection)
 
 
+# Values of these types go to get_db_prep_save as they are (no expression, no DatabaseDefault).
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+_NO_PLAN = object()
+
+
+def _insert_plan(model, connection, pk_missing: bool):
+    """(sql, [(field, attname, custom pre_save)], returning) for a plain INSERT of ``model``.
+
+    Built once per model, dialect and pk presence; ``None`` when the model has
+    ``db_default`` fields (their values decide the column list).
+    """
+    plans = model.__dict__.get("_insert_plans")
+    if plans is None:
+        plans = {}
+        model._insert_plans = plans
+    key = (type(connection.dialect), connection.vendor, pk_missing)
+    plan = plans.get(key)
+    if plan is not None:
+        return None if plan is _NO_PLAN else plan
+    from orm.fields import Field
+
+    opts = model._meta
+    fields = [f for f in opts.concrete_fields if not (f.primary_key and pk_missing)]
+    if not fields or any(f.has_db_default() for f in opts.concrete_fields):
+        plans[key] = _NO_PLAN
+        return None
+    quote = connection.dialect.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    sql = (
+        f"INSERT INTO {quote(opts.db_table)} ({columns}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    returning = bool(pk_missing and connection.dialect.supports_returning)
+    if returning:
+        sql = f"{sql} {connection.dialect.returning_sql([opts.pk.column])}"
+    steps = [
+        (field, field.attname, type(field).pre_save is not Field.pre_save,
+         _passthrough_type(field, connection))
+        for field in fields
+    ]
+    plan = plans[key] = (sql, steps, returning)
+    return plan
+
+
+def _passthrough_type(field, connection):
+    """The type whose values ``field`` sends to this driver unchanged (None: always prepare)."""
+    from orm.fields import BooleanField, CharField, Field, FloatField, IntegerField
+
+    cls = type(field)
+    if (
+        cls.get_db_prep_save is not Field.get_db_prep_save
+        or cls.get_db_prep_value is not Field.get_db_prep_value
+        or field.get_db_adapter(connection) is not None
+    ):
+        return None
+    for base, natural in ((IntegerField, int), (FloatField, float), (CharField, str),
+                          (BooleanField, bool)):
+        if cls.get_prep_value is base.get_prep_value:
+            return natural
+    return None
+
+
+def _insert_planned(instance, connection, plan, pk) -> bool:
+    """INSERT through ``plan``; False (nothing run) when a value needs the general path."""
+    sql, steps, returning = plan
+    data = instance.__dict__
+    params = []
+    append = params.append
+    plain = _PLAIN_TYPES
+    for field, attname, custom, passthrough in steps:
+        if custom or attname not in data:
+            value = field.pre_save(instance, True)
+        else:
+            value = data[attname]
+        if passthrough is not None and (value is None or type(value) is passthrough):
+            append(value)
+            continue
+        if type(value) not in plain and (
+            value is DatabaseDefault or hasattr(value, "resolve_expression")
+        ):
+            return False
+        append(field.get_db_prep_save(value, connection))
+    cursor = connection.execute(sql, params)
+    try:
+        if returning:
+            value = cursor.fetchone()[0]
+            converter = pk.from_db_converter(connection)
+            data[pk.attname] = converter(value) if converter else value
+        elif data.get(pk.attname) is None:
+            data[pk.attname] = connection.last_insert_id(cursor, type(instance)._meta.db_table, pk.column)
+    finally:
+        cursor.close()
+    return True
+
+
 def insert_instance(instance, connection) -> None:
     """INSERT ``instance``; sets its pk (RETURNING, else the last insert id)."""
     model = type(instance)
+    pk = model._meta.pk
+    plan = _insert_plan(model, connection, instance.__dict__.get(pk.attname) is None)
+    if plan is not None and _insert_planned(instance, connection, plan, pk):
+        return
     opts = model._meta
     pk = opts.pk
     pk_missing = getattr(instance, pk.attname) is None
