@@ -10,6 +10,7 @@ Errors a user can fix end the run with exit code 1 and one line on stderr,
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ class EchoStream:
         self.err = err
 
     def write(self, text: str) -> int:
-        click.echo(text, nl=False, err=self.err)
+        click.echo(_highlight(text), nl=False, err=self.err)
         return len(text)
 
     def flush(self) -> None:
@@ -57,6 +58,31 @@ class EchoStream:
     @property
     def encoding(self) -> str:
         return getattr(sys.stdout, "encoding", None) or "utf-8"
+
+
+#: Words of the engine's reports worth a colour; click strips it when the output is not
+#: a terminal, and always with --no-color or NO_COLOR.
+_HIGHLIGHTS = [
+    (re.compile(r"(?<= )(OK|FAKED)(?= \()"), {"fg": "green", "bold": True}),
+    (re.compile(r"(?<= )FAILED\b"), {"fg": "red", "bold": True}),
+    (re.compile(r"\[(DESTRUCTIVE|IRREVERSIBLE)\]"), {"fg": "yellow", "bold": True}),
+    (re.compile(r"\[X\]"), {"fg": "green"}),
+    (
+        re.compile(
+            r"^(Migrations for|Operations to perform|Running migrations|Planned operations)"
+            r"\b.*?:",
+            re.MULTILINE,
+        ),
+        {"bold": True},
+    ),
+    (re.compile(r"^(Drift\b.*)$", re.MULTILINE), {"fg": "red", "bold": True}),
+]
+
+
+def _highlight(text: str) -> str:
+    for pattern, style in _HIGHLIGHTS:
+        text = pattern.sub(lambda match, style=style: click.style(match.group(0), **style), text)
+    return text
 
 
 def user_errors() -> tuple[type[BaseException], ...]:

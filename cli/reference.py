@@ -39,18 +39,64 @@ manouche -v 2 --database replica showmigrations
 stderr (add `-v 2` for the traceback); `2` a usage error (unknown option,
 missing argument). Passwords are never printed.
 
-Every command can be run from Python too, and returns its exit code:
+## A session
 
-```python no-run
-from cli import call_command
+A project is a `pyproject.toml` with a `[tool.manouche]` table and the apps it
+names:
 
-call_command("migrate", "blog", "zero", database="default")   # 0
-call_command("makemigrations", "blog", dry_run=True, interactive=False)
-call_command("showmigrations", stdout=buffer)                 # output into a StringIO
+```toml file=pyproject.toml
+[tool.manouche]
+apps = ["blog"]
+database = "sqlite:///blog.sqlite3"
 ```
 
-Keyword options use the Python names shown below (`fake_initial=True`,
-`rename=["blog.Post.title=headline"]`); `interactive=False` means `--noinput`.
+```python file=blog/__init__.py
+```
+
+```python file=blog/models.py
+import orm
+
+
+class Post(orm.Model):
+    title = orm.CharField(max_length=200)
+    body = orm.TextField(default="")
+```
+
+```sh run
+manouche makemigrations
+manouche migrate
+manouche showmigrations
+manouche showmigrations --graph mermaid
+manouche sqlmigrate blog 0001
+manouche checkdb
+manouche inspectdb blog_post
+manouche migrate --plan blog zero
+```
+
+## From Python
+
+Every command can be run from Python too, with `cli.call_command`; it runs in
+the same process and returns the exit code:
+
+```python
+import io
+
+from cli import call_command
+
+output = io.StringIO()
+assert call_command("migrate", "blog", "zero", database="default", stdout=output) == 0
+assert "Unapplying blog.0001_initial" in output.getvalue()
+assert call_command("makemigrations", check=True, interactive=False) == 0
+assert call_command("migrate", "blog", fake_initial=True) == 0
+```
+
+Positional arguments are the command's arguments; keyword options use the
+Python names listed below (`fake_initial=True`, `rename=["blog.Post.title=headline"]`),
+plus the global `config`, `database_url`, `database`, `verbosity` and
+`no_color`; `interactive=False` means `--noinput`. A configuration made with
+`orm.configure()` is used as it is, unless `config` or `database_url` is given.
+A user error returns 1 (the message goes to stderr); an unknown keyword
+raises `TypeError`.
 """
 
 

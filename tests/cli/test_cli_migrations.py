@@ -252,3 +252,24 @@ def test_manouche_console_script_entry_point_is_cli_main():
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["manouche"] == "cli:main"
     assert callable(sys.modules["cli"].main)
+
+
+@pytest.mark.backends("sqlite")
+def test_colour_on_a_terminal_and_never_with_no_color(project, db_url, monkeypatch):
+    from click.testing import CliRunner
+
+    from cli.app import manouche
+
+    manouche_ok(project, db_url, "makemigrations", "--noinput")
+    manouche_ok(project, db_url, "migrate")
+    monkeypatch.chdir(project.path)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    arguments = ["--database-url", db_url, "migrate", "--plan", "blog", "zero"]
+    coloured = CliRunner().invoke(manouche, arguments, color=True)
+    assert coloured.exit_code == 0, coloured.output
+    assert "\x1b[" in coloured.stdout and "[DESTRUCTIVE]" in coloured.stdout
+    plain = CliRunner().invoke(manouche, ["--no-color", *arguments], color=True)
+    assert plain.exit_code == 0 and "\x1b[" not in plain.stdout
+    assert "[DESTRUCTIVE]" in plain.stdout
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[" not in CliRunner().invoke(manouche, arguments, color=True).stdout
