@@ -54,3 +54,13 @@ def setup_models(db_url):
 
     yield setup
     orm.connections.close_all()
+
+
+@pytest.fixture(scope="package", autouse=True)
+def forget_test_models():
+    """After these tests, drop their models from the registry (their apps are not installed)."""
+    yield
+    from orm.registry import registry
+
+    for label in [label for label in registry.all_models if label.startswith("assoc")]:
+        registry.all_models.pop(label, None)
