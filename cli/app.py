@@ -14,6 +14,7 @@ import re
 import sys
 import traceback
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ class EchoStream:
 
 #: Words of the engine's reports worth a colour; click strips it when the output is not
 #: a terminal, and always with --no-color or NO_COLOR.
-_HIGHLIGHTS = [
+_HIGHLIGHTS: list[tuple[re.Pattern[str], dict[str, Any]]] = [
     (re.compile(r"(?<= )(OK|FAKED)(?= \()"), {"fg": "green", "bold": True}),
     (re.compile(r"(?<= )FAILED\b"), {"fg": "red", "bold": True}),
     (re.compile(r"\[(DESTRUCTIVE|IRREVERSIBLE)\]"), {"fg": "yellow", "bold": True}),
@@ -81,8 +82,12 @@ _HIGHLIGHTS = [
 
 def _highlight(text: str) -> str:
     for pattern, style in _HIGHLIGHTS:
-        text = pattern.sub(lambda match, style=style: click.style(match.group(0), **style), text)
+        text = pattern.sub(partial(_styled, style=style), text)
     return text
+
+
+def _styled(match: re.Match[str], style: dict[str, Any]) -> str:
+    return click.style(match.group(0), **style)
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
@@ -157,7 +162,7 @@ def get_state() -> CliState:
 def configure_orm(state: CliState, config: str | None, database_url: str | None) -> None:
     """Load the settings (SPEC §2 precedence) and configure the ORM with them."""
     import orm
-    from orm.config import load_settings, settings
+    from orm.config import load_pyproject, load_settings, settings
 
     explicit = bool(config or database_url)
     if state.reuse_configuration and not explicit and settings.is_loaded:
@@ -172,6 +177,11 @@ def configure_orm(state: CliState, config: str | None, database_url: str | None)
                     f"--config {config}: no such file (give the path of a pyproject.toml)"
                 )
             config = str(path)
+            if not load_pyproject(path):
+                raise orm.ImproperlyConfigured(
+                    f"--config {config}: no [tool.manouche] table in this file "
+                    '(add one with at least apps = ["yourapp"])'
+                )
         loaded = load_settings(config, database_url)
         base_dir = loaded.base_dir or Path.cwd()
         if str(base_dir) not in sys.path:

@@ -238,3 +238,10 @@ def test_relative_sqlite_path_in_database_url_is_relative_to_the_working_directo
     result = run_manouche(tmp_path, "inspectdb", env=env)
     assert result.returncode == 0, result.stderr
     assert inspected_classes(result.stdout) == {"FromHere"}
+
+
+def test_config_file_without_a_manouche_table_is_a_user_error(tmp_path, invoke):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n', encoding="utf-8")
+    result = invoke(tmp_path, "--config", str(tmp_path / "pyproject.toml"), "inspectdb")
+    assert result.exit_code == 1
+    assert "[tool.manouche]" in result.stderr
