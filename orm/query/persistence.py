@@ -47,7 +47,6 @@ def _insert_plan(model, connection, pk_missing: bool):
     plan = plans.get(key)
     if plan is not None:
         return None if plan is _NO_PLAN else plan
-    from orm.fields import Field
 
     opts = model._meta
     fields = [f for f in opts.concrete_fields if not (f.primary_key and pk_missing)]
@@ -63,12 +62,7 @@ def _insert_plan(model, connection, pk_missing: bool):
     returning = bool(pk_missing and connection.dialect.supports_returning)
     if returning:
         sql = f"{sql} {connection.dialect.returning_sql([opts.pk.column])}"
-    steps = [
-        (field, field.attname, type(field).pre_save is not Field.pre_save,
-         _passthrough_type(field, connection))
-        for field in fields
-    ]
-    plan = plans[key] = (sql, steps, returning)
+    plan = plans[key] = (sql, _save_steps(fields, connection), returning)
     return plan
 
 
@@ -121,6 +115,40 @@ def _insert_planned(instance, connection, plan, pk) -> bool:
     finally:
         cursor.close()
     return True
+
+
+def _save_steps(fields, connection) -> list:
+    """Per field: (field, attname, has its own pre_save, type passed through unchanged)."""
+    from orm.fields import Field
+
+    return [
+        (field, field.attname, type(field).pre_save is not Field.pre_save,
+         _passthrough_type(field, connection))
+        for field in fields
+    ]
+
+
+def _plain_chunk_params(chunk, steps, connection) -> list:
+    """The parameters of ``chunk``'s rows, or [] when a value needs the general path."""
+    params: list = []
+    append = params.append
+    plain = _PLAIN_TYPES
+    for obj in chunk:
+        data = obj.__dict__
+        for field, attname, custom, passthrough in steps:
+            if custom or attname not in data:
+                value = field.pre_save(obj, True)
+            else:
+                value = data[attname]
+            if passthrough is not None and (value is None or type(value) is passthrough):
+                append(value)
+                continue
+            if type(value) not in plain and (
+                value is DatabaseDefault or hasattr(value, "resolve_expression")
+            ):
+                return []
+            append(field.get_db_prep_save(value, connection))
+    return params
 
 
 def insert_instance(instance, connection) -> None:
@@ -276,11 +304,15 @@ def bulk_insert(model, objs, connection, using, batch_size, ignore_conflicts, up
         batch = batch_size or dialect.bulk_batch_size(max(len(fields), 1), len(group))
         batch = min(batch, dialect.bulk_batch_size(max(len(fields), 1), len(group)))
         can_return = dialect.supports_returning and not include_pk and not ignore_conflicts
+        steps = _save_steps(fields, connection)
+        row_sql = f"({', '.join(['%s'] * len(fields))})"
         for start in range(0, len(group), batch):
             chunk = group[start : start + batch]
             rows_sql = []
-            params: list = []
-            for obj in chunk:
+            params: list = _plain_chunk_params(chunk, steps, connection)
+            if params:
+                values_sql = ", ".join([row_sql] * len(chunk))
+            for obj in chunk if not params else ():
                 placeholders = []
                 for field in fields:
                     value = field.pre_save(obj, True)
@@ -294,9 +326,11 @@ def bulk_insert(model, objs, connection, using, batch_size, ignore_conflicts, up
                         placeholders.append("%s")
                         params.append(field.get_db_prep_save(value, connection))
                 rows_sql.append(f"({', '.join(placeholders)})")
+            if rows_sql:
+                values_sql = ", ".join(rows_sql)
             columns = ", ".join(quote(field.column) for field in fields)
             prefix = dialect.insert_prefix(ignore=ignore_conflicts)
-            sql = f"{prefix} INTO {quote(opts.db_table)} ({columns}) VALUES {', '.join(rows_sql)}"
+            sql = f"{prefix} INTO {quote(opts.db_table)} ({columns}) VALUES {values_sql}"
             conflict = dialect.on_conflict_sql(ignore=ignore_conflicts, update_fields=update_columns, unique_fields=unique_columns)
             if conflict:
                 sql = f"{sql} {conflict}"
