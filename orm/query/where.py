@@ -93,6 +93,8 @@ class WhereNode:
         return where, having or None
 
     def as_sql(self, compiler, connection) -> tuple[str, list]:
+        if self.connector == XOR:
+            return self._xor_sql(compiler, connection)
         parts: list[str] = []
         params: list = []
         if self.connector == AND:
@@ -120,16 +122,41 @@ class WhereNode:
                 return "", []
         if not parts:
             return "", []
-        if self.connector == XOR:
-            # Portable XOR: an odd number of the conditions hold.
-            total = " + ".join(f"(CASE WHEN {part} THEN 1 ELSE 0 END)" for part in parts)
-            sql = f"MOD({total}, 2) = 1"
-        else:
-            sql = f" {self.connector} ".join(parts)
+        sql = f" {self.connector} ".join(parts)
         if self.negated:
             return f"NOT ({sql})", params
         if len(parts) > 1:
             return f"({sql})", params
+        return sql, params
+
+    def _xor_sql(self, compiler, connection) -> tuple[str, list]:
+        """Portable XOR: an odd number of the conditions hold (NULL counts as false).
+
+        A child that matches no row adds nothing; one that matches every row flips
+        the parity, so neither can be dropped the way AND/OR drop them.
+        """
+        parts: list[str] = []
+        params: list = []
+        always = 0
+        for child in self.children:
+            try:
+                sql, child_params = compiler.compile(child)
+            except EmptyResultSet:
+                continue
+            if not sql:
+                always += 1
+                continue
+            parts.append(f"(CASE WHEN {sql} THEN 1 ELSE 0 END)")
+            params.extend(child_params)
+        odd = always % 2 == 1
+        if not parts:
+            if odd != self.negated:
+                return "", []
+            raise EmptyResultSet
+        wanted = 0 if odd else 1
+        sql = f"MOD({' + '.join(parts)}, 2) = {wanted}"
+        if self.negated:
+            return f"NOT ({sql})", params
         return sql, params
 
     def get_group_by_cols(self):

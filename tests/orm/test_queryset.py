@@ -634,3 +634,16 @@ def test_exclude_on_a_json_key_keeps_documents_without_the_key(articles):
         "beta",
         "gamma",
     ]
+
+
+def test_xor_with_a_condition_that_matches_every_or_no_row(articles):
+    everything = ~Q(views__in=[])
+    nothing = Q(views__in=[])
+    assert titles(Article.objects.filter(everything ^ Q(views=10)).order_by("id")) == [
+        "beta",
+        "Gamma",
+        "delta",
+    ]
+    assert titles(Article.objects.filter(nothing ^ Q(views=10))) == ["Alpha"]
+    assert Article.objects.filter(everything ^ everything).count() == 0
+    assert Article.objects.exclude(nothing ^ nothing).count() == 4
