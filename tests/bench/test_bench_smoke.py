@@ -1,0 +1,40 @@
+"""A tiny run of the benchmarks (SQLite) so they keep working; no timing is asserted."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.cli import main
+from bench.workloads import WORKLOADS
+
+
+@pytest.fixture(autouse=True)
+def _close_connections():
+    yield
+    import orm
+
+    orm.connections.close_all()
+
+
+def test_every_workload_runs_and_matches_the_raw_driver(tmp_path, capsys):
+    table = tmp_path / "table.md"
+    code = main(["--scale", "tiny", "--repeat", "1", "--orms", "manouche",
+                 "--sqlite-dir", str(tmp_path), "--markdown", str(table)])
+    output = capsys.readouterr().out
+    assert code == 0, output
+    assert "FAILED" not in output and "MISMATCH" not in output
+    text = table.read_text()
+    for workload in WORKLOADS:
+        assert workload.title in text
+    assert "manouche (×raw)" in text
+
+
+def test_unknown_workload_is_a_usage_error(tmp_path):
+    with pytest.raises(SystemExit, match="unknown workload"):
+        main(["--scale", "tiny", "--only", "nope", "--sqlite-dir", str(tmp_path)])
+
+
+def test_server_backend_without_url_says_which_option(monkeypatch):
+    monkeypatch.delenv("BENCH_POSTGRESQL_URL", raising=False)
+    with pytest.raises(SystemExit, match="--postgresql-url"):
+        main(["--scale", "tiny", "--backend", "postgresql", "--postgresql-url", ""])
