@@ -81,7 +81,7 @@ class ForwardManyToOneDescriptor:
 
     def get_object(self, instance):
         field = self.field
-        value = instance.__dict__.get(field.attname)
+        value = getattr(instance, field.attname)  # loads a deferred key column
         if value is None:
             return None
         queryset = self.get_queryset().using(_read_database(instance, field.related_model))

@@ -227,7 +227,7 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
                 self.target_field = field.m2m_source_field()
                 self.name = rel.get_accessor_name()
             self.accessor_label = f"{type(instance).__name__}.{self.name}"
-            self.symmetrical = False
+            self.symmetrical = rel.symmetrical and not reverse
 
         def __call__(self, *, manager):
             manager = getattr(self.model, manager)
@@ -316,23 +316,47 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             db = self._write_db
             keys = self._target_keys(objs)
             with atomic(using=db, savepoint=False):
-                existing = set(
-                    self._junction(db).filter(**{f"{self.target_field.attname}__in": keys})
-                    .values_list(self.target_field.attname, flat=True)
-                ) if keys else set()
-                missing = [key for key in keys if key not in existing]
-                if not missing:
-                    return
-                self._send("pre_add", set(missing), db)
-                defaults = {
-                    name: (value() if callable(value) else value) for name, value in (through_defaults or {}).items()
-                }
                 source_key = self._key()
-                self.through._base_manager.using(db).bulk_create([
-                    self.through(**defaults, **{self.source_field.attname: source_key, self.target_field.attname: key})
-                    for key in missing
-                ])
-                self._send("post_add", set(missing), db)
+                missing = self._missing(db, source_key, keys)
+                if missing:
+                    self._send("pre_add", set(missing), db)
+                    self._insert(db, source_key, missing, through_defaults)
+                    self._send("post_add", set(missing), db)
+                if self.symmetrical:
+                    for key in keys:
+                        if self._missing(db, key, [source_key]):
+                            self._insert(db, key, [source_key], through_defaults)
+
+        def _missing(self, db, source_key, keys) -> list:
+            if not keys:
+                return []
+            existing = set(
+                self.through._base_manager.using(db)
+                .filter(**{self.source_field.attname: source_key, f"{self.target_field.attname}__in": keys})
+                .values_list(self.target_field.attname, flat=True)
+            )
+            return [key for key in keys if key not in existing]
+
+        def _insert(self, db, source_key, keys, through_defaults) -> None:
+            defaults = {
+                name: (value() if callable(value) else value) for name, value in (through_defaults or {}).items()
+            }
+            self.through._base_manager.using(db).bulk_create([
+                self.through(**defaults, **{self.source_field.attname: source_key, self.target_field.attname: key})
+                for key in keys
+            ])
+
+        def _links(self, db, keys=None):
+            """Junction rows of this instance (both directions when symmetrical), optionally to ``keys``."""
+            from orm.query.q import Q
+
+            source, target = self.source_field.attname, self.target_field.attname
+            pk = self._key()
+            forward = Q(**{source: pk}) if keys is None else Q(**{source: pk, f"{target}__in": keys})
+            if self.symmetrical:
+                backward = Q(**{target: pk}) if keys is None else Q(**{target: pk, f"{source}__in": keys})
+                forward = forward | backward
+            return self.through._base_manager.using(db).filter(forward)
 
         add.alters_data = True
 
@@ -345,7 +369,7 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
                 return
             with atomic(using=db, savepoint=False):
                 self._send("pre_remove", set(keys), db)
-                self._junction(db).filter(**{f"{self.target_field.attname}__in": keys}).delete()
+                self._links(db, keys).delete()
                 self._send("post_remove", set(keys), db)
 
         remove.alters_data = True
@@ -356,7 +380,7 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             db = self._write_db
             with atomic(using=db, savepoint=False):
                 self._send("pre_clear", None, db)
-                self._junction(db).delete()
+                self._links(db).delete()
                 self._send("post_clear", None, db)
 
         clear.alters_data = True

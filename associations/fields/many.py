@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from associations.descriptors import ManyToManyDescriptor
@@ -11,7 +12,7 @@ from associations.reverse import ManyToManyRel
 from orm.exceptions import ImproperlyConfigured
 from orm.query.joins import PathInfo
 
-__all__ = ["ManyToManyField", "create_junction_model"]
+__all__ = ["ManyToManyField", "create_junction_model", "JunctionSide", "junction_table"]
 
 
 def _m2m_descriptor(field):
@@ -95,6 +96,15 @@ class ManyToManyField(RelatedField):
         else:
             self.resolve_related(cls, self._through_reference, self._on_through_resolved)
 
+    def _on_target_resolved(self, model) -> None:
+        rel = self.remote_field
+        self_referential = model is self.model or model._meta.label == self.model._meta.label
+        # As in Django: a many-to-many to "self" is symmetrical unless told otherwise.
+        rel.symmetrical = self_referential if self._symmetrical is None else bool(self._symmetrical)
+        if rel.symmetrical and self._related_name is None:
+            rel.related_name = f"{self.name}_rel_+"
+        super()._on_target_resolved(model)
+
     def _on_through_resolved(self, model) -> None:
         self.remote_field.through = model
         self.resolve_related(self.model, self.remote_field.model, lambda target: self._check_through())
@@ -162,24 +172,42 @@ class ManyToManyField(RelatedField):
         through = self.remote_field.through
         if through is None or isinstance(through, str) or not through._meta.auto_created:
             return None
-        from backends.schema import Constraint, Index, Table
-
         opts = through._meta
-        source = self.m2m_source_field()
-        target = self.m2m_target_field()
-        limit = connection.dialect.max_name_length
-        return Table(
-            name=opts.db_table,
-            columns=tuple(field.column_description(connection) for field in opts.concrete_fields),
-            indexes=(Index(_short_name(opts.db_table, [target.column], "idx", limit), (target.column,)),),
-            constraints=(
-                Constraint(
-                    _short_name(opts.db_table, [source.column, target.column], "uniq", limit),
-                    "unique",
-                    (source.column, target.column),
-                ),
-            ),
+        return junction_table(
+            opts.db_table,
+            opts.pk.column_description(connection),
+            self.m2m_source_field().column_description(connection),
+            self.m2m_target_field().column_description(connection),
+            connection,
         )
+
+    def junction_table_from_state(self, connection, source, target, id_column):
+        """The auto-created junction described from plain data, for migration states.
+
+        Migration states hold unbound fields whose targets are strings, so the
+        resolved sides come in as `JunctionSide` values (or plain
+        ``(model_name, table, pk_column, pk_rel_type)`` tuples); ``id_column`` is
+        the junction's primary key column. Returns ``None`` when ``through=`` is
+        given. The result equals `junction_table_description` of the live field.
+        """
+        if self._through_reference is not None:
+            return None
+        source, target = (
+            side if isinstance(side, JunctionSide) else JunctionSide(*side) for side in (source, target)
+        )
+        from backends.schema import Column, ForeignKeyRef
+
+        from_name, to_name = junction_field_names(source.model_name, target.model_name)
+        deferrable = bool(connection.dialect.supports_deferrable_constraints)
+        columns = []
+        for name, side in ((from_name, source), (to_name, target)):
+            reference = (
+                ForeignKeyRef(side.table, side.pk_column, deferrable=deferrable)
+                if self.db_constraint else None
+            )
+            columns.append(Column(f"{name}_id", side.pk_rel_type, null=False, references=reference))
+        table = self.db_table or f"{source.table}_{self.name}"
+        return junction_table(table, id_column, columns[0], columns[1], connection)
 
     # -- query layer ------------------------------------------------------------------
 
@@ -261,6 +289,40 @@ def _short_name(table: str, columns: list[str], suffix: str, limit: int) -> str:
     return f"{name[: limit - len(suffix) - 10]}_{digest}_{suffix}"
 
 
+@dataclass(frozen=True)
+class JunctionSide:
+    """One side of an auto-created junction, as plain data: the model and its primary key."""
+
+    model_name: str  # lowercased
+    table: str
+    pk_column: str
+    pk_rel_type: str  # the column type a foreign key to that primary key has
+
+
+def junction_field_names(source_model_name: str, target_model_name: str) -> tuple[str, str]:
+    """The junction's two foreign key names: ``(post, tag)``, or ``(from_x, to_x)`` for ``x``-to-``x``."""
+    if source_model_name == target_model_name:
+        return f"from_{source_model_name}", f"to_{target_model_name}"
+    return source_model_name, target_model_name
+
+
+def junction_table(name, id_column, source_column, target_column, connection):
+    """The table of an auto-created junction: its columns, an index on the target, the unique pair.
+
+    The source column needs no index of its own: it leads the unique pair's index.
+    """
+    from backends.schema import Constraint, Index, Table
+
+    limit = connection.dialect.max_name_length
+    pair = (source_column.name, target_column.name)
+    return Table(
+        name=name,
+        columns=(id_column, source_column, target_column),
+        indexes=(Index(_short_name(name, [target_column.name], "idx", limit), (target_column.name,)),),
+        constraints=(Constraint(_short_name(name, list(pair), "uniq", limit), "unique", pair),),
+    )
+
+
 def create_junction_model(field, owner):
     """The auto-created model of ``owner.<field>``'s junction table (``Post_tags``)."""
     import orm
@@ -279,9 +341,7 @@ def create_junction_model(field, owner):
     else:
         target_name = reference._meta.model_name
         to = reference
-    from_name = opts.model_name
-    if target_name == from_name:
-        from_name, target_name = f"from_{from_name}", f"to_{target_name}"
+    from_name, target_name = junction_field_names(opts.model_name, target_name)
     name = f"{opts.object_name}_{field.name}"
     meta = type("Meta", (), {
         "app_label": opts.app_label,

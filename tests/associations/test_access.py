@@ -212,3 +212,34 @@ def test_association_proxy_single_and_collection(data):
     assert book.author_name == "Ann"
     assert book.tag_names == ["a", "x"]
     assert Book(title="none").author_name is None
+
+
+class Person(orm.Model):
+    name = orm.CharField(max_length=20)
+    friends = orm.ManyToManyField("self", blank=True)
+    follows = orm.ManyToManyField("self", symmetrical=False, related_name="followers", blank=True)
+
+    class Meta:
+        app_label = "assoc_people"
+        ordering = ["name"]
+
+
+def test_self_many_to_many_is_symmetrical_by_default(setup_models):
+    setup_models(Person)
+    ann, bob, cid = (Person.objects.create(name=n) for n in ("ann", "bob", "cid"))
+    ann.friends.add(bob, cid)
+    assert [p.name for p in bob.friends.all()] == ["ann"]
+    assert [p.name for p in ann.friends.all()] == ["bob", "cid"]
+    bob.friends.remove(ann)
+    assert [p.name for p in ann.friends.all()] == ["cid"]
+    cid.friends.clear()
+    assert ann.friends.count() == 0
+    ann.follows.add(bob)
+    assert list(bob.follows.all()) == [] and [p.name for p in bob.followers.all()] == ["ann"]
+
+
+def test_deferred_foreign_key_column_loads_on_access(data):
+    _publisher, ann, _bob = data
+    Book.objects.create(author=ann, title="One")
+    book = Book.objects.defer("author").get()
+    assert book.author == ann
