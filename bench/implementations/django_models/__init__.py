@@ -1,0 +1,1 @@
+"""A Django app holding the benchmark models (Django needs an installed app for reverse relations)."""
