@@ -9,6 +9,7 @@ single related object.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 from orm.fields import DeferredAttribute
 from orm.routers import router
@@ -25,6 +26,8 @@ __all__ = [
 
 class ForeignKeyDeferredAttribute(DeferredAttribute):
     """``post.author_id``: setting a different value forgets the cached ``post.author``."""
+
+    field: Any
 
     def __set__(self, instance, value) -> None:
         data = instance.__dict__

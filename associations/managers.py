@@ -120,7 +120,7 @@ def create_reverse_many_to_one_manager(superclass, rel):
                         setattr(obj, self.field.name, self.instance)
                         obj.save(using=db)
 
-        add.alters_data = True
+        add.alters_data = True  # type: ignore[attr-defined]
 
         def create(self, **kwargs):
             self._remove_prefetched_objects()
@@ -153,13 +153,13 @@ def create_reverse_many_to_one_manager(superclass, rel):
                     obj.__dict__[self.field.attname] = None
                     self.field.set_cached_value(obj, None)
 
-            remove.alters_data = True
+            remove.alters_data = True  # type: ignore[attr-defined]
 
             def clear(self, *, bulk=True):
                 """Unlink every related row (sets the foreign key to NULL)."""
                 self._clear(self.model._base_manager.all(), bulk)
 
-            clear.alters_data = True
+            clear.alters_data = True  # type: ignore[attr-defined]
 
             def _clear(self, queryset, bulk):
                 self._remove_prefetched_objects()
@@ -193,7 +193,7 @@ def create_reverse_many_to_one_manager(superclass, rel):
                 else:
                     self.add(*objs, bulk=bulk)
 
-        set.alters_data = True
+        set.alters_data = True  # type: ignore[attr-defined]
 
         def _prefetched(self) -> bool:
             return rel.get_cache_name() in self.instance.__dict__.get("_prefetched_objects_cache", {})
@@ -358,7 +358,7 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
                 forward = forward | backward
             return self.through._base_manager.using(db).filter(forward)
 
-        add.alters_data = True
+        add.alters_data = True  # type: ignore[attr-defined]
 
         def remove(self, *objs):
             """Unlink ``objs`` (model instances or pks)."""
@@ -372,7 +372,7 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
                 self._links(db, keys).delete()
                 self._send("post_remove", set(keys), db)
 
-        remove.alters_data = True
+        remove.alters_data = True  # type: ignore[attr-defined]
 
         def clear(self):
             """Unlink everything."""
@@ -383,7 +383,7 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
                 self._links(db).delete()
                 self._send("post_clear", None, db)
 
-        clear.alters_data = True
+        clear.alters_data = True  # type: ignore[attr-defined]
 
         def set(self, objs, *, clear=False, through_defaults=None):
             """Make ``objs`` exactly the linked objects (only the differences are written)."""
@@ -401,7 +401,7 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
                     self.remove(*stale)
                 self.add(*[key for key in keys if key not in old], through_defaults=through_defaults)
 
-        set.alters_data = True
+        set.alters_data = True  # type: ignore[attr-defined]
 
         def create(self, *, through_defaults=None, **kwargs):
             """Create a related object and link it."""
@@ -410,7 +410,7 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             self.add(obj, through_defaults=through_defaults)
             return obj
 
-        create.alters_data = True
+        create.alters_data = True  # type: ignore[attr-defined]
 
         def get_or_create(self, *, through_defaults=None, **kwargs):
             db = self._write_db

@@ -62,7 +62,8 @@ class ForeignObjectRel:
     @property
     def hidden(self) -> bool:
         """A ``related_name`` ending with ``+`` hides the reverse accessor."""
-        return bool(self.related_name) and self.related_name.endswith("+")
+        related_name = self.related_name
+        return bool(related_name) and str(related_name).endswith("+")
 
     @property
     def name(self) -> str:

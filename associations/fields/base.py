@@ -53,7 +53,8 @@ class RelatedField(Field):
 
     is_relation = True
     rel_class: Any = None
-    descriptor_attribute = None
+    descriptor_attribute: Any = None
+    remote_field: Any
 
     def __init__(self, to, *, related_name=None, related_query_name=None, limit_choices_to=None, **kwargs):
         if not isinstance(to, str) and not (isinstance(to, type) and hasattr(to, "_meta")):
@@ -116,7 +117,7 @@ class RelatedField(Field):
     def contribute_to_class(self, cls, name: str) -> None:
         super().contribute_to_class(cls, name)
         if self.descriptor_attribute is not None:
-            setattr(cls, self.name, self.descriptor_attribute(self))
+            setattr(cls, self.name or name, self.descriptor_attribute(self))
         if cls._meta.abstract:
             return
         self.resolve_related(cls, self.remote_field.model, self._on_target_resolved, track=True)

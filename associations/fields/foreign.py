@@ -25,8 +25,8 @@ class ForeignKey(RelatedField):
     many_to_one = True
     rel_class = ManyToOneRel
     descriptor_class = ForeignKeyDeferredAttribute
-    descriptor_attribute = ForwardManyToOneDescriptor
-    reverse_descriptor_class = ReverseManyToOneDescriptor
+    descriptor_attribute: Any = ForwardManyToOneDescriptor
+    reverse_descriptor_class: Any = ReverseManyToOneDescriptor
     empty_strings_allowed = False
     import_path = "orm.ForeignKey"
 
@@ -210,7 +210,7 @@ class ForeignKey(RelatedField):
     # -- per-instance cache -----------------------------------------------------------
 
     def get_cache_name(self) -> str:
-        return self.name
+        return str(self.name)
 
     def get_cached_value(self, instance, default: Any = ...):
         try:

@@ -29,7 +29,7 @@ class ManyToManyField(RelatedField):
     many_to_many = True
     concrete = False
     rel_class = ManyToManyRel
-    descriptor_attribute = staticmethod(_m2m_descriptor)
+    descriptor_attribute: Any = staticmethod(_m2m_descriptor)
     reverse_descriptor_class = staticmethod(_m2m_reverse_descriptor)
     import_path = "orm.ManyToManyField"
 
