@@ -109,16 +109,19 @@ def column_for_field(
     target_name, target_field = _target_field(target, field)
     if target_field is None:
         raise KeyError(f"{model_state.label}.{name}: target {target.label} has no table")
-    remote = getattr(field, "remote_field", None)
     db_constraint = getattr(field, "db_constraint", None)
     if db_constraint is None:
         db_constraint = field.deconstruct()[3].get("db_constraint", True)
+    # Deferrable where the backend can, as the live field's own column_description makes it.
     reference = (
-        ForeignKeyRef(target.db_table, target_field.column, deferrable=False)
+        ForeignKeyRef(
+            target.db_table,
+            target_field.column,
+            deferrable=bool(connection.dialect.supports_deferrable_constraints),
+        )
         if db_constraint
         else None
     )
-    _ = remote
     column_type = target_field.rel_db_type(connection)
     default = NOT_PROVIDED
     db_default = getattr(field, "db_default", NOT_PROVIDED)
@@ -211,62 +214,29 @@ def table_for_model_state(
     return Table(table, tuple(columns), tuple(indexes), tuple(constraints))
 
 
-def junction_table_name(model_state: ModelState, name: str, field: Any) -> str:
-    """The table of an automatic many-to-many junction (``db_table`` or ``<table>_<field>``)."""
-    db_table = getattr(field, "db_table", None)
-    if db_table is None:
-        db_table = field.deconstruct()[3].get("db_table")
-    return db_table or f"{model_state.db_table}_{name}"
-
-
-def junction_columns(model_state: ModelState, target: ModelState) -> tuple[str, str]:
-    """The two foreign key columns of a junction: ``<model>_id``, ``<target>_id``."""
-    source, other = model_state.name_lower, target.name_lower
-    if source == other:
-        return f"from_{source}_id", f"to_{other}_id"
-    return f"{source}_id", f"{other}_id"
-
-
 def junction_table_for_field(
     model_state: ModelState, name: str, field: Any, state: ProjectState, connection: Any
 ) -> Table | None:
-    """The automatic junction table of one many-to-many field (None with ``through``)."""
+    """The automatic junction table of one many-to-many field (None with ``through``).
+
+    The field describes its own junction (``junction_table_from_state``), so the
+    table migrations create is the one the live model's junction uses.
+    """
     if not is_many_to_many(field) or through_target(field) is not None:
         return None
+    field = bound_field(field, name)
     target = _concrete_target(_target_state(model_state, field, state), state)
     source = _concrete_target(model_state, state)
-    table = junction_table_name(model_state, name, field)
-    from_column, to_column = junction_columns(source, target)
     from orm.model import _default_auto_field
 
     id_field = _default_auto_field()(primary_key=True)
     id_field.set_attributes_from_name("id")
-    source_pk = bound_field(source.get_field(source.pk_name()), source.pk_name())
-    target_pk = bound_field(target.get_field(target.pk_name()), target.pk_name())
-    columns = (
-        id_field.column_description(connection),
-        Column(
-            from_column,
-            source_pk.rel_db_type(connection),
-            null=False,
-            references=ForeignKeyRef(source.db_table, source_pk.column),
-        ),
-        Column(
-            to_column,
-            target_pk.rel_db_type(connection),
-            null=False,
-            references=ForeignKeyRef(target.db_table, target_pk.column),
-        ),
-    )
-    pair = (from_column, to_column)
-    return Table(
-        table,
-        columns,
-        (
-            Index(field_index_name(table, from_column), (from_column,)),
-            Index(field_index_name(table, to_column), (to_column,)),
-        ),
-        (Constraint(unique_together_name(table, pair), "unique", pair),),
+    sides = []
+    for side in (source, target):
+        pk = bound_field(side.get_field(side.pk_name()), side.pk_name())
+        sides.append((side.name_lower, side.db_table, pk.column, pk.rel_db_type(connection)))
+    return field.junction_table_from_state(
+        connection, sides[0], sides[1], id_field.column_description(connection)
     )
 
 
