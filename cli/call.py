@@ -29,6 +29,7 @@ def main(args: Sequence[str] | None = None, prog_name: str = "manouche") -> None
 
 def call_command(
     name: str,
+    /,
     *args: Any,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
@@ -124,7 +125,7 @@ def _option_argv(command: click.Command | None, name: str, options: dict[str, An
             raise TypeError(
                 f"call_command: {command.name} has no option {key!r}; its options are: {valid}"
             )
-        flag = max(param.opts, key=len)
+        flag = next((opt for opt in param.opts if opt.startswith("--")), param.opts[0])
         if param.is_flag:
             if value:
                 argv.append(flag)

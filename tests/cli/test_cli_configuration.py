@@ -113,6 +113,8 @@ def test_the_project_directory_goes_on_sys_path_so_apps_import(tmp_path, sources
     [
         "nosuchscheme://user:s3cret-pw@host/db",
         "postgresql://user:s3cret-pw@127.0.0.1:1/db?connect_timeout=2",
+        "mysql://user:s3cret-pw@127.0.0.1:1/db?connect_timeout=2",
+        "postgresql://user:s3cret-pw@/db",
         "just-a-word",
     ],
 )
