@@ -136,8 +136,12 @@ class ModelBase(type):
         else:
             opts.concrete_model = new_class
 
-        for attr_name, value in contributable.items():
-            new_class.add_to_class(attr_name, value)
+        try:
+            for attr_name, value in contributable.items():
+                new_class.add_to_class(attr_name, value)
+        except ImproperlyConfigured:
+            registry.forget_relations(new_class)
+            raise
 
         if opts.proxy:
             base_opts = opts.proxy_for_model._meta
@@ -189,7 +193,11 @@ class ModelBase(type):
             opts.local_fields.sort()
         opts.setup_table()
         _collect_managers(new_class, parents)
-        _check_model(new_class)
+        try:
+            _check_model(new_class)
+        except ImproperlyConfigured:
+            registry.forget_relations(new_class)
+            raise
         registry.register_model(opts.app_label, new_class)
         new_class._prepare_row_factory_cache()
         signals.class_prepared.send(sender=new_class)

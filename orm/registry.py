@@ -49,10 +49,15 @@ class Registry:
         """Import each app and its ``models`` module (idempotent per app)."""
         with self._lock:
             self._populating = True
+            # The installed apps are exactly ``app_names``: apps of an earlier
+            # configuration are forgotten (their models stay importable).
+            previous = self.app_configs
+            self.app_configs = {}
             try:
                 for name in app_names:
                     label = name.rpartition(".")[2]
-                    if label in self.app_configs and self.app_configs[label].name == name:
+                    if label in previous and previous[label].name == name:
+                        self.app_configs[label] = previous[label]
                         continue
                     try:
                         module = importlib.import_module(name)
@@ -119,13 +124,33 @@ class Registry:
         """Add ``model``; a later class of the same name replaces the earlier one."""
         with self._lock:
             name = model._meta.model_name
+            previous = self.all_models[app_label].get(name)
+            if previous is not None and previous is not model:
+                self.forget_relations(previous)
             self.all_models[app_label][name] = model
             for callback in self._pending.pop((app_label, name), []):
                 callback(model)
 
     def unregister_model(self, app_label: str, model_name: str) -> None:
+        """Forget a model and the reverse relations its fields put on other models."""
         with self._lock:
-            self.all_models.get(app_label, {}).pop(model_name.lower(), None)
+            model = self.all_models.get(app_label, {}).pop(model_name.lower(), None)
+            if model is not None:
+                self.forget_relations(model)
+
+    def forget_relations(self, model: Any) -> None:
+        """Remove the reverse relations that ``model``'s fields registered on other models.
+
+        A replaced or rejected model class must not leave relations behind:
+        deleting a target would otherwise cascade into a table that is gone.
+        """
+        for models in self.all_models.values():
+            for other in models.values():
+                opts = other._meta
+                kept = [rel for rel in opts.related_objects if getattr(rel.field, "model", None) is not model]
+                if len(kept) != len(opts.related_objects):
+                    opts.related_objects = kept
+                    opts._expire_cache()
 
     def get_model(self, app_label: str, model_name: str | None = None, require_ready: bool = True):
         """The model ``"app.Model"`` (or ``app_label, model_name``); ``LookupError`` if unknown."""
