@@ -210,27 +210,58 @@ class MigrationExecutor:
             self.recorder.record_applied(migration.app_label, migration.name)
 
     def _run(self, migration: Migration, state: ProjectState, backwards: bool) -> ProjectState:
-        atomic = migration.atomic and self.connection.dialect.supports_transactional_ddl
+        transactional = self.connection.dialect.supports_transactional_ddl
+        atomic = migration.atomic and transactional
         done: list[Any] = []
-        editor = self.connection.schema_editor()
-        editor.operation_done = done.append
         try:
             if atomic:
                 # The recording is in the same transaction as the DDL.
+                editor = self.connection.schema_editor()
+                editor.operation_done = done.append
                 with editor:
                     result = (migration.unapply if backwards else migration.apply)(
                         state if backwards else state.clone(), editor
                     )
                     self._record(migration, backwards)
             else:
-                with editor:
-                    result = (migration.unapply if backwards else migration.apply)(
-                        state if backwards else state.clone(), editor
-                    )
+                result = self._run_each(migration, state, backwards, done)
                 self._record(migration, backwards)
         except Exception as error:
             self._report("failed", migration, backwards)
             raise self._failure(migration, backwards, atomic, done, error) from error
+        return result
+
+    def _run_each(
+        self, migration: Migration, state: ProjectState, backwards: bool, done: list
+    ) -> ProjectState:
+        """A non-atomic migration: each operation in its own transaction (where DDL has them).
+
+        An operation with ``atomic=False`` (``RunPython(..., atomic=False)``)
+        runs outside any transaction, so its code may commit as it goes.
+        """
+        if backwards:
+            steps: Any = migration.backward_steps(state)
+            result = state
+        else:
+            result = state.clone()
+            steps = migration.forward_steps(result)
+        # Foreign keys wait for the end of the migration (tables created later may be targets).
+        pending: list[str] = []
+        for operation, before, after in steps:
+            editor = self.connection.schema_editor()
+            editor.operation_done = done.append
+            if operation.atomic is False:
+                editor.deferred_sql = pending
+                migration.run_operation(operation, editor, before, after, backwards)
+                pending = editor.deferred_sql
+            else:
+                with editor:
+                    editor.deferred_sql.extend(pending)
+                    migration.run_operation(operation, editor, before, after, backwards)
+                    pending, editor.deferred_sql = editor.deferred_sql, []
+        if pending:
+            with self.connection.schema_editor() as editor:
+                editor.deferred_sql.extend(pending)
         return result
 
     def _failure(
@@ -252,8 +283,12 @@ class MigrationExecutor:
             message += "Everything it did was rolled back and it is not recorded."
         elif done:
             ran = "; ".join(f"{i + 1}. {op.describe()}" for i, op in enumerate(done))
+            why = (
+                f"{self.connection.vendor} commits DDL at once"
+                if migration.atomic else "This migration has atomic = False"
+            )
             message += (
-                f"{self.connection.vendor} commits DDL at once, so these operations already ran "
+                f"{why}, so these operations already ran "
                 f"and were NOT rolled back: {ran}. The migration is not recorded: undo them by "
                 "hand (or fix the cause and apply the rest with a new migration)."
             )

@@ -13,7 +13,7 @@ from typing import Any
 
 from .state import ProjectState, relation_target, resolve_relation, through_target
 
-__all__ = ["StateApps"]
+__all__ = ["StateApps", "HistoricalModelMixin"]
 
 _META_OPTIONS = (
     "ordering",
@@ -71,7 +71,7 @@ class StateApps:
         from orm.registry import registry
 
         model_state = self.state.models[key]
-        bases: tuple = (orm.Model,)
+        bases: tuple = (HistoricalModelMixin, orm.Model)
         if model_state.is_proxy:
             parent = resolve_relation(model_state.app_label, model_state.name, model_state.bases[0])
             bases = (self.get_model(*parent),)
@@ -114,8 +114,26 @@ class StateApps:
     def _point_managers(self, model: Any) -> None:
         if self.using is None:
             return
+        model._migration_alias = self.using
         for manager in model._meta.managers:
             manager._db = self.using
+
+
+class HistoricalModelMixin:
+    """Writes of historical instances go to the migrating database, not where routers point.
+
+    ``RunPython`` runs against one database; a ``Note(text="x").save()`` in it
+    must land there even when the project's routers send ``Note`` writes
+    elsewhere (Django's trap: it follows the routers).
+    """
+
+    _migration_alias: str | None = None
+
+    def save(self, *args: Any, using: str | None = None, **kwargs: Any) -> None:
+        super().save(*args, using=using or self._migration_alias, **kwargs)  # type: ignore[misc]
+
+    def delete(self, using: str | None = None, **kwargs: Any) -> Any:
+        return super().delete(using=using or self._migration_alias, **kwargs)  # type: ignore[misc]
 
 
 class _DefaultDict(dict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from .state import ProjectState
@@ -59,20 +60,18 @@ class Migration:
             operation.state_forwards(self.app_label, state)
         return state
 
-    def apply(self, project_state: ProjectState, schema_editor: Any) -> ProjectState:
-        """Run every operation forwards; return the state after the migration."""
-        for operation in self.operations:
-            _flush_deferred_before(operation, schema_editor)
-            old_state = project_state.clone()
-            operation.state_forwards(self.app_label, project_state)
-            operation.database_forwards(self.app_label, schema_editor, old_state, project_state)
-            on_done = getattr(schema_editor, "operation_done", None)
-            if on_done is not None:
-                on_done(operation)
-        return project_state
+    def forward_steps(self, project_state: ProjectState) -> Iterator[tuple[Any, Any, Any]]:
+        """``(operation, state before, state after)`` per operation, changing ``project_state``.
 
-    def unapply(self, project_state: ProjectState, schema_editor: Any) -> ProjectState:
-        """Run every operation backwards (last first); return the state before the migration."""
+        Lazy: each step's states are valid until the next step is taken.
+        """
+        for operation in self.operations:
+            before = project_state.clone()
+            operation.state_forwards(self.app_label, project_state)
+            yield operation, before, project_state
+
+    def backward_steps(self, project_state: ProjectState) -> list[tuple[Any, Any, Any]]:
+        """``(operation, state before it, state after it)`` last operation first, for unapplying."""
         steps = []
         state = project_state
         for operation in self.operations:
@@ -80,12 +79,33 @@ class Migration:
             state = state.clone()
             operation.state_forwards(self.app_label, state)
             steps.append((operation, before, state))
-        for operation, before, after in reversed(steps):
+        steps.reverse()
+        return steps
+
+    def run_operation(
+        self, operation: Any, schema_editor: Any, before: Any, after: Any, backwards: bool = False
+    ) -> None:
+        """Run one operation's SQL (unless the routers keep it off this database)."""
+        if operation.allow_migrate(getattr(schema_editor.connection, "alias", None), self.app_label):
             _flush_deferred_before(operation, schema_editor)
-            operation.database_backwards(self.app_label, schema_editor, after, before)
-            on_done = getattr(schema_editor, "operation_done", None)
-            if on_done is not None:
-                on_done(operation)
+            if backwards:
+                operation.database_backwards(self.app_label, schema_editor, after, before)
+            else:
+                operation.database_forwards(self.app_label, schema_editor, before, after)
+        on_done = getattr(schema_editor, "operation_done", None)
+        if on_done is not None:
+            on_done(operation)
+
+    def apply(self, project_state: ProjectState, schema_editor: Any) -> ProjectState:
+        """Run every operation forwards; return the state after the migration."""
+        for operation, before, after in self.forward_steps(project_state):
+            self.run_operation(operation, schema_editor, before, after)
+        return project_state
+
+    def unapply(self, project_state: ProjectState, schema_editor: Any) -> ProjectState:
+        """Run every operation backwards (last first); return the state before the migration."""
+        for operation, before, after in self.backward_steps(project_state):
+            self.run_operation(operation, schema_editor, before, after, backwards=True)
         return project_state
 
     def suggest_name(self) -> str:

@@ -228,7 +228,9 @@ def comparable(value: Any) -> Any:
         return (
             value.app_label,
             value.name,
-            [(name, comparable(item)) for name, item in value.fields.items()],
+            # Field order is not compared (as Django): a field that closes a foreign-key
+            # cycle is added after its model is created, so the history orders it last.
+            sorted((name, comparable(item)) for name, item in value.fields.items()),
             sorted((key, comparable(item)) for key, item in value.options.items()),
             tuple(value.bases),
         )

@@ -78,6 +78,28 @@ class Operation:
             return [self]
         return False
 
+    def router_model_name(self) -> str | None:
+        """The lowercased name of the model whose table the operation changes (for routers)."""
+        return None
+
+    def allow_migrate(self, alias: str | None, app_label: str) -> bool:
+        """Whether the database routers let this operation run on database ``alias``.
+
+        Asks ``router.allow_migrate(alias, app_label, model_name=...)`` (Django's
+        call; ``RunSQL`` / ``RunPython`` pass their ``hints`` instead). The state
+        change happens whatever the answer: only the SQL is skipped.
+        """
+        from orm.routers import router
+
+        if alias is None or not router.routers:
+            return True
+        return router.allow_migrate(alias, app_label, **self.router_hints())
+
+    def router_hints(self) -> dict[str, Any]:
+        """The keyword arguments given to the routers' ``allow_migrate``."""
+        model_name = self.router_model_name()
+        return {} if model_name is None else {"model_name": model_name}
+
     def check_state(self, app_label: str, state: ProjectState) -> None:
         """Raise KeyError naming what is missing when the operation cannot apply to ``state``."""
 

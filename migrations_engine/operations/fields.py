@@ -31,6 +31,9 @@ class FieldOperation(Operation):
     def name_lower(self) -> str:
         return self.name.lower()
 
+    def router_model_name(self) -> str | None:
+        return self.model_name_lower
+
     def is_same_field_operation(self, other: Operation) -> bool:
         return (
             getattr(other, "model_name_lower", None) == self.model_name_lower

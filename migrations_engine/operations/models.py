@@ -132,6 +132,9 @@ class ModelOperation(Operation):
     def references_model(self, name: str, app_label: str) -> bool:
         return name.lower() == self.name_lower
 
+    def router_model_name(self) -> str | None:
+        return self.name_lower
+
     def reduce(self, other: Operation, app_label: str) -> list[Operation] | bool:
         result = super().reduce(other, app_label)
         if result:
@@ -377,6 +380,9 @@ class RenameModel(ModelOperation):
     def references_model(self, name: str, app_label: str) -> bool:
         return name.lower() in (self.old_name_lower, self.new_name_lower)
 
+    def router_model_name(self) -> str | None:
+        return self.new_name_lower
+
     def describe(self) -> str:
         return f"Rename model {self.old_name} to {self.new_name}"
 
@@ -581,6 +587,9 @@ class IndexOperation(Operation):
 
     def references_model(self, name: str, app_label: str) -> bool:
         return name.lower() == self.model_name_lower
+
+    def router_model_name(self) -> str | None:
+        return self.model_name_lower
 
     def reduce(self, other: Operation, app_label: str) -> list[Operation] | bool:
         result = super().reduce(other, app_label)

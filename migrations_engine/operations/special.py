@@ -39,10 +39,12 @@ class SeparateDatabaseAndState(Operation):
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
         # Each database operation sees the state its predecessors produced.
+        alias = getattr(schema_editor.connection, "alias", None)
         for operation in self.database_operations:
             to_state = from_state.clone()
             operation.state_forwards(app_label, to_state)
-            operation.database_forwards(app_label, schema_editor, from_state, to_state)
+            if operation.allow_migrate(alias, app_label):
+                operation.database_forwards(app_label, schema_editor, from_state, to_state)
             from_state = to_state
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
@@ -51,10 +53,16 @@ class SeparateDatabaseAndState(Operation):
             state = states[-1].clone()
             operation.state_forwards(app_label, state)
             states.append(state)
+        alias = getattr(schema_editor.connection, "alias", None)
         for operation, before in zip(reversed(self.database_operations), reversed(states)):
             after = before.clone()
             operation.state_forwards(app_label, after)
-            operation.database_backwards(app_label, schema_editor, after, before)
+            if operation.allow_migrate(alias, app_label):
+                operation.database_backwards(app_label, schema_editor, after, before)
+
+    def allow_migrate(self, alias: str | None, app_label: str) -> bool:
+        # Each database operation asks the routers for itself.
+        return True
 
     def describe(self) -> str:
         return "Custom state/database change combination"
@@ -124,6 +132,9 @@ class RunSQL(Operation):
         elif sqls != RunSQL.noop:
             for statement in _split_statements(sqls):
                 schema_editor.execute(statement)
+
+    def router_hints(self) -> dict[str, Any]:
+        return dict(self.hints)
 
     def describe(self) -> str:
         return "Raw SQL operation"
@@ -200,6 +211,9 @@ class RunPython(Operation):
             )
             return
         self.reverse_code(from_state.apps.bind(schema_editor.connection), schema_editor)
+
+    def router_hints(self) -> dict[str, Any]:
+        return dict(self.hints)
 
     def describe(self) -> str:
         return f"Raw Python operation {_callable_name(self.code)}"

@@ -61,19 +61,31 @@ class Project:
     def remove(self, label: str, name: str) -> None:
         (self.root / label / "migrations" / f"{name}.py").unlink()
 
-    def configure(self) -> None:
+    def configure(self, databases: dict[str, str] | None = None, **options: Any) -> None:
+        """Point the ORM at the apps (``databases`` adds aliases beside ``default``)."""
         for label in self.apps:
             for module in [m for m in sys.modules if m == label or m.startswith(label + ".")]:
                 del sys.modules[module]
             registry.app_configs.pop(label, None)
             registry.all_models.pop(label, None)
-        orm.configure(apps=list(self.apps), databases={"default": self.db_url})
+        orm.configure(
+            apps=list(self.apps), databases={"default": self.db_url, **(databases or {})},
+            **options,
+        )
 
     @property
     def connection(self) -> Any:
         return connections["default"]
 
+    def tables_of(self, alias: str) -> set[str]:
+        """The tables of database ``alias`` (the recorder's table left out)."""
+        return {
+            name for name in connections[alias].introspection.table_names()
+            if name != "manouche_migrations"
+        }
+
     def migrate(self, app: str | None = None, target: str | None = None, **options: Any) -> str:
+        """Run ``commands.migrate`` and return what it printed."""
         out = io.StringIO()
         commands.migrate(app, target, stdout=out, **options)
         return out.getvalue()
