@@ -268,3 +268,37 @@ def tables_of_state(state: ProjectState, connection: Any, app_labels: Any = None
 def without_default(column: Column) -> Column:
     """``column`` with no DEFAULT."""
     return dataclasses.replace(column, default=NOT_PROVIDED)
+
+
+def live_index_name(schema_editor: Any, table: str, index: Index) -> str:
+    """The name the database gives the plain index on ``index.columns`` (``index.name`` if none).
+
+    Derived names follow the table: after a table rename the database keeps
+    the old ones, so an operation dropping or renaming a derived index asks
+    the database which name it has. While collecting SQL (``sqlmigrate``) the
+    derived name is all there is.
+    """
+    if schema_editor.collect_sql:
+        return index.name
+    matches = [
+        live.name for live in schema_editor.connection.introspection.get_indexes(table)
+        if not live.unique and tuple(live.columns) == tuple(index.columns) and live.name
+    ]
+    return index.name if index.name in matches or not matches else matches[0]
+
+
+def live_unique_name(schema_editor: Any, table: str, constraint: Constraint) -> Constraint:
+    """``constraint`` named as the database names the unique constraint on its columns."""
+    if schema_editor.collect_sql:
+        return constraint
+    introspection = schema_editor.connection.introspection
+    names = [
+        live.name for live in introspection.get_constraints(table)
+        if live.kind == "unique" and tuple(live.columns) == tuple(constraint.columns) and live.name
+    ] + [
+        live.name for live in introspection.get_indexes(table)
+        if live.unique and tuple(live.columns) == tuple(constraint.columns) and live.name
+    ]
+    if not names or constraint.name in names:
+        return constraint
+    return dataclasses.replace(constraint, name=names[0])

@@ -285,9 +285,9 @@ class AlterField(FieldOperation):
         new_column = schema.column_for_field(new_state, self.name, new_field, to_state, connection)
         old_indexes = {i.name: i for i in schema.field_indexes(table, self.name, old_field)}
         new_indexes = {i.name: i for i in schema.field_indexes(table, self.name, new_field)}
-        for name in old_indexes:
+        for name, index in old_indexes.items():
             if name not in new_indexes or old_column != new_column:
-                schema_editor.drop_index(table, name)
+                schema_editor.drop_index(table, schema.live_index_name(schema_editor, table, index))
                 current = dataclasses.replace(
                     current, indexes=tuple(i for i in current.indexes if i.name != name)
                 )
@@ -472,14 +472,15 @@ class RenameField(FieldOperation):
         table = new_state.db_table
         current = table_of(from_state, app_label, self.model_name, connection)
         old_column = current.column(old_field.column)
+        old_indexes = schema.field_indexes(table, old, old_field)
+        old_names = [schema.live_index_name(schema_editor, table, i) for i in old_indexes]
         schema_editor.alter_column(
             current, old_column, dataclasses.replace(old_column, name=new_field.column)
         )
-        old_indexes = schema.field_indexes(table, old, old_field)
         new_indexes = schema.field_indexes(table, new, new_field)
-        for old_index, new_index in zip(old_indexes, new_indexes):
-            if old_index.name != new_index.name:
-                schema_editor.rename_index(table, old_index.name, new_index.name)
+        for old_name, new_index in zip(old_names, new_indexes):
+            if old_name != new_index.name:
+                schema_editor.rename_index(table, old_name, new_index.name)
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
         self._rename(app_label, schema_editor, from_state, to_state, self.old_name, self.new_name)

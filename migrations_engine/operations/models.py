@@ -549,7 +549,9 @@ class AlterUniqueTogether(ModelOptionOperation):
         new = {c.columns: c for c in schema.unique_together_constraints(new_state)}
         for columns, constraint in old.items():
             if columns not in new:
-                schema_editor.drop_constraint(current, constraint)
+                schema_editor.drop_constraint(
+                    current, schema.live_unique_name(schema_editor, current.name, constraint)
+                )
                 current = dataclasses.replace(
                     current, constraints=tuple(c for c in current.constraints if c != constraint)
                 )
