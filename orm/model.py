@@ -8,6 +8,7 @@ from typing import Any
 from orm import signals
 from orm.connections import connections
 from orm.exceptions import (
+    DatabaseError,
     FieldDoesNotExist,
     ImproperlyConfigured,
     MultipleObjectsReturned,
@@ -602,12 +603,13 @@ class Model(metaclass=ModelBase):
                 )
                 if rows:
                     return True
+                # Django raises DatabaseError here: the update affected no rows.
                 if force_update:
-                    raise opts.model.DoesNotExist(
+                    raise DatabaseError(
                         f"{opts.object_name}.save(force_update=True) found no row with pk={pk_value!r}"
                     )
                 if update_fields:
-                    raise opts.model.DoesNotExist(
+                    raise DatabaseError(
                         f"{opts.object_name}.save(update_fields=...) found no row with pk={pk_value!r}"
                     )
         insert_instance(self, connection)
