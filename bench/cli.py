@@ -189,9 +189,17 @@ def run_orm(args) -> int:
     dataset.create_tables(env.admin, args.backend)
     dataset.load_data(env.admin, args.backend, sizes)
     print(f"data loaded in {time.perf_counter() - started:.1f} s", flush=True)
-    implementations = load_implementations(names, args.backend)
-    for impl in implementations:
-        impl.setup(env)
+    from bench.implementations.base import Unavailable
+
+    ready = []
+    for impl in load_implementations(names, args.backend):
+        try:
+            impl.setup(env)
+        except Unavailable as reason:
+            print(f"skipping {impl.name}: {reason}", flush=True)
+            continue
+        ready.append(impl)
+    implementations = ready
     try:
         figures = run_benchmarks(env, implementations, workloads, args.repeat,
                                  progress=lambda line: print(line, flush=True),

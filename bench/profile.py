@@ -1,6 +1,6 @@
 """``python -m bench.profile WORKLOAD [--scale small]``: cProfile manouche on one workload.
 
-Prints the top functions by own time and by cumulative time, on SQLite.
+Prints the top functions by own time and by cumulative time, on SQLite (or ``--url``).
 """
 
 from __future__ import annotations
@@ -21,11 +21,15 @@ def main() -> None:
     parser.add_argument("workload", choices=[w.name for w in WORKLOADS])
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--url", default=None,
+                        help="a PostgreSQL or MySQL database URL (default: a SQLite file)")
     args = parser.parse_args()
     sizes = SCALES[args.scale]
-    env = Env("sqlite", make_sqlite_url(), sizes, args.scale)
-    dataset.create_tables(env.admin, "sqlite")
-    dataset.load_data(env.admin, "sqlite", sizes)
+    url = args.url or make_sqlite_url()
+    vendor = url.split(":", 1)[0].replace("postgres", "postgresql").replace("postgresqlql", "postgresql")
+    env = Env(vendor, url, sizes, args.scale)
+    dataset.create_tables(env.admin, vendor)
+    dataset.load_data(env.admin, vendor, sizes)
     workload = next(w for w in WORKLOADS if w.name == args.workload)
     impl = Manouche()
     impl.setup(env)

@@ -132,6 +132,17 @@ class Connection(BaseConnection):
             raise errors.ProgrammingError(f"{error} in SQL: {sql}") from error
         return cursor
 
+    def _driver_sql(self, sql: str, params: Sequence[Any]) -> str:
+        return _to_qmark(sql, len(params))
+
+    def fetch_all(self, sql: str, params: Sequence[Any] | None = ()) -> list:
+        """Run a query and return all its rows (one reused cursor; see the base class)."""
+        try:
+            return super().fetch_all(sql, params)
+        except TypeError as error:
+            self._fetch_cursor = None
+            raise errors.ProgrammingError(f"{error} in SQL: {sql}") from error
+
     def executemany(self, sql: str, seq_of_params: Sequence[Sequence[Any]]) -> Any:
         """Run one statement once per parameter tuple; return the cursor."""
         if query_listeners:

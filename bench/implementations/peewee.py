@@ -34,11 +34,7 @@ class Implementation(Base):
             options = dict(user=url.user, password=url.password or "", host=url.host,
                            port=url.port)
             if env.vendor == "postgresql":
-                try:
-                    from playhouse.psycopg3_ext import Psycopg3Database
-                except ImportError as error:
-                    raise Unavailable("peewee needs playhouse.psycopg3_ext for psycopg 3") from error
-                db = Psycopg3Database(url.name, **options)
+                db = pw.PostgresqlDatabase(url.name, **options)  # psycopg 3 when psycopg2 is absent
             else:
                 db = pw.MySQLDatabase(url.name, **options)
         self.db = db

@@ -427,6 +427,14 @@ class SQLCompiler:
             if result_type == MULTI:
                 return []
             return None
+        if result_type == MULTI:
+            if not params and "%%" in sql:
+                sql = sql.replace("%%", "%")
+            rows = self.connection.fetch_all(sql, params or None)
+            if rows and self.col_count and len(rows[0]) > self.col_count:
+                count = self.col_count
+                rows = [row[:count] for row in rows]
+            return rows
         cursor = execute(self.connection, sql, params)
         if result_type == CURSOR:
             return cursor

@@ -282,14 +282,7 @@ def fetch(queryset):
     if entry is _NOT_CACHEABLE:
         return None
     sql, order, attnames, converters, build = entry
-    if order:
-        cursor = connection.execute(sql, [args[index] for index in order])
-    else:
-        cursor = connection.execute(sql)
-    try:
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+    rows = connection.fetch_all(sql, [args[index] for index in order] if order else None)
     if not signals.post_init.has_listeners(model):
         return build(rows, db)
     instances = []
