@@ -177,7 +177,7 @@ def format_table(all_results: dict) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for k, results in all_results.items():
-        def seconds(step):
+        def seconds(step, results=results):
             return f"{results[step]['wall']:.2f} s"
 
         migrate = results["migrate"]
