@@ -12,7 +12,7 @@ from typing import Any
 
 from orm import signals
 from orm.model import ModelState
-from orm.query.row_factory import row_factory
+from orm.query.row_factory import joined_row_factory, row_factory
 
 __all__ = [
     "ModelIterable",
@@ -69,6 +69,11 @@ class ModelIterable(BaseIterable):
                         and end == compiler.col_count):
                     yield from row_factory(model, attnames, compiler.get_converters())(rows, db)
                     continue
+                joined = _joined_specs(klass_info, compiler) if not annotations else None
+                if joined is not None:
+                    factory = joined_row_factory(model, attnames, joined, compiler.get_converters())
+                    yield from factory(rows, db)
+                    continue
                 rows = compiler.apply_converters(rows, compiler.get_converters())
             send_post_init = signals.post_init.has_listeners(model)
             new = object.__new__
@@ -90,6 +95,27 @@ class ModelIterable(BaseIterable):
                 if send_post_init:
                     signals.post_init.send(sender=model, instance=instance)
                 yield instance
+
+
+def _joined_specs(klass_info, compiler):
+    """``joined_row_factory``'s description of one level of ``select_related``, or ``None``."""
+    if klass_info["start"] != 0 or not klass_info["attnames"]:
+        return None
+    position = len(klass_info["attnames"])
+    specs = []
+    for info in klass_info["related"]:
+        names = info["attnames"]
+        related_model = info["model"]
+        pk_attname = related_model._meta.pk.attname
+        if info["related"] or info["start"] != position or pk_attname not in names:
+            return None
+        field = info["field"]
+        specs.append((related_model, tuple(names), names.index(pk_attname), field.set_cached_value,
+                      getattr(field, "set_remote_cached_value", None)))
+        position += len(names)
+    if position != compiler.col_count:
+        return None
+    return specs
 
 
 def _attach_related(instance, row, related_infos, db) -> None:

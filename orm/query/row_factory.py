@@ -64,3 +64,74 @@ def _build(model, attnames, converters):
     )
     exec(compile(source, f"<row factory for {model.__name__}>", "exec"), namespace)  # noqa: S102
     return namespace["build"]
+
+
+def joined_row_factory(model, attnames, related, converters):
+    """Like `row_factory` for ``select_related`` rows: the model's columns, then each related model's.
+
+    ``related`` lists ``(related model, attnames, pk index, set_cached, set_remote)``
+    in column order (one level, no nesting); ``set_cached(instance, obj)`` stores
+    the related object (``None`` when its primary key is NULL) and
+    ``set_remote(obj, instance)`` (or ``None``) the reverse side.
+    """
+    key = (model, tuple(attnames), tuple(related), tuple(converters))
+    factory = _factories.get(key)
+    if factory is None:
+        if len(_factories) >= _MAX_FACTORIES:
+            _factories.clear()
+        factory = _factories[key] = _build_joined(model, tuple(attnames), related, dict(converters))
+    return factory
+
+
+def _value_source(index: int, converters: dict, namespace: dict) -> str:
+    column = f"c{index}"
+    converter = converters.get(index)
+    if converter is None:
+        return column
+    inner = getattr(converter, "__wrapped__", None)
+    namespace[f"f{index}"] = inner if inner is not None else converter
+    if inner is not None:
+        return f"(None if {column} is None else f{index}({column}))"
+    return f"f{index}({column})"
+
+
+def _build_joined(model, attnames, related, converters):
+    namespace = {"model": model, "State": ModelState, "new": object.__new__}
+    total = len(attnames) + sum(len(names) for _, names, _, _, _ in related)
+    columns = ", ".join(f"c{index}" for index in range(total))
+    items = ", ".join(
+        f"{name!r}: {_value_source(index, converters, namespace)}"
+        for index, name in enumerate(attnames)
+    )
+    body = [
+        "def build(rows, db):",
+        "    result = []",
+        "    append = result.append",
+        f"    for {columns}{',' if total == 1 else ''} in rows:",
+        "        instance = new(model)",
+        f"        instance.__dict__.update({{{items}, '_state': State(False, db)}})",
+    ]
+    position = len(attnames)
+    for number, (related_model, names, pk_index, set_cached, set_remote) in enumerate(related):
+        namespace[f"model{number}"] = related_model
+        namespace[f"cache{number}"] = set_cached
+        related_items = ", ".join(
+            f"{name!r}: {_value_source(position + offset, converters, namespace)}"
+            for offset, name in enumerate(names)
+        )
+        body += [
+            f"        if c{position + pk_index} is None:",
+            f"            cache{number}(instance, None)",
+            "        else:",
+            f"            other = new(model{number})",
+            f"            other.__dict__.update({{{related_items}, '_state': State(False, db)}})",
+            f"            cache{number}(instance, other)",
+        ]
+        if set_remote is not None:
+            namespace[f"remote{number}"] = set_remote
+            body.append(f"            remote{number}(other, instance)")
+        position += len(names)
+    body += ["        append(instance)", "    return result", ""]
+    source = "\n".join(body)
+    exec(compile(source, f"<joined row factory for {model.__name__}>", "exec"), namespace)  # noqa: S102
+    return namespace["build"]
