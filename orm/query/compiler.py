@@ -188,7 +188,13 @@ class SQLCompiler:
         info = query.setup_joins(parts, query.get_meta(), query.get_initial_alias())
         query.unref_alias(query.base_alias)
         final = info.final_field
-        if final is not None and final.is_relation and not info.rest:
+        # As Django: "author" follows Author's ordering, "author_id" (the attname) is the column.
+        if (
+            final is not None
+            and final.is_relation
+            and not info.rest
+            and parts[-1] not in (getattr(final, "attname", None), "pk")
+        ):
             related_opts = info.opts
             key = (related_opts.label, tuple(parts))
             if related_opts.ordering and key not in seen:
