@@ -104,7 +104,7 @@ class MigrationExecutor:
         another process applied meanwhile is skipped.
         """
         with migration_lock(self.connection):
-            self.loader.build_graph()
+            self.loader.refresh_applied()
             self.loader.check_consistent_history()
             self.loader.validate_states()
             if targets is None:

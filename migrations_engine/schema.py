@@ -102,8 +102,9 @@ def column_for_field(
     model_state: ModelState, name: str, field: Any, state: ProjectState, connection: Any
 ) -> Column:
     """The column a field of ``model_state`` stores (foreign keys resolved through ``state``)."""
-    field = bound_field(field, name)
-    if not getattr(field, "is_relation", False) or relation_target(field) is None:
+    if field.name != name or field.column is None:
+        field = bound_field(field, name)
+    if not field.is_relation or relation_target(field) is None:
         return field.column_description(connection)
     target = _concrete_target(_target_state(model_state, field, state), state)
     target_name, target_field = _target_field(target, field)
@@ -202,10 +203,12 @@ def table_for_model_state(
     columns = []
     indexes: list[Index] = []
     for name, field in model_state.fields.items():
-        if not has_column(field):
+        if getattr(field, "many_to_many", False) or not getattr(field, "concrete", True):
             continue
+        field = bound_field(field, name)
         columns.append(column_for_field(model_state, name, field, project_state, connection))
-        indexes.extend(field_indexes(table, name, field))
+        if field.db_index and not field.primary_key and not field.unique:
+            indexes.append(Index(field_index_name(table, field.column), (field.column,)))
     for index in model_state.options.get("indexes") or []:
         indexes.append(_meta_index(model_state, index, project_state, connection))
     constraints = unique_together_constraints(model_state)
