@@ -245,7 +245,9 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
         def _apply_rel_filters(self, queryset):
             db = self._db or self.instance._state.db or router.db_for_read(self.model, instance=self.instance)
             queryset = queryset.using(db)
-            queryset._defer_next_filter = False
+            # As in Django: the join is only built if the query runs (a prefetched
+            # manager's queryset never does).
+            queryset._defer_next_filter = True
             return queryset.filter(**{self.query_field_name: self._key()})
 
         def _remove_prefetched_objects(self):

@@ -121,6 +121,18 @@ class ManyToManyField(RelatedField):
     # -- junction fields --------------------------------------------------------------
 
     def _junction_field(self, which: int):
+        # Every related manager asks for both sides; finding them walks the junction's fields.
+        through = self.remote_field.through
+        cache = self.__dict__.setdefault("_junction_field_cache", {})
+        try:
+            return cache[which, through]
+        except (KeyError, TypeError):
+            pass
+        field = self._find_junction_field(which)
+        cache[which, through] = field
+        return field
+
+    def _find_junction_field(self, which: int):
         through = self.remote_field.through
         owner = self.model
         if through is None or isinstance(through, str):

@@ -553,7 +553,7 @@ class QuerySet:
             planned = statement_cache.add_filter(self, kwargs)
             if planned is not None:
                 return planned
-        if (args or kwargs) and self.query.is_sliced:
+        if (args or kwargs) and statement_cache.is_sliced(self):
             raise TypeError("Cannot filter a query once a slice has been taken.")
         clone = self._chain()
         if self._defer_next_filter:

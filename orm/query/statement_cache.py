@@ -34,7 +34,10 @@ from orm import signals
 from orm.exceptions import EmptyResultSet
 from orm.query.row_factory import row_factory
 
-__all__ = ["EMPTY_PLAN", "add_filter", "add_ordering", "add_slice", "get_clone", "fetch", "replay"]
+__all__ = [
+    "EMPTY_PLAN", "add_filter", "add_ordering", "add_slice", "get_clone", "fetch", "replay",
+    "is_sliced",
+]
 
 EMPTY_PLAN: tuple = ((), ())
 _VALUE_TYPES = frozenset({int, str, float, bool})
@@ -118,6 +121,13 @@ def _plan_usable(queryset) -> bool:
 
 def _has_slice(ops) -> bool:
     return any(op[0] in ("slice", "get") for op in ops)
+
+
+def is_sliced(queryset) -> bool:
+    """``queryset.query.is_sliced``, answered from the plan when there is one (no Query built)."""
+    if queryset._plan is not None and queryset._deferred_filter is None:
+        return _has_slice(queryset._plan[0])
+    return queryset.query.is_sliced
 
 
 def _derive(queryset, op, values=()):
