@@ -86,9 +86,9 @@ def test_one_to_one_reverse_is_single_object_or_does_not_exist(people, models):
     profile = models.Profile.objects.create(author=ann, bio="hi")
     assert models.Author.objects.get(pk=ann.pk).profile == profile
     with pytest.raises(models.Profile.DoesNotExist):
-        models.Author.objects.get(pk=bob.pk).profile
+        _ = models.Author.objects.get(pk=bob.pk).profile
     with pytest.raises(orm.ObjectDoesNotExist):
-        bob.profile
+        _ = bob.profile
 
 
 def test_many_to_many_manager(people, models):
