@@ -196,6 +196,10 @@ class Collector:
         if self.can_fast_delete(objs):
             self.fast_deletes.append(objs)
             return
+        cascade = self._cascade_by_subquery(objs)
+        if cascade is not None:
+            self.fast_deletes.extend(cascade)
+            return
         new = self.add(list(objs), source, nullable, reverse_dependency)
         if not new:
             return
@@ -235,6 +239,39 @@ class Collector:
                     self.collect(sub_objs, source=model, nullable=True, fail_on_restricted=False)
         if fail_on_restricted:
             self._raise_restricted()
+
+    def _cascade_by_subquery(self, objs):
+        """A QuerySet whose relations only cascade to rows nothing else depends on (junction
+        rows, typically) is deleted without loading it: one ``DELETE ... WHERE key IN
+        (SELECT ...)`` per relation, then one ``DELETE`` for the QuerySet. Those QuerySets,
+        children first, or ``None`` when objects must be collected one by one.
+        """
+        if not hasattr(objs, "query") or not hasattr(objs, "model"):
+            return None
+        model = objs.model
+        if _has_delete_signals(model) or signals.m2m_changed.has_listeners(model):
+            return None
+        opts = model._meta
+        if any(getattr(field, "bulk_related_objects", None) for field in opts.private_fields):
+            return None
+        deletes = []
+        for rel in relations_to_delete(opts):
+            field = rel.field
+            on_delete = field.remote_field.on_delete
+            if on_delete is DO_NOTHING:
+                continue
+            if on_delete is not CASCADE or rel.related_model is model:
+                return None
+            keys = objs.values(field.target_field.name)
+            children = rel.related_model._base_manager.using(self.using).filter(
+                **{f"{field.attname}__in": keys}
+            )
+            if not self.can_fast_delete(children, from_field=field):
+                return None
+            deletes.append(children)
+        if not deletes:
+            return None
+        return [*deletes, objs]
 
     def related_objects(self, related_model, field, objs):
         """The rows of ``related_model`` whose ``field`` points at ``objs`` (a QuerySet)."""
