@@ -16,7 +16,10 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def squashed_name_for(start: Migration | None, end: Migration, squashed_name: str | None) -> str:
-    """``0001_squashed_0004_x`` (Django's naming) or ``<start number>_<squashed_name>``."""
+    """``0001_initial_squashed_0004_x`` (Django's naming) or ``<start number>_<squashed_name>``.
+
+    ``start`` is the first squashed migration (START, else the app's first), as in Django.
+    """
     first_number = start.name.split("_", 1)[0] if start is not None else "0001"
     if squashed_name:
         return f"{first_number}_{squashed_name}"
@@ -59,7 +62,7 @@ def squash_migrations(
             if dependency[0] == app_label and migration is not migrations[0]:
                 continue
             dependencies.add(dependency)  # type: ignore[arg-type]
-    squashed = Migration(squashed_name_for(start_migration, end_migration, squashed_name),
+    squashed = Migration(squashed_name_for(migrations[0], end_migration, squashed_name),
                          app_label)
     squashed.operations = optimize(operations, app_label)
     squashed.dependencies = sorted(dependencies)

@@ -214,7 +214,7 @@ def test_squash_then_migrate_from_zero_equals_unsquashed(project, new_db_url):
 
     out = io.StringIO()
     assert commands.squashmigrations("blog", None, "0004", interactive=False, stdout=out) == 0
-    squashed = "0001_squashed_" + project.migration_names("blog")[-1]
+    squashed = "0001_initial_squashed_" + project.migration_names("blog")[-1]
     text = project.migration_text("blog", squashed)
     assert "replaces = [" in text and text.count("migrations.") < 12
     project.db_url = new_db_url()
