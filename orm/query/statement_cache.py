@@ -43,6 +43,7 @@ EMPTY_PLAN: tuple = ((), ())
 _VALUE_TYPES = frozenset({int, str, float, bool})
 _LOOKUPS = frozenset({"exact", "gt", "gte", "lt", "lte"})
 _NOT_CACHEABLE = object()
+_SLICING = frozenset({"slice", "get"})
 _MAX_ENTRIES = 512
 _NAMES_KEY = "__field_names__"
 
@@ -60,27 +61,31 @@ _SAFE = None
 
 
 def _model_cache(model) -> dict:
-    cache = model.__dict__.get("_row_factory_cache")
-    if cache is None:
-        cache = {}
-        model._row_factory_cache = cache
-    return cache
+    """The statement cache of ``model`` (kept on its ``_meta``: one per class, proxies apart)."""
+    opts = model._meta
+    try:
+        return opts._statement_cache
+    except AttributeError:
+        opts._statement_cache = {}
+        return opts._statement_cache
 
 
 def _field_names(model, cache: dict):
     """(names usable in a cached filter, names usable in a cached ordering) of ``model``."""
+    fields = model._meta.concrete_fields
     names = cache.get(_NAMES_KEY)
+    if names is not None and names[0] is fields:
+        return names[1]
     if names is not None:
-        return names
+        cache.clear()  # the model's fields changed: every cached shape is suspect
     global _SAFE
     if _SAFE is None:
         _SAFE = _safe_prep_methods()
     safe_prep, base_db_prep = _SAFE
-    opts = model._meta
     filterable = set()
     orderable = set()
     hooks = getattr(model, "_filter_hooks", None) or {}
-    for field in opts.concrete_fields:
+    for field in fields:
         target = field
         if field.is_relation:
             target = getattr(field, "target_field", None)
@@ -106,7 +111,7 @@ def _field_names(model, cache: dict):
         if field.primary_key:
             orderable.add("pk")
     names = (frozenset(filterable), frozenset(orderable))
-    cache[_NAMES_KEY] = names
+    cache[_NAMES_KEY] = (fields, names)
     return names
 
 
@@ -120,7 +125,8 @@ def _plan_usable(queryset) -> bool:
 
 
 def _has_slice(ops) -> bool:
-    return any(op[0] in ("slice", "get") for op in ops)
+    # A slice (or get) is always the last step: nothing is added to a plan after one.
+    return bool(ops) and ops[-1][0] in _SLICING
 
 
 def is_sliced(queryset) -> bool:
