@@ -38,3 +38,27 @@ def test_server_backend_without_url_says_which_option(monkeypatch):
     monkeypatch.delenv("BENCH_POSTGRESQL_URL", raising=False)
     with pytest.raises(SystemExit, match="--postgresql-url"):
         main(["--scale", "tiny", "--backend", "postgresql", "--postgresql-url", ""])
+
+
+def test_synthetic_project_is_deterministic_and_relates_backwards():
+    from bench.synthetic import changed_field_source, models_source
+
+    text = models_source(25)
+    assert text == models_source(25)
+    assert text.count("class Model") == 25
+    assert 'orm.ForeignKey("Model0000"' in text
+    assert "orm.ManyToManyField(" in text
+    assert changed_field_source(25) != text
+
+
+def test_migrations_benchmark_runs_every_step(tmp_path):
+    from bench.migrations import STEPS, measure
+
+    results = measure(12, str(tmp_path))
+    for step in STEPS:
+        assert results[step]["code"] is not None
+    assert results["makemigrations_empty"]["code"] == 0
+    assert results["check_history"]["changes_found"] is False
+    assert results["check_changed"]["changes_found"] is True
+    assert results["state_rebuild"]["models"] >= 12
+    assert results["migrate"]["statements"] > 0
