@@ -365,3 +365,34 @@ def test_call_command_returns_exit_code(project, monkeypatch):
     finally:
         orm.connections.close_all()
     assert (project / "cc.sqlite3").exists()
+
+
+def test_commands_on_every_backend(tmp_path, db_url, vendor):
+    """makemigrations, migrate, showmigrations, sqlmigrate, checkdb, inspectdb, zero."""
+    project = make_project(tmp_path / "proj")
+    url = ["--database-url", db_url]
+    ok(manouche(project, "makemigrations"))
+    assert "Create model Author" in ok(manouche(project, *url, "migrate", "--plan"))
+    ok(manouche(project, *url, "migrate"))
+    assert "[X] 0001_initial" in ok(manouche(project, *url, "showmigrations"))
+    assert "CREATE TABLE" in ok(manouche(project, *url, "sqlmigrate", "blog", "0001")).upper()
+    ok(manouche(project, *url, "checkdb"))
+    out = ok(manouche(project, *url, "inspectdb", "blog_post", "blog_author"))
+    assert out.count("(orm.Model)") == 2 and "orm.ForeignKey(" in out
+    compile(out, "models.py", "exec")
+    import backends
+
+    connection = backends.connect(db_url)
+    try:
+        quoted = connection.dialect.quote_name("blog_post")
+        connection.execute(f"ALTER TABLE {quoted} ADD COLUMN extra integer")
+    finally:
+        connection.close()
+    result = manouche(project, *url, "checkdb")
+    assert result.returncode == 1 and "extra" in result.stdout + result.stderr
+    ok(manouche(project, *url, "migrate", "blog", "zero"))
+    assert "[ ] 0001_initial" in ok(manouche(project, *url, "showmigrations"))
+    if vendor == "sqlite":
+        return
+    result = manouche(project, "--database-url", db_url + "_missing_db", "migrate")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
