@@ -80,7 +80,7 @@ def _target_state(model_state: ModelState, field: Any, state: ProjectState) -> M
 def _target_field(target: ModelState, field: Any) -> tuple[str, Any]:
     remote = getattr(field, "remote_field", None)
     to_field = getattr(remote, "field_name", None) if remote is not None else None
-    if to_field is None:
+    if to_field is None and not hasattr(field, "to_field"):
         to_field = field.deconstruct()[3].get("to_field")
     name = to_field or target.pk_name()
     if target.is_proxy:
