@@ -278,6 +278,10 @@ class ProjectState:
 
             registry = default_registry
         registry.ensure_ready()
+        if app_labels is None:
+            # Models of apps that are not installed (left over from another
+            # configuration) are not part of the project.
+            app_labels = {config.label for config in registry.get_app_configs()}
         models = [
             model
             for model in registry.get_models()
