@@ -332,12 +332,25 @@ def _check_model(cls) -> None:
         raise ImproperlyConfigured("; ".join(problems))
 
 
+_persistence_functions: tuple = ()
+
+
+def _persistence():
+    """(insert_instance, update_instance), imported on first use (orm.query imports this module)."""
+    global _persistence_functions
+    if not _persistence_functions:
+        from orm.query.persistence import insert_instance, update_instance
+
+        _persistence_functions = (insert_instance, update_instance)
+    return _persistence_functions
+
+
 def _init_plan(cls, fields) -> list:
     """Per field: (field, name, attname, is_relation, callable default or None, static default).
 
     Cached on the class for this ``concrete_fields`` list (a new list means the fields changed).
     """
-    cached = cls.__dict__.get("_init_plan_cache")
+    cached = cls._meta.__dict__.get("_init_plan_cache")
     if cached is not None and cached[0] is fields:
         return cached[1]
     plan = []
@@ -349,7 +362,7 @@ def _init_plan(cls, fields) -> list:
         else:
             static = field.get_default()
         plan.append((field, field.name, field.attname, field.is_relation, factory, static))
-    cls._init_plan_cache = (fields, plan)
+    cls._meta._init_plan_cache = (fields, plan)
     return plan
 
 
@@ -548,13 +561,13 @@ class Model(metaclass=ModelBase):
     def _prepare_related_fields_for_save(self) -> None:
         cls = type(self)
         fields = cls._meta.concrete_fields
-        cached = cls.__dict__.get("_prepare_for_save_cache")
+        cached = cls._meta.__dict__.get("_prepare_for_save_cache")
         if cached is None or cached[0] is not fields:
             prepares = [
                 field.prepare_for_save for field in fields
                 if field.is_relation and getattr(field, "prepare_for_save", None) is not None
             ]
-            cached = cls._prepare_for_save_cache = (fields, prepares)
+            cached = cls._meta._prepare_for_save_cache = (fields, prepares)
         for prepare in cached[1]:
             prepare(self)
 
@@ -581,8 +594,7 @@ class Model(metaclass=ModelBase):
 
     def _save_table(self, using, force_insert, force_update, update_fields) -> bool:
         """Run the UPDATE or INSERT; True when an existing row was updated."""
-        from orm.query.persistence import insert_instance, update_instance
-
+        insert_instance, update_instance = _persistence()
         opts = self._meta
         pk_value = self.pk
         adding = self._state.adding

@@ -39,16 +39,16 @@ def _insert_plan(model, connection, pk_missing: bool):
     Built once per model, dialect and pk presence; ``None`` when the model has
     ``db_default`` fields (their values decide the column list).
     """
-    plans = model.__dict__.get("_insert_plans")
-    if plans is None:
-        plans = {}
-        model._insert_plans = plans
+    opts = model._meta
+    try:
+        plans = opts._insert_plans
+    except AttributeError:
+        plans = opts._insert_plans = {}
     key = (type(connection.dialect), connection.vendor, pk_missing)
     plan = plans.get(key)
     if plan is not None:
         return None if plan is _NO_PLAN else plan
 
-    opts = model._meta
     fields = [f for f in opts.concrete_fields if not (f.primary_key and pk_missing)]
     if not fields or any(f.has_db_default() for f in opts.concrete_fields):
         plans[key] = _NO_PLAN
@@ -104,13 +104,14 @@ def _insert_planned(instance, connection, plan, pk) -> bool:
         ):
             return False
         append(field.get_db_prep_save(value, connection))
+    if returning:
+        value = connection.fetch_all(sql, params)[0][0]
+        converter = pk.from_db_converter(connection)
+        data[pk.attname] = converter(value) if converter else value
+        return True
     cursor = connection.execute(sql, params)
     try:
-        if returning:
-            value = cursor.fetchone()[0]
-            converter = pk.from_db_converter(connection)
-            data[pk.attname] = converter(value) if converter else value
-        elif data.get(pk.attname) is None:
+        if data.get(pk.attname) is None:
             data[pk.attname] = connection.last_insert_id(cursor, type(instance)._meta.db_table, pk.column)
     finally:
         cursor.close()
