@@ -127,7 +127,7 @@ def _rename_models(state: ProjectState, to_state: ProjectState, questioner: Ques
         ):
             questioner.used_requests.add(request)
             old_name = state.models[old_key].name
-            steps.append(_apply(_rename_model_step(request.app_label, old_name,
+            steps.append(_apply(_rename_model_step(state, request.app_label, old_name,
                                                    to_state.models[new_key].name), state))
     added = sorted(key for key in to_state.models if key not in state.models)
     removed_by_app: dict[str, list] = {}
@@ -144,16 +144,31 @@ def _rename_models(state: ProjectState, to_state: ProjectState, questioner: Ques
             if _model_signature(old_model) != signature:
                 continue
             if questioner.ask_rename_model(new_key[0], old_model.name, new_model.name):
-                steps.append(_apply(_rename_model_step(new_key[0], old_model.name,
+                steps.append(_apply(_rename_model_step(state, new_key[0], old_model.name,
                                                        new_model.name), state))
                 break
     return steps
 
 
-def _rename_model_step(app_label: str, old_name: str, new_name: str) -> Step:
+def _rename_model_step(state: ProjectState, app_label: str, old_name: str, new_name: str) -> Step:
+    """RenameModel, after the models of other apps that point at the old name exist.
+
+    Replaying the history must create those relation fields before the rename
+    repoints them; otherwise they would still name the old model afterwards.
+    """
+    old_key = (app_label, old_name.lower())
+    pointing = {
+        ("model", *key)
+        for key, model_state in state.models.items()
+        if key[0] != app_label and any(
+            getattr(field, "is_relation", False) and old_key in _targets(field, *key)
+            for field in model_state.fields.values()
+        )
+    }
     return Step(
         app_label,
         ops.RenameModel(old_name=old_name, new_name=new_name),
+        requires=frozenset(pointing),
         provides=frozenset({("model", app_label, new_name.lower())}),
     )
 

@@ -285,8 +285,12 @@ class AlterField(FieldOperation):
         new_column = schema.column_for_field(new_state, self.name, new_field, to_state, connection)
         old_indexes = {i.name: i for i in schema.field_indexes(table, self.name, old_field)}
         new_indexes = {i.name: i for i in schema.field_indexes(table, self.name, new_field)}
+        # A new target alone keeps the index (MySQL refuses to drop one a foreign key needs).
+        column_changed = dataclasses.replace(old_column, references=None) != dataclasses.replace(
+            new_column, references=None
+        )
         for name, index in old_indexes.items():
-            if name not in new_indexes or old_column != new_column:
+            if name not in new_indexes or column_changed:
                 schema_editor.drop_index(table, schema.live_index_name(schema_editor, table, index))
                 current = dataclasses.replace(
                     current, indexes=tuple(i for i in current.indexes if i.name != name)
@@ -310,7 +314,7 @@ class AlterField(FieldOperation):
                 old_column = nullable
             schema_editor.alter_column(current, old_column, new_column)
         for name, index in new_indexes.items():
-            if name not in old_indexes or old_column != new_column:
+            if name not in old_indexes or column_changed:
                 schema_editor.create_index(table, index)
 
     def describe(self) -> str:

@@ -27,15 +27,16 @@ class AuthoringProject:
         self.apps: list[str] = []
         sys.path.insert(0, str(self.root))
 
-    def models(self, label: str, source: str) -> None:
-        """Write ``label/models.py`` (``import orm`` added) and reload every app."""
+    def models(self, label: str, source: str, *, reload: bool = True) -> None:
+        """Write ``label/models.py`` (``import orm`` added) and reload every app (unless not)."""
         folder = self.root / label
         folder.mkdir(exist_ok=True)
         (folder / "__init__.py").touch()
         (folder / "models.py").write_text("import orm\n\n" + textwrap.dedent(source))
         if label not in self.apps:
             self.apps.append(label)
-        self.reload()
+        if reload:
+            self.reload()
 
     def reload(self) -> None:
         self._forget()
