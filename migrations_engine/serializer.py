@@ -43,11 +43,22 @@ class SerializationError(MigrationError, ValueError):
 
     def _message(self) -> str:
         where = f"{self.context}: " if self.context else ""
-        return f"{where}cannot serialize {self.value!r} into a migration: {self.reason}"
+        return f"{where}cannot serialize {_safe_repr(self.value)} into a migration: {self.reason}"
 
     def with_context(self, context: str) -> SerializationError:
         """The same error naming ``context`` (the innermost context wins)."""
         return SerializationError(self.value, self.reason, self.context or context)
+
+
+def _is_queryset(value: Any) -> bool:
+    return hasattr(value, "query") and hasattr(value, "model") and hasattr(value, "_result_cache")
+
+
+def _safe_repr(value: Any) -> str:
+    """``repr(value)``, except for a QuerySet, whose repr would run its query."""
+    if _is_queryset(value):
+        return f"<QuerySet of {value.model._meta.label}>"
+    return repr(value)
 
 
 Serialized = tuple[str, set[str]]
@@ -65,6 +76,12 @@ def serialize(value: Any) -> Serialized:
             return serializer(value)
     if isinstance(value, type):
         return _serialize_class(value)
+    if _is_queryset(value):
+        raise SerializationError(
+            value,
+            "a QuerySet cannot be written into a migration (migrations see historical models, "
+            "not the live ones); write the condition with Q, F, Case/When, or use RunSQL",
+        )
     if _is_model_class(value):
         return serialize_string(value._meta.label), set()
     is_function = isinstance(
@@ -362,28 +379,20 @@ def _serialize_deconstructible(value) -> Serialized:
     try:
         return serialize_call(path, args, kwargs)
     except SerializationError as error:
-        raise SerializationError(error.value, f"{error.reason} (inside {value!r})") from None
+        raise SerializationError(
+            error.value, f"{error.reason} (inside {_safe_repr(value)})"
+        ) from None
 
 
 def _serialize_expression(value) -> Serialized | None:
-    """``F``, ``Value`` and function expressions exported by ``orm`` (``orm.Now()``)."""
+    """``F`` and ``OuterRef`` (every other expression has ``deconstruct()``)."""
     try:
         import orm
     except ImportError:  # pragma: no cover
         return None
     cls = type(value)
-    if getattr(orm, cls.__name__, None) is not cls:
-        return None
-    if isinstance(value, orm.F):
+    if getattr(orm, cls.__name__, None) is cls and isinstance(value, orm.F):
         return serialize_call(f"orm.{cls.__name__}", [value.name], {})
-    if isinstance(value, orm.Value):
-        return serialize_call("orm.Value", [value.value], {})
-    if isinstance(value, orm.Func) and not value.extra:
-        return serialize_call(f"orm.{cls.__name__}", value.source_expressions, {})
-    if isinstance(value, orm.CombinedExpression):
-        return serialize_call(
-            "orm.CombinedExpression", [value.lhs, value.connector, value.rhs], {}
-        )
     return None
 
 

@@ -108,9 +108,21 @@ class Expression(Combinable):
     conditional = False
     _output_field: Any = None
 
+    def __new__(cls, *args, **kwargs):
+        # Remember the constructor arguments so deconstruct() can rebuild the expression
+        # (migration files write expressions of indexes, constraints and defaults).
+        instance = super().__new__(cls)
+        instance._constructor_args = (args, kwargs)
+        return instance
+
     def __init__(self, output_field=None):
         if output_field is not None:
             self._output_field = output_field
+
+    def deconstruct(self) -> tuple[str, tuple, dict]:
+        """``(import path, args, kwargs)`` that rebuild this expression (as Django's)."""
+        args, kwargs = self.__dict__.get("_constructor_args", ((), {}))
+        return f"{type(self).__module__}.{type(self).__qualname__}", args, dict(kwargs)
 
     def __getstate__(self):
         return self.__dict__.copy()

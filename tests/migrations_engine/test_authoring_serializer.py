@@ -155,3 +155,80 @@ def test_any_nested_value_round_trips(value):
     source, _imports, rebuilt = rebuild(value)
     assert rebuilt == value
     assert serialize(rebuilt)[0] == source
+
+
+def expression_samples() -> dict[str, object]:
+    """One instance of every expression class ``orm`` exports (but Col and Subquery/Exists)."""
+    samples: dict[str, object] = {
+        "Expression": orm.Expression(output_field=orm.IntegerField()),
+        "Value": orm.Value("x", output_field=orm.CharField(max_length=3)),
+        "RawSQL": orm.RawSQL("price * %s", (2,), output_field=orm.IntegerField()),
+        "CombinedExpression": orm.F("price") * 2 + orm.F("tax"),
+        "ExpressionWrapper": orm.ExpressionWrapper(orm.F("a") - orm.F("b"),
+                                                   output_field=orm.IntegerField()),
+        "When": orm.When(orm.Q(price__gt=10) & ~orm.Q(name=""), then=orm.Value("big")),
+        "Case": orm.Case(orm.When(price__gt=10, then=orm.Value(1)),
+                         orm.When(price__lt=0, then=orm.Value(-1)),
+                         default=orm.Value(0), output_field=orm.IntegerField()),
+        "OrderBy": orm.F("name").desc(nulls_last=True),
+        "Func": orm.Func(orm.F("name"), function="REVERSE"),
+        "Cast": orm.Cast("price", orm.IntegerField()),
+        "Coalesce": orm.Coalesce("nickname", "name", orm.Value("")),
+        "Concat": orm.Concat("first", orm.Value(" "), "last"),
+        "Round": orm.Round("price"),
+        "Trunc": orm.Trunc("created", "month"),
+        "Extract": orm.Extract("created", "year"),
+        "Count": orm.Count("id", distinct=True, filter=orm.Q(active=True)),
+        "Aggregate": orm.Sum("price", default=0),
+    }
+    simple = ["Abs", "Length", "Lower", "Upper", "Now", "Greatest", "Least", "Avg", "Max",
+              "Min", "StdDev", "Sum", "Variance"]
+    for name in simple:
+        cls = getattr(orm, name)
+        samples.setdefault(name, cls() if name == "Now" else (
+            cls("a", "b") if name in ("Greatest", "Least") else cls("price")))
+    for name in dir(orm):
+        if name.startswith(("Extract", "Trunc")) and name not in samples:
+            samples[name] = getattr(orm, name)("created")
+    return samples
+
+
+def test_every_expression_class_round_trips_through_its_constructor_arguments():
+    from orm.query.expressions import Expression
+
+    samples = expression_samples()
+    exported = {name for name in dir(orm)
+                if isinstance(getattr(orm, name), type)
+                and issubclass(getattr(orm, name), Expression)}
+    assert exported - set(samples) == {"Col", "Subquery", "Exists"}
+    for name, expression in samples.items():
+        source, _imports, rebuilt = rebuild(expression)
+        assert type(rebuilt) is type(expression), name
+        assert serialize(rebuilt)[0] == source, name
+        assert rebuilt == expression, name
+    assert serialize(samples["Case"])[0] == (
+        "orm.Case(orm.When(price__gt=10, then=orm.Value(1)), "
+        "orm.When(price__lt=0, then=orm.Value(-1)), default=orm.Value(0), "
+        "output_field=orm.IntegerField())")
+
+
+def test_expressions_inside_constraints_and_db_defaults_round_trip():
+    check = orm.CheckConstraint(
+        condition=orm.Q(total__gte=orm.Case(orm.When(kind="a", then=orm.F("price")),
+                                            default=orm.Value(0))),
+        name="total_covers_price")
+    assert rebuild(check)[2] == check
+    field = orm.CharField(max_length=20, db_default=orm.Concat(orm.Value("a"), orm.Value("b")))
+    source, _imports, rebuilt = rebuild(field)
+    assert source == ('orm.CharField(db_default=orm.Concat(orm.Value("a"), orm.Value("b")), '
+                      'max_length=20)')
+    assert rebuilt.db_default == field.db_default
+
+
+def test_a_subquery_fails_naming_the_queryset():
+    class Ticket(orm.Model):
+        class Meta:
+            app_label = "serializer_tests"
+
+    with pytest.raises(SerializationError, match="QuerySet cannot be written into a migration"):
+        serialize(orm.Exists(Ticket.objects.filter(pk=orm.OuterRef("pk"))))
