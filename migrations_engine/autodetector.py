@@ -249,6 +249,7 @@ def detect_created_models(old: ProjectState, new: ProjectState, questioner=None)
             per_field["<base>"] = {base}
         needs[key] = per_field
     order, deferred = _creation_order(created, needs)
+    freed_tables = _tables_of_deleted_models(old, new)
     steps, late = [], []
     for key in order:
         model_state = new.models[key]
@@ -257,6 +258,9 @@ def detect_created_models(old: ProjectState, new: ProjectState, questioner=None)
                   if name not in late_fields]
         options, late_options = _split_options(model_state.options, late_fields)
         requires: set[Key] = set()
+        freed = freed_tables.get(model_state.db_table.lower()) if model_state.has_table else None
+        if freed is not None:
+            requires.add(("removed_model", *freed))
         for _field_name, field in fields:
             if getattr(field, "is_relation", False):
                 requires |= _model_keys(t for t in _targets(field, *key) if t != key)
@@ -283,6 +287,29 @@ def detect_created_models(old: ProjectState, new: ProjectState, questioner=None)
                 ))
         late.extend(_late_option_steps(key, model_state, late_options))
     return steps + late
+
+
+def _tables_of_deleted_models(old: ProjectState, new: ProjectState) -> dict[str, tuple]:
+    """``{table: model key}`` of deleted models whose table a new model may take over.
+
+    A new model with the table of a deleted one is created after the delete. A
+    deleted model that a surviving relation field is repointed from is left out:
+    that field must move to the new model before the old one can go, which makes
+    a cycle (a rename in disguise: confirm it with ``--rename``).
+    """
+    deleted = {key: model_state for key, model_state in old.models.items()
+               if key not in new.models and model_state.has_table}
+    if not deleted:
+        return {}
+    repointed = set()
+    for other_key, other in old.models.items():
+        if other_key in deleted or other_key not in new.models:
+            continue
+        for name, field in other.fields.items():
+            if getattr(field, "is_relation", False) and name in new.models[other_key].fields:
+                repointed.update(set(_targets(field, *other_key)) & set(deleted))
+    return {model_state.db_table.lower(): key for key, model_state in deleted.items()
+            if key not in repointed}
 
 
 def _proxy_base(model_state: ModelState) -> tuple[str, str] | None:

@@ -163,7 +163,7 @@ def test_circular_foreign_keys_across_apps(project):
 class Shop(orm.Model):
     name = orm.CharField(max_length=20)
     featured = orm.ForeignKey("blog.Post", on_delete=orm.SET_NULL, null=True, related_name="+")
-""")
+""", reload=False)
     project.models("blog", """
 class Post(orm.Model):
     title = orm.CharField(max_length=20)
@@ -303,3 +303,56 @@ def test_squash_keeps_run_python_in_order_copies_its_function_and_drops_elidable
     from migrations_engine.recorder import MigrationRecorder
 
     assert ("blog", name) in MigrationRecorder(project.connection).applied_migrations()
+
+
+def test_new_model_taking_the_table_of_a_deleted_one_is_created_after_the_delete(project):
+    old = """
+class Ledger(orm.Model):
+    title = orm.CharField(max_length=20)
+
+    class Meta:
+        db_table = "shared_book"
+        indexes = [orm.Index(fields=["title"], name="shared_book_ix")]
+"""
+    new = """
+class Book(orm.Model):
+    pages = orm.IntegerField(default=0)
+    isbn = orm.CharField(max_length=13, null=True)
+
+    class Meta:
+        db_table = "shared_book"
+        indexes = [orm.Index(fields=["pages"], name="shared_book_ix")]
+"""
+    step(project, "blog", old)
+    names = step(project, "blog", new)
+    text = project.migration_text("blog", names[0])
+    assert text.index("migrations.DeleteModel(") < text.index("migrations.CreateModel(")
+    project.migrate("blog", "0001")
+    assert project.tables() >= {"shared_book"}
+    assert {c.name for c in project.connection.introspection.get_columns("shared_book")} == {
+        "id", "title"}
+
+
+def test_table_taken_over_across_apps(project):
+    step(project, "blog", """
+class Ledger(orm.Model):
+    title = orm.CharField(max_length=20)
+
+    class Meta:
+        db_table = "shared_book"
+""")
+    project.models("blog", "", reload=False)
+    project.models("shop", """
+class Book(orm.Model):
+    pages = orm.IntegerField(default=0)
+
+    class Meta:
+        db_table = "shared_book"
+""")
+    code, output = project.makemigrations()
+    assert code == 0, output
+    shop = project.migration_text("shop", "0001_initial")
+    assert '("blog", "0002_' in shop
+    project.reload()
+    project.migrate()
+    assert project.schema_problems() == []
