@@ -345,43 +345,58 @@ def _persistence():
     return _persistence_functions
 
 
-def _init_plan(cls, fields) -> list:
-    """Per field: (field, name, attname, is_relation, callable default or None, static default).
+_MISSING = object()
 
-    Cached on the class for this ``concrete_fields`` list (a new list means the fields changed).
+
+def _init_function(cls, fields):
+    """``init(instance, kwargs) -> unused kwargs`` generated for ``cls``'s fields.
+
+    It fills ``instance.__dict__`` from keyword arguments and defaults exactly as
+    the general loop would (a relation given by name goes through its descriptor),
+    without a loop or per-field lookups. Cached on ``_meta`` for this
+    ``concrete_fields`` list (a new list means the fields changed).
     """
-    cached = cls._meta.__dict__.get("_init_plan_cache")
+    cached = cls._meta.__dict__.get("_init_function_cache")
     if cached is not None and cached[0] is fields:
         return cached[1]
-    plan = []
-    for field in fields:
-        factory = None
-        static: Any = None
+    namespace: dict[str, Any] = {"MISSING": _MISSING}
+    with_kwargs: list[str] = []
+    without: list[str] = []
+    for index, field in enumerate(fields):
         if field.default is not NOT_PROVIDED and callable(field.default):
-            factory = field.default
+            namespace[f"default{index}"] = field.default
+            default = f"default{index}()"
         else:
-            static = field.get_default()
-        plan.append((field, field.name, field.attname, field.is_relation, factory, static))
-    cls._meta._init_plan_cache = (fields, plan)
-    return plan
+            namespace[f"default{index}"] = field.get_default()
+            default = f"default{index}"
+        name, attname = field.name, field.attname
+        without.append(f"    data[{attname!r}] = {default}")
+        if field.is_relation:
+            with_kwargs += [
+                f"    if {name!r} in kwargs:",
+                f"        setattr(instance, {name!r}, pop({name!r}))",
+                "    else:",
+                f"        value = pop({attname!r}, MISSING)",
+                f"        data[{attname!r}] = {default} if value is MISSING else value",
+            ]
+        else:
+            with_kwargs += [f"    value = pop({attname!r}, MISSING)"]
+            if name != attname:
+                with_kwargs += ["    if value is MISSING:", f"        value = pop({name!r}, MISSING)"]
+            with_kwargs += [f"    data[{attname!r}] = {default} if value is MISSING else value"]
+    lines = ["def init(instance, kwargs):", "    data = instance.__dict__", "    if not kwargs:"]
+    lines += ["    " + line for line in without]
+    lines += ["        return kwargs", "    pop = kwargs.pop", *with_kwargs, "    return kwargs", ""]
+    source = "\n".join(lines)
+    exec(compile(source, f"<__init__ of {cls.__name__}>", "exec"), namespace)  # noqa: S102
+    function = namespace["init"]
+    cls._meta._init_function_cache = (fields, function)
+    return function
 
 
 def _init_from_keywords(instance, fields, kwargs: dict) -> dict:
     """Fill ``instance.__dict__`` from keyword arguments and defaults; returns the unused ones."""
-    data = instance.__dict__
-    for _field, name, attname, is_relation, factory, static in _init_plan(type(instance), fields):
-        if kwargs:
-            if is_relation and name in kwargs:
-                setattr(instance, name, kwargs.pop(name))
-                continue
-            if attname in kwargs:
-                data[attname] = kwargs.pop(attname)
-                continue
-            if name != attname and name in kwargs:
-                data[attname] = kwargs.pop(name)
-                continue
-        data[attname] = factory() if factory is not None else static
-    return kwargs
+    return _init_function(type(instance), fields)(instance, kwargs)
 
 
 class Model(metaclass=ModelBase):
