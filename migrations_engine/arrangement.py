@@ -23,9 +23,12 @@ MAX_NAME_LENGTH = 52
 
 
 def next_number(leaf: str | None) -> int:
-    """The number after ``leaf`` (``"0003_x"`` -> 4), 1 without a leaf."""
+    """The number after ``leaf`` (``"0003_x"`` -> 4, ``"0001_squashed_0004_y"`` -> 5), else 1."""
     if not leaf:
         return 1
+    squashed = re.match(r"^\d+_.*squashed_(\d+)", leaf)
+    if squashed:
+        return int(squashed.group(1)) + 1
     match = re.match(r"^(\d+)", leaf)
     return int(match.group(1)) + 1 if match else 1
 

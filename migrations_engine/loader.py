@@ -235,6 +235,7 @@ class MigrationLoader:
                 ]
                 self.graph.remove_replaced_nodes(key, list(migration.replaces))
             else:
+                self._check_replaced_files(migration, statuses)
                 self.graph.remove_replacement_node(key, list(migration.replaces))
         still_missing = []
         for child, parent in self.graph._missing:
@@ -243,6 +244,23 @@ class MigrationLoader:
             else:
                 still_missing.append((child, parent))
         self.graph._missing = still_missing
+
+    def _check_replaced_files(self, migration: Migration, statuses: list[bool]) -> None:
+        """A partly applied squash needs the files it replaces; name the missing ones."""
+        missing = [target for target in migration.replaces if target not in self.disk_migrations]
+        if not missing:
+            return
+        from .errors import InconsistentHistoryError
+
+        applied = [t[1] for t, done in zip(migration.replaces, statuses, strict=True) if done]
+        pending = [t[1] for t, done in zip(migration.replaces, statuses, strict=True) if not done]
+        raise InconsistentHistoryError(
+            f"{migration.path}: squashed migration {migration.app_label}.{migration.name} "
+            f"cannot be used, this database applied only part of what it replaces "
+            f"(applied: {', '.join(applied)}; not applied: {', '.join(pending)}), and the "
+            f"replaced files {', '.join(f'{a}.{n}' for a, n in missing)} are gone; restore "
+            "them (from version control), run migrate, then delete them again"
+        )
 
     def check_consistent_history(self) -> None:
         """Raise when an applied migration depends on one that is not applied."""

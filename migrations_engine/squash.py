@@ -44,7 +44,8 @@ def squash_migrations(
         plan = plan[plan.index(start_migration.key):]
     migrations = [loader.graph.nodes[key] for key in plan]
     for migration in migrations:
-        if migration.replaces:
+        # Once the files it replaces are gone, a squashed migration is an ordinary one.
+        if any(key in loader.disk_migrations for key in migration.replaces):
             raise CommandError(
                 f"squashmigrations {app_label}: {migration.name} is itself squashed "
                 f"(it replaces {len(migration.replaces)} migrations); squash a range without it, "

@@ -356,3 +356,57 @@ class Book(orm.Model):
     project.reload()
     project.migrate()
     assert project.schema_problems() == []
+
+
+def _squash_and_delete_originals(project, end: str) -> str:
+    import io
+
+    from migrations_engine import commands
+
+    assert commands.squashmigrations("blog", None, end, interactive=False,
+                                     stdout=io.StringIO()) == 0
+    squashed = [name for name in project.migration_names("blog") if "_squashed_" in name][-1]
+    for name in project.migration_names("blog"):
+        if name != squashed:
+            (project.root / "blog" / "migrations" / f"{name}.py").unlink()
+    return squashed
+
+
+def test_squashed_migration_keeping_replaces_after_the_originals_are_deleted(
+        project, new_db_url):
+    step(project, "blog", AUTHOR)
+    step(project, "blog", AUTHOR + "    age = orm.IntegerField(null=True)\n")
+    squashed = _squash_and_delete_originals(project, "0002")
+    assert "replaces = [" in project.migration_text("blog", squashed)
+    project.reload()
+    # The database that applied the originals carries on, and so does a fresh one.
+    assert "No migrations to apply" in project.migrate()
+    assert project.makemigrations(check=True)[0] == 0
+    later = AUTHOR + "    age = orm.IntegerField(null=True)\n    nick = orm.CharField(max_length=9, null=True)\n"
+    assert step(project, "blog", later) == ["0003_author_nick"]
+    project.db_url = new_db_url()
+    project.reload()
+    project.migrate()
+    assert project.schema_problems() == []
+    project.migrate("blog", "zero")
+    assert project.tables() == set()
+    # Squashing again is allowed once the first squash stands alone.
+    project.migrate()
+    again = _squash_and_delete_originals(project, "0003")
+    assert again.startswith(squashed + "_squashed_0003")
+    project.reload()
+    assert "No migrations to apply" in project.migrate()
+    assert step(project, "blog", later + "    bio = orm.TextField(null=True)\n") == [
+        "0004_author_bio"]
+
+
+def test_partly_applied_squash_without_its_originals_names_the_missing_files(project):
+    from migrations_engine.errors import InconsistentHistoryError
+
+    step(project, "blog", AUTHOR)
+    project.models("blog", AUTHOR + "    age = orm.IntegerField(null=True)\n")
+    assert project.makemigrations()[0] == 0
+    _squash_and_delete_originals(project, "0002")
+    project.reload()
+    with pytest.raises(InconsistentHistoryError, match="blog.0002_author_age are gone; restore"):
+        project.migrate()
