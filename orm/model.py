@@ -332,6 +332,20 @@ def _check_model(cls) -> None:
         raise ImproperlyConfigured("; ".join(problems))
 
 
+def _related_preparers(cls) -> list:
+    """The ``prepare_for_save`` methods of ``cls``'s relation fields (cached on ``_meta``)."""
+    opts = cls._meta
+    fields = opts.concrete_fields
+    cached = opts.__dict__.get("_prepare_for_save_cache")
+    if cached is None or cached[0] is not fields:
+        prepares = [
+            field.prepare_for_save for field in fields
+            if field.is_relation and getattr(field, "prepare_for_save", None) is not None
+        ]
+        cached = opts._prepare_for_save_cache = (fields, prepares)
+    return cached[1]
+
+
 _persistence_functions: tuple = ()
 
 
@@ -394,14 +408,25 @@ def _init_function(cls, fields):
     return function
 
 
-def _init_from_keywords(instance, fields, kwargs: dict) -> dict:
-    """Fill ``instance.__dict__`` from keyword arguments and defaults; returns the unused ones."""
-    return _init_function(type(instance), fields)(instance, kwargs)
+class _NewInstanceState:
+    """``instance._state`` of an object made by ``__init__``: created on first use.
+
+    A new object often never needs its state before it is saved (``bulk_create``
+    of many objects, say); not allocating it up front keeps object creation
+    cheap. Assigning ``instance._state`` stores it in the instance as usual.
+    """
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        state = instance.__dict__["_state"] = ModelState()
+        return state
 
 
 class Model(metaclass=ModelBase):
     """Base class of every model (see SPEC §3)."""
 
+    _state = _NewInstanceState()
     _meta: Options
     DoesNotExist: type[ObjectDoesNotExist]
     MultipleObjectsReturned: type[MultipleObjectsReturned]
@@ -414,10 +439,13 @@ class Model(metaclass=ModelBase):
         send_init = signals.pre_init.has_listeners(cls)
         if send_init:
             signals.pre_init.send(sender=cls, args=args, kwargs=kwargs)
-        self._state = ModelState()
         fields = opts.concrete_fields
         if not args:
-            kwargs = _init_from_keywords(self, fields, kwargs)
+            cached = opts.__dict__.get("_init_function_cache")
+            if cached is not None and cached[0] is fields:
+                kwargs = cached[1](self, kwargs)
+            else:
+                kwargs = _init_function(cls, fields)(self, kwargs)
         elif len(args) > len(fields):
             raise TypeError(f"{cls.__name__}() takes at most {len(fields)} positional arguments")
         data = self.__dict__
@@ -574,16 +602,7 @@ class Model(metaclass=ModelBase):
         self.save_base(using=using, force_insert=force_insert, force_update=force_update, update_fields=update_fields)
 
     def _prepare_related_fields_for_save(self) -> None:
-        cls = type(self)
-        fields = cls._meta.concrete_fields
-        cached = cls._meta.__dict__.get("_prepare_for_save_cache")
-        if cached is None or cached[0] is not fields:
-            prepares = [
-                field.prepare_for_save for field in fields
-                if field.is_relation and getattr(field, "prepare_for_save", None) is not None
-            ]
-            cached = cls._meta._prepare_for_save_cache = (fields, prepares)
-        for prepare in cached[1]:
+        for prepare in _related_preparers(type(self)):
             prepare(self)
 
     def save_base(self, using=None, force_insert=False, force_update=False, update_fields=None, raw=False) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from orm.exceptions import FieldDoesNotExist, FieldError
@@ -291,11 +292,15 @@ def bulk_insert(model, objs, connection, using, batch_size, ignore_conflicts, up
                 unique_columns.append(_concrete_field(opts, name if name != "pk" else opts.pk.name, "unique_fields").column)
         elif connection.vendor in ("postgresql", "sqlite"):
             raise ValueError("Unique fields that can trigger the upsert must be provided.")
-    for obj in objs:
-        obj._prepare_related_fields_for_save()
+    from orm.model import _related_preparers
+
+    if _related_preparers(model):
+        for obj in objs:
+            obj._prepare_related_fields_for_save()
     pk = opts.pk
-    with_pk = [obj for obj in objs if obj.pk is not None]
-    without_pk = [obj for obj in objs if obj.pk is None]
+    pk_attname = pk.attname
+    with_pk = [obj for obj in objs if obj.__dict__.get(pk_attname) is not None]
+    without_pk = [obj for obj in objs if obj.__dict__.get(pk_attname) is None]
     quote = dialect.quote_name
     total = 0
     for group, include_pk in ((with_pk, True), (without_pk, False)):
@@ -359,10 +364,25 @@ def bulk_insert(model, objs, connection, using, batch_size, ignore_conflicts, up
                 finally:
                     cursor.close()
             total += len(chunk)
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = using
+    _mark_saved(objs, using)
     return objs
+
+
+def _mark_saved(objs, using) -> None:
+    """Set the state of freshly inserted objects (often created here: see Model._state)."""
+    # Creating many states at once would make the cyclic GC walk every live object
+    # repeatedly; nothing here makes a cycle.
+    pause = len(objs) >= 500 and gc.isenabled()
+    if pause:
+        gc.disable()
+    try:
+        for obj in objs:
+            state = obj._state
+            state.adding = False
+            state.db = using
+    finally:
+        if pause:
+            gc.enable()
 
 
 def _concrete_field(opts, name, argument):
