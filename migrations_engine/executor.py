@@ -41,17 +41,19 @@ class MigrationExecutor:
         graph = self.loader.graph
         applied = {} if clean_start else dict(self.loader.applied_migrations)
         plan: Plan = []
-        for target in targets:
-            if target[1] is None:
-                for root in graph.root_nodes(target[0]):
+        for app_label, name in targets:
+            if name is None:
+                for root in graph.root_nodes(app_label):
                     if root in applied:
                         for node in graph.backwards_plan(root):
                             if node in applied:
                                 plan.append((graph.nodes[node], True))
                                 applied.pop(node)
-            elif target in applied:
+                continue
+            target = (app_label, name)
+            if target in applied:
                 # Unapply what comes after ``target`` in its own app (and what depends on it).
-                children = [node for node in graph.children(target) if node[0] == target[0]]
+                children = [node for node in graph.children(target) if node[0] == app_label]
                 for child in children:
                     for node in graph.backwards_plan(child):
                         if node in applied:

@@ -29,6 +29,8 @@ class Operation:
     reduces_to_sql = True
     #: ``None`` means the migration's ``atomic`` decides.
     atomic: bool | None = None
+    #: What the constructor got, for ``deconstruct()``.
+    _constructor_args: tuple[tuple, dict]
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Operation:
         self = object.__new__(cls)

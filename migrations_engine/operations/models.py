@@ -303,7 +303,7 @@ class CreateModel(ModelOperation):
         return False
 
     def _copy(self, **changes: Any) -> CreateModel:
-        kwargs = {
+        kwargs: dict[str, Any] = {
             "name": self.name,
             "fields": self.fields,
             "options": self.options,
@@ -582,6 +582,7 @@ class IndexOperation(Operation):
     """An operation on one index or constraint of model ``model_name``."""
 
     option_name = "indexes"
+    model_name: str
 
     @property
     def model_name_lower(self) -> str:
