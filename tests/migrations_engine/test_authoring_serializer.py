@@ -22,6 +22,17 @@ class Status(enum.Enum):
     PUBLISHED = "p"
 
 
+@pytest.fixture(autouse=True)
+def forget_test_models():
+    """Unregister the models these tests define: a later test's registry must not see them."""
+    yield
+    from orm.registry import registry
+
+    for model_name in list(registry.all_models.get("serializer_tests", {})):
+        registry.unregister_model("serializer_tests", model_name)
+    registry.all_models.pop("serializer_tests", None)
+
+
 def module_level_default():
     return 1
 
