@@ -328,13 +328,15 @@ class SchemaEditor:
         if old_column.name != new_column.name:
             self.rename_column(name, old_column.name, new_column.name)
         column = new_column.name
+        # Named table constraints on the same column are not the column's own (as Django).
+        keep = {c.name for c in getattr(table, "constraints", ()) or () if c.name}
         # Constraints that change go first, so a type change does not trip over them.
         if old_column.references != new_column.references and old_column.references is not None:
             self._drop_column_constraints(name, column, "foreign_key")
         if old_column.check_sql != new_column.check_sql and old_column.check_sql:
-            self._drop_column_constraints(name, column, "check")
+            self._drop_column_constraints(name, column, "check", keep)
         if old_column.unique and not new_column.unique and not new_column.primary_key:
-            self._drop_column_constraints(name, column, "unique")
+            self._drop_column_constraints(name, column, "unique", keep)
         self._alter_column_definition(name, old_column, new_column)
         if new_column.unique and not old_column.unique and not new_column.primary_key:
             constraint = Constraint(self.object_name(name, [column], "uniq"), "unique", (column,))
@@ -363,9 +365,16 @@ class SchemaEditor:
         if old.null != new.null:
             self.execute(f"{prefix} {'DROP' if new.null else 'SET'} NOT NULL")
 
-    def _drop_column_constraints(self, table: str, column: str, kind: str) -> None:
-        """Drop the constraints of ``kind`` on exactly this one column (found by introspection)."""
+    def _drop_column_constraints(
+        self, table: str, column: str, kind: str, keep: set[str] | frozenset[str] = frozenset()
+    ) -> None:
+        """Drop the constraints of ``kind`` on exactly this one column (found by introspection).
+
+        Constraints named in ``keep`` (the table's own named constraints) stay.
+        """
         for info in self.connection.introspection.get_constraints(table):
+            if info.name in keep:
+                continue
             if info.kind == kind and info.name and self._constraint_is_on(info, column):
                 self.execute(self._drop_constraint_sql(table, info.name, kind))
 

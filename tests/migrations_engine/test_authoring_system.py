@@ -81,6 +81,7 @@ class ModelSpec:
     indexes: dict[str, str] = field(default_factory=dict)  # index name -> field
     checks: dict[str, str] = field(default_factory=dict)  # constraint name -> int field
     uniques: dict[str, str] = field(default_factory=dict)  # constraint name -> field
+    db_table: str | None = None
 
     def uses(self, field_name: str) -> bool:
         return field_name in {*self.indexes.values(), *self.checks.values(),
@@ -90,6 +91,8 @@ class ModelSpec:
         lines = [f"class {name}(orm.Model):"]
         lines += [f"    {fname} = {spec.source()}" for fname, spec in self.fields.items()]
         meta = []
+        if self.db_table:
+            meta.append(f"        db_table = {self.db_table!r}")
         if self.indexes:
             items = ", ".join(f"orm.Index(fields=[{f!r}], name={n!r})"
                               for n, f in self.indexes.items())
@@ -171,8 +174,8 @@ class Editor:
         keys = list(world)
         kinds = ["add_model", "add_model"]
         if keys:
-            kinds += ["remove_model", "rename_model", "add_field", "add_field",
-                      "add_index", "add_constraint"]
+            kinds += ["remove_model", "rename_model", "replace_model", "alter_table",
+                      "add_field", "add_field", "add_index", "add_constraint"]
         if any(m.fields for m in world.values()):
             kinds += ["remove_field", "rename_field", "alter_field", "alter_field",
                       "alter_field"]
@@ -186,8 +189,8 @@ class Editor:
         world[key] = model
         return Step(f"add model {key}")
 
-    def remove_model(self, world: World) -> Step:
-        key = self.draw(st.sampled_from(list(world)))
+    def remove_model(self, world: World, key: tuple[str, str] | None = None) -> Step:
+        key = key or self.draw(st.sampled_from(list(world)))
         del world[key]
         step = Step(f"remove model {key}", removed_models={key})
         for other_key, model in world.items():
@@ -197,6 +200,23 @@ class Editor:
                     step.changed_fields.add((other_key, fname))
                     step.description += f" and {other_key}.{fname} pointing at it"
         return step
+
+    def replace_model(self, world: World) -> Step:
+        """Delete a model and create another (maybe in the other app) on its table."""
+        old_key = self.draw(st.sampled_from(list(world)))
+        table = world[old_key].db_table or f"{old_key[0]}_{old_key[1].lower()}"
+        step = self.remove_model(world, old_key)
+        new_key, model = self.new_model(world, self.draw(st.sampled_from(APPS)))
+        model.db_table = table
+        world[new_key] = model
+        step.description += f", then add {new_key} on its table {table}"
+        return step
+
+    def alter_table(self, world: World) -> Step:
+        key = self.draw(st.sampled_from(list(world)))
+        model = world[key]
+        model.db_table = None if model.db_table else self.fresh("tbl")
+        return Step(f"db_table of {key} becomes {model.db_table}")
 
     def rename_model(self, world: World) -> Step:
         key = self.draw(st.sampled_from(list(world)))
@@ -391,6 +411,20 @@ def check_step(project: AuthoringProject, world: World, step: Step) -> None:
     assert (code, output.strip()) == (0, "No changes detected"), (step.description, output)
 
 
+def unapply_everything(project: AuthoringProject, world: World) -> None:
+    """``migrate <app> zero`` for each app: no table of the app may remain."""
+    # Unapplying a RemoveField of a NOT NULL field without a default cannot fill the
+    # rows (as in Django), so the rows go first.
+    for app, name in world:
+        registry.get_model(f"{app}.{name}").objects.all().delete()
+    for app in APPS:
+        if project.migration_names(app):
+            project.migrate(app, "zero")
+        tables = {registry.get_model(f"{a}.{n}")._meta.db_table for a, n in world if a == app}
+        assert tables & project.tables() == set(), app
+    assert project.tables() == set()
+
+
 def run_history(tmp_path, db_url: str, data: Any) -> None:
     editor = Editor(data)
     project = AuthoringProject(tmp_path, db_url)
@@ -416,15 +450,11 @@ def run_history(tmp_path, db_url: str, data: Any) -> None:
                         for key, rows in expected.items()} == expected
             except Exception as error:
                 raise AssertionError("edits:\n  " + "\n  ".join(history)) from error
-        # Unapplying a RemoveField of a NOT NULL field without a default cannot fill the
-        # rows (as in Django), so the rows go first.
-        for app, name in world:
-            registry.get_model(f"{app}.{name}").objects.all().delete()
-        for app in APPS:
-            if project.migration_names(app):
-                project.migrate(app, "zero")
-            leftover = {t for t in project.tables() if t.startswith(f"{app}_")}
-            assert leftover == set(), (app, history)
+        history.append("migrate each app to zero")
+        try:
+            unapply_everything(project, world)
+        except Exception as error:
+            raise AssertionError("edits:\n  " + "\n  ".join(history)) from error
     finally:
         project.close()
 
