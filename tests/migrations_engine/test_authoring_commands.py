@@ -410,3 +410,26 @@ def test_partly_applied_squash_without_its_originals_names_the_missing_files(pro
     project.reload()
     with pytest.raises(InconsistentHistoryError, match="blog.0002_author_age are gone; restore"):
         project.migrate()
+
+
+def test_model_rename_waits_for_the_other_apps_pointing_at_it(project):
+    shop = """
+class Book(orm.Model):
+    author = orm.ForeignKey("blog.{name}", on_delete=orm.CASCADE, related_name="+")
+"""
+    project.models("blog", AUTHOR, reload=False)
+    project.models("shop", shop.format(name="Author"))
+    assert project.makemigrations()[0] == 0
+    project.reload()
+    project.migrate()
+    project.models("blog", AUTHOR.replace("class Author", "class Writer"), reload=False)
+    project.models("shop", shop.format(name="Writer"))
+    code, output = project.makemigrations(renames=["blog.Author=Writer"])
+    assert code == 0, output
+    text = project.migration_text("blog", project.migration_names("blog")[-1])
+    assert "migrations.RenameModel(" in text and '("shop", "0001_initial")' in text
+    # Replaying the history repoints shop's foreign key: nothing is left to detect.
+    assert project.makemigrations(check=True)[0] == 0
+    project.reload()
+    project.migrate()
+    assert project.schema_problems() == []
