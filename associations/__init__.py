@@ -49,6 +49,7 @@ __all__ = [
 
 _hooks.collector_class = Collector
 _hooks.prefetch_related_objects = prefetch_related_objects
+_hooks.check_installed_models = check_pending_references
 
 # Not re-exported by orm (kept off __all__), but public here for the CLI's checks.
 _ = (check_pending_references, unresolved_references)

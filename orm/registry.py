@@ -75,6 +75,10 @@ class Registry:
                     except ModuleNotFoundError as error:
                         if error.name != f"{name}.models":
                             raise
+                from orm import hooks
+
+                if hooks.check_installed_models is not None:
+                    hooks.check_installed_models(set(self.app_configs))
                 self.ready = True
             finally:
                 self._populating = False

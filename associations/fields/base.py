@@ -33,11 +33,30 @@ def unresolved_references() -> list[str]:
     return [f"{field} -> {field.remote_field.model!r}" for field in _unresolved if isinstance(field.remote_field.model, str)]
 
 
-def check_pending_references() -> None:
-    """Raise ``ImproperlyConfigured`` naming every relation whose target model is unknown."""
-    problems = [field.unresolved_message() for field in _unresolved if isinstance(field.remote_field.model, str)]
+def check_pending_references(app_labels=None) -> None:
+    """Raise ``ImproperlyConfigured`` naming every relation whose target model is unknown.
+
+    With ``app_labels``, only relations declared on models of those apps (the
+    installed ones) count: a test module's stray model does not break a project.
+    """
+    problems = [
+        field.unresolved_message()
+        for field in _unresolved
+        if isinstance(field.remote_field.model, str)
+        and (app_labels is None or _declared_in(field, app_labels))
+    ]
     if problems:
         raise ImproperlyConfigured("; ".join(problems))
+
+
+def _declared_in(field, app_labels) -> bool:
+    """True when ``field`` belongs to a model that is still registered in one of ``app_labels``."""
+    model = getattr(field, "model", None)
+    if model is None or model._meta.abstract:
+        return False
+    label = model._meta.app_label
+    registered = registry.all_models.get(label, {}).get(model._meta.model_name)
+    return label in app_labels and registered is model
 
 
 def split_reference(reference: str, default_app_label: str) -> tuple[str, str]:
@@ -187,6 +206,16 @@ def _is_replaced(model) -> bool:
     return current is not None and current is not model
 
 
+def _of_another_uninstalled_app(existing_model, new_model) -> bool:
+    """True when ``existing_model`` is of another app that is not installed.
+
+    Such models (a test module's, an earlier configuration's) never share a
+    database with the new one, so their reverse names cannot clash with it.
+    """
+    label = existing_model._meta.app_label
+    return label != new_model._meta.app_label and not registry.is_installed(label)
+
+
 def _same_field(one, other) -> bool:
     return one.model._meta.label == other.model._meta.label and one.name == other.name
 
@@ -201,12 +230,20 @@ def _check_clashes(field, target, related) -> None:
     for existing in opts.related_objects:
         if existing.hidden or _same_field(existing.field, field) or _is_replaced(existing.field.model):
             continue
+        if _of_another_uninstalled_app(existing.field.model, field.model):
+            continue
         if existing.get_accessor_name() == accessor or existing.query_name == query_name:
             clash = accessor if existing.get_accessor_name() == accessor else query_name
+            other_model = existing.field.model._meta
+            other = (
+                other_model.object_name
+                if other_model.app_label == field.model._meta.app_label
+                else other_model.label
+            )
             raise ImproperlyConfigured(
                 f"{field.model._meta.object_name}.{field.name}: reverse accessor/query name "
                 f"{opts.object_name}.{clash} clashes with the one of "
-                f"{existing.field.model._meta.object_name}.{existing.field.name}; add or change "
+                f"{other}.{existing.field.name}; add or change "
                 f"related_name on one of them (e.g. related_name='{field.model._meta.model_name}_{field.name}s')"
             )
     for other in [*opts.local_fields, *opts.local_many_to_many, *opts.private_fields]:
