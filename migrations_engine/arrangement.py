@@ -172,7 +172,7 @@ def arrange_migrations(
                         other = step_migration[provider]
                         if other[0] != app:
                             dependencies.add(other)
-                    elif key[0] == "model" and key[1] != app and leaves.get(key[1]):
+                    elif key[0] in ("model", "app_leaf") and key[1] != app and leaves.get(key[1]):
                         dependencies.add((key[1], leaves[key[1]]))  # type: ignore[arg-type]
             migration.dependencies = sorted(dependencies)
             result[app].append(migration)

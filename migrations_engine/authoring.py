@@ -64,7 +64,55 @@ def changes_for(
     from_state = loader.project_state()
     to_state = ProjectState.from_registry(_registry())
     steps = detect_changes(from_state, to_state, questioner or Questioner(interactive=False))
+    _wait_for_past_references(steps, loader)
     return arrange_migrations(steps, _leaves(loader), name=name, app_labels=app_labels or None)
+
+
+def _wait_for_past_references(steps: list, loader: MigrationLoader) -> None:
+    """Deleting or renaming a model waits for every other app that ever pointed at its app.
+
+    A foreign key removed by an earlier migration of another app still exists
+    in that app's history: replayed (or applied to a fresh database) before the
+    delete or rename, it must find the model. So the migration depends on the
+    latest migration of each such app (``("app_leaf", app)``).
+    """
+    from migrations_engine import operations as ops
+
+    changing = [step for step in steps
+                if isinstance(step.operation, (ops.DeleteModel, ops.RenameModel))]
+    if not changing:
+        return
+    referencing = _apps_pointing_at(loader)
+    for step in changing:
+        others = referencing.get(step.app_label, set()) - {step.app_label}
+        if others:
+            step.requires = step.requires | {("app_leaf", app) for app in others}
+
+
+def _apps_pointing_at(loader: MigrationLoader) -> dict[str, set[str]]:
+    """``{app: apps whose migration files declare a relation to a model of app}``."""
+    from migrations_engine.state import relation_target, resolve_relation, through_target
+
+    referencing: dict[str, set[str]] = {}
+    pending = [(app, operation) for (app, _name), migration in loader.disk_migrations.items()
+               for operation in migration.operations]
+    while pending:
+        app, operation = pending.pop()
+        pending.extend((app, nested) for nested in (
+            *(getattr(operation, "state_operations", None) or ()),
+            *(getattr(operation, "database_operations", None) or ()),
+        ))
+        model_name = getattr(operation, "model_name", None) or getattr(operation, "name", "")
+        fields = list(dict(getattr(operation, "fields", None) or {}).values())
+        if getattr(operation, "field", None) is not None:
+            fields.append(operation.field)
+        for field in fields:
+            for target in (relation_target(field), through_target(field)
+                           if getattr(field, "is_relation", False) else None):
+                if target is not None:
+                    target_app = resolve_relation(app, str(model_name), target)[0]
+                    referencing.setdefault(target_app, set()).add(app)
+    return referencing
 
 
 def makemigrations(

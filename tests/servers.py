@@ -293,7 +293,7 @@ def start_mariadb() -> Server:
         command = [
             mariadbd, "--no-defaults", f"--datadir={data}", f"--socket={sock}",
             f"--port={port}", "--bind-address=127.0.0.1", f"--pid-file={pid_file}",
-            f"--log-error={log}", *as_user,
+            f"--log-error={log}", f"--tmpdir={base}", *as_user,
             "--skip-name-resolve", "--skip-log-bin",
             "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0",
             "--innodb-buffer-pool-size=256M", "--max-connections=300",

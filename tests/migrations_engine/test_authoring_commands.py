@@ -433,3 +433,28 @@ class Book(orm.Model):
     project.reload()
     project.migrate()
     assert project.schema_problems() == []
+
+
+def test_deleting_a_model_waits_for_the_history_of_apps_that_pointed_at_it(
+        project, new_db_url):
+    project.models("blog", AUTHOR, reload=False)
+    project.models("shop", """
+class Book(orm.Model):
+    author = orm.ForeignKey("blog.Author", on_delete=orm.CASCADE, related_name="+")
+""")
+    assert project.makemigrations()[0] == 0
+    project.models("shop", "class Shelf(orm.Model):\n    size = orm.IntegerField()\n")
+    assert project.makemigrations()[0] == 0
+    project.models("blog", "class Tag(orm.Model):\n    name = orm.CharField(max_length=9)\n")
+    assert project.makemigrations()[0] == 0
+    deleting = project.migration_text("blog", project.migration_names("blog")[-1])
+    assert "migrations.DeleteModel(" in deleting
+    assert f'("shop", "{project.migration_names("shop")[-1]}")' in deleting
+    # A fresh database runs shop's foreign key to Author before Author goes.
+    project.db_url = new_db_url()
+    project.reload()
+    project.migrate()
+    assert project.schema_problems() == []
+    project.migrate("blog", "zero")
+    project.migrate("shop", "zero")
+    assert project.tables() == set()
