@@ -131,6 +131,29 @@ class Sum(Aggregate):
     function = "SUM"
     allow_distinct = True
 
+    def get_converter(self, connection):
+        # MySQL sums integers as DECIMAL; the result has the type of the summed field.
+        converter = super().get_converter(connection)
+        field = self._output_field_or_none
+        if field is None or field.get_internal_type() not in _INTEGER_TYPES:
+            return converter
+        if converter is None:
+            return _to_int
+        return lambda value: converter(_to_int(value))
+
+
+_INTEGER_TYPES = frozenset(
+    (
+        "IntegerField", "BigIntegerField", "SmallIntegerField", "PositiveIntegerField",
+        "PositiveSmallIntegerField", "PositiveBigIntegerField", "AutoField", "BigAutoField",
+        "SmallAutoField",
+    )
+)
+
+
+def _to_int(value):
+    return None if value is None else int(value)
+
 
 class Avg(Aggregate):
     function = "AVG"

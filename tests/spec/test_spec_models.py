@@ -96,6 +96,10 @@ def test_aware_datetime_in_another_zone_is_stored_as_utc(models):
     got = models.Sample.objects.get(pk=sample.pk).datetime
     assert got == moment
     assert got.utcoffset() == datetime.timedelta(0)
+    raw = orm.connections["default"].execute(
+        "SELECT datetime FROM specblog_sample WHERE id = %s", [sample.pk]
+    ).fetchone()[0]
+    assert "07:00" in str(raw)  # stored as UTC: 12:00+05:00 is 07:00Z
 
 
 def test_default_value_and_callable_default(models):

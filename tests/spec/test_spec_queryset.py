@@ -222,7 +222,12 @@ def test_sum_avg_types(models):
         s=orm.Sum("integer"), d=orm.Sum("decimal"), a=orm.Avg("floating"),
         sd=orm.StdDev("floating"), v=orm.Variance("floating"),
     )
-    assert result["s"] == 3
+    assert result["s"] == 3 and type(result["s"]) is int
+    assert type(result["a"]) is float and type(result["v"]) is float
+    ints = models.Sample.objects.aggregate(a=orm.Avg("integer"), m=orm.Max("integer"))
+    assert ints == {"a": 1.5, "m": 2} and type(ints["a"]) is float and type(ints["m"]) is int
+    annotated = models.Sample.objects.annotate(total=orm.Sum("integer")).order_by("id").first()
+    assert type(annotated.total) is int
     assert result["d"] == decimal.Decimal("3.50") and isinstance(result["d"], decimal.Decimal)
     assert result["a"] == pytest.approx(2.0)
     assert result["v"] == pytest.approx(1.0)
