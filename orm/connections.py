@@ -61,6 +61,10 @@ class ConnectionHandler:
         cache = self._local.__dict__
         connection = cache.get(alias)
         if connection is not None:
+            if connection.closed and _in_atomic_block(connection):
+                # Swapping it now would run the rest of the block outside its
+                # transaction: let the block fail, replace it afterwards.
+                return connection
             if not connection.closed:
                 now = time.monotonic()
                 idle = now - connection._orm_last_used
@@ -69,7 +73,7 @@ class ConnectionHandler:
                     return connection
                 if connection.is_usable():
                     return connection
-                self._discard(connection)
+            self._discard(connection)
             del cache[alias]
         connection = self._open(alias)
         cache[alias] = connection
@@ -98,6 +102,11 @@ class ConnectionHandler:
             except Exception:  # noqa: BLE001
                 pass
         self._local = threading.local()
+
+
+def _in_atomic_block(connection) -> bool:
+    state = getattr(connection, "_orm_transaction", None)
+    return bool(state is not None and state.blocks)
 
 
 connections = ConnectionHandler()

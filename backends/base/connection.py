@@ -210,7 +210,11 @@ class Connection:
     @property
     def closed(self) -> bool:
         """True once `close()` was called or the driver connection is gone."""
-        return self._closed
+        return self._closed or self._raw_is_gone()
+
+    def _raw_is_gone(self) -> bool:
+        """True when the driver knows its connection died (server restart, killed session)."""
+        return False
 
     def close(self) -> None:
         """Close the connection (or hand it back to its pool); idempotent."""

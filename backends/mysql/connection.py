@@ -48,6 +48,9 @@ class Connection(BaseConnection):
         (pymysql.err.DatabaseError, errors.DatabaseError),
     )
 
+    def _raw_is_gone(self) -> bool:
+        return not self._raw.open
+
     def _translate(self, error: BaseException) -> errors.Error:
         """Return our exception for a pymysql error, constraint violations as IntegrityError."""
         code = error.args[0] if error.args else None

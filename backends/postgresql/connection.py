@@ -131,6 +131,9 @@ class Connection(BaseConnection):
                 f"(database {url.name!r}, user {url.user!r}): {message}"
             ) from error
 
+    def _raw_is_gone(self) -> bool:
+        return bool(self._raw.closed)
+
     def _close_raw(self) -> None:
         if self._pool is not None:
             self._pool.putconn(self._raw)

@@ -252,3 +252,31 @@ def test_pool_size_option(db_url):
         assert orm.connections["default"].execute("SELECT 1").fetchone()[0] == 1
     finally:
         orm.connections.close_all()
+
+
+@pytest.mark.backends("postgresql", "mysql")
+def test_connection_is_health_checked_on_reuse(models, spec_db, db_url):
+    models.Tag.objects.create(name="a")
+    connection = orm.connections["default"]
+    if spec_db == "postgresql":
+        backend_id = connection.execute("SELECT pg_backend_pid()").fetchone()[0]
+        kill = "SELECT pg_terminate_backend(%s)"
+    else:
+        backend_id = connection.execute("SELECT CONNECTION_ID()").fetchone()[0]
+        kill = "KILL %s"
+    other = backends.connect(db_url)
+    try:
+        other.execute(kill, [backend_id])
+    finally:
+        other.close()
+    try:  # the statement that meets the dead session may fail...
+        models.Tag.objects.count()
+    except orm.OperationalError:
+        pass
+    # ...but the dead connection is then replaced, not handed out again and again.
+    assert models.Tag.objects.count() == 1
+    with pytest.raises(ValueError):
+        with orm.atomic():
+            models.Tag.objects.create(name="b")
+            raise ValueError
+    assert models.Tag.objects.count() == 1
