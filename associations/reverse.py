@@ -11,6 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
+
+class WrongModelInstance(TypeError, ValueError):
+    """An instance of another model where a relation expects its target.
+
+    A ``ValueError`` as in Django (assigning or filtering with the wrong model),
+    and a ``TypeError`` as it is one.
+    """
+
+
 __all__ = ["ForeignObjectRel", "ManyToOneRel", "OneToOneRel", "ManyToManyRel"]
 
 
@@ -123,7 +132,7 @@ class ForeignObjectRel:
         """Filters with an instance: ``TypeError`` when it is not a ``related_model``."""
         expected = self.field.model
         if not isinstance(value, expected._meta.concrete_model):
-            raise TypeError(
+            raise WrongModelInstance(
                 f"{self.model._meta.object_name}.{self.query_name} filters on "
                 f"{expected._meta.object_name} instances, got a {type(value).__name__} ({value!r})"
             )

@@ -12,7 +12,7 @@ from associations.descriptors import (
     ReverseOneToOneDescriptor,
 )
 from associations.fields.base import RelatedField
-from associations.reverse import ManyToOneRel, OneToOneRel
+from associations.reverse import ManyToOneRel, OneToOneRel, WrongModelInstance
 from orm.exceptions import ImproperlyConfigured
 from orm.query.joins import PathInfo
 
@@ -199,10 +199,10 @@ class ForeignKey(RelatedField):
         return self.get_path_info()
 
     def check_related_instance(self, value) -> None:
-        """``TypeError`` naming both models when ``value`` is not a target instance."""
+        """``WrongModelInstance`` (a TypeError and ValueError) naming both models."""
         model = self._require_target()
         if not isinstance(value, model._meta.concrete_model):
-            raise TypeError(
+            raise WrongModelInstance(
                 f"{self.model._meta.object_name}.{self.name} must be a {model._meta.object_name} "
                 f"instance, got a {type(value).__name__} ({value!r})"
             )

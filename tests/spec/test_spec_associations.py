@@ -242,3 +242,16 @@ def test_association_proxy(people, models):
     finally:
         del models.Post.author_name
         del models.Post.tag_names
+
+
+def test_wrong_model_instance_is_a_value_error_as_in_django(people, models):
+    ann, _ = people
+    post = models.Post.objects.create(author=ann, title="t")
+    with pytest.raises(ValueError):
+        list(models.Post.objects.filter(author=post))
+    with pytest.raises(ValueError):
+        post.author = models.Tag.objects.create(name="x")
+    with pytest.raises(ValueError):
+        list(models.Author.objects.filter(posts=ann))
+    with pytest.raises(TypeError):  # adding the wrong model to a set: TypeError, as Django
+        post.tags.add(ann)
