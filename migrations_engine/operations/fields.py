@@ -289,6 +289,17 @@ class AlterField(FieldOperation):
         column_changed = dataclasses.replace(old_column, references=None) != dataclasses.replace(
             new_column, references=None
         )
+        if column_changed and old_indexes and new_indexes and dataclasses.replace(
+            old_column, name=new_column.name, references=None
+        ) == dataclasses.replace(new_column, references=None):
+            # Only the column's name changes: RENAME COLUMN carries its index along (under
+            # its old name, found by its columns later); MySQL cannot drop an index a
+            # foreign key needs, so it is kept rather than dropped and created again.
+            current = dataclasses.replace(current, indexes=tuple(
+                dataclasses.replace(i, columns=(new_column.name,)) if i.name in old_indexes
+                else i for i in current.indexes
+            ))
+            old_indexes, new_indexes = {}, {}
         for name, index in old_indexes.items():
             if name not in new_indexes or column_changed:
                 schema_editor.drop_index(table, schema.live_index_name(schema_editor, table, index))

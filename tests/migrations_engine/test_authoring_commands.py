@@ -458,3 +458,14 @@ class Book(orm.Model):
     project.migrate("blog", "zero")
     project.migrate("shop", "zero")
     assert project.tables() == set()
+
+
+def test_renaming_the_column_of_an_indexed_foreign_key_keeps_its_index(project):
+    source = POST.replace('on_delete=orm.CASCADE)', 'on_delete=orm.CASCADE, db_column="{c}")')
+    step(project, "blog", source.format(c="writer"))
+    step(project, "blog", source.format(c="written_by"))
+    indexes = project.connection.introspection.get_indexes("blog_post")
+    assert ("written_by",) in {tuple(index.columns) for index in indexes}
+    step(project, "blog", POST)
+    project.migrate("blog", "zero")
+    assert project.tables() == set()
