@@ -273,7 +273,9 @@ def without_default(column: Column) -> Column:
     return dataclasses.replace(column, default=NOT_PROVIDED)
 
 
-def live_index_name(schema_editor: Any, table: str, index: Index) -> str:
+def live_index_name(
+    schema_editor: Any, table: str, index: Index, exclude: Any = ()
+) -> str:
     """The name the database gives the plain index on ``index.columns`` (``index.name`` if none).
 
     Derived names follow the table: after a table rename the database keeps
@@ -286,6 +288,7 @@ def live_index_name(schema_editor: Any, table: str, index: Index) -> str:
     matches = [
         live.name for live in schema_editor.connection.introspection.get_indexes(table)
         if not live.unique and tuple(live.columns) == tuple(index.columns) and live.name
+        and live.name not in exclude  # the model's own named indexes on the same columns
     ]
     return index.name if index.name in matches or not matches else matches[0]
 

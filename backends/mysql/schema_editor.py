@@ -57,7 +57,22 @@ class SchemaEditor(BaseSchemaEditor):
         return super()._constraint_is_on(info, column)
 
     def drop_index(self, table_name: str, index_name: str) -> None:
-        """Drop an index of a table."""
+        """Drop an index of a table.
+
+        MySQL refuses to drop the only index a foreign key can use; that index is
+        renamed after the foreign key instead (what MySQL would have made for it).
+        """
+        introspection = self.connection.introspection
+        rows = introspection._index_rows(table_name)
+        columns = list(rows.get(index_name, (False, []))[1])
+        others = [c for name, (_u, c) in rows.items() if name != index_name]
+        for constraint in introspection.get_constraints(table_name):
+            needs = list(constraint.columns)
+            if (constraint.kind == "foreign_key" and constraint.name and needs
+                    and columns[: len(needs)] == needs
+                    and not any(other[: len(needs)] == needs for other in others)):
+                self.rename_index(table_name, index_name, constraint.name)
+                return
         self.execute(f"DROP INDEX {self.quote_name(index_name)} ON {self.quote_name(table_name)}")
 
     def rename_index(self, table_name: str, old_name: str, new_name: str) -> None:

@@ -302,7 +302,10 @@ class AlterField(FieldOperation):
             old_indexes, new_indexes = {}, {}
         for name, index in old_indexes.items():
             if name not in new_indexes or column_changed:
-                schema_editor.drop_index(table, schema.live_index_name(schema_editor, table, index))
+                named = {i.name for i in old_state.options.get("indexes", ())}
+                schema_editor.drop_index(
+                    table, schema.live_index_name(schema_editor, table, index, named)
+                )
                 current = dataclasses.replace(
                     current, indexes=tuple(i for i in current.indexes if i.name != name)
                 )
@@ -488,7 +491,8 @@ class RenameField(FieldOperation):
         current = table_of(from_state, app_label, self.model_name, connection)
         old_column = current.column(old_field.column)
         old_indexes = schema.field_indexes(table, old, old_field)
-        old_names = [schema.live_index_name(schema_editor, table, i) for i in old_indexes]
+        named = {i.name for i in old_state.options.get("indexes", ())}
+        old_names = [schema.live_index_name(schema_editor, table, i, named) for i in old_indexes]
         schema_editor.alter_column(
             current, old_column, dataclasses.replace(old_column, name=new_field.column)
         )

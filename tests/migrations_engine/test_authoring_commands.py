@@ -469,3 +469,28 @@ def test_renaming_the_column_of_an_indexed_foreign_key_keeps_its_index(project):
     step(project, "blog", POST)
     project.migrate("blog", "zero")
     assert project.tables() == set()
+
+
+def test_foreign_key_index_turned_off_and_on_again(project):
+    step(project, "blog", POST)
+    step(project, "blog", POST.replace("on_delete=orm.CASCADE)",
+                                       "on_delete=orm.CASCADE, db_index=False)"))
+    step(project, "blog", POST)
+    project.migrate("blog", "zero")
+    assert project.tables() == set()
+
+
+def test_altering_an_indexed_field_of_a_renamed_table_keeps_its_named_index(project):
+    source = AUTHOR + """    age = orm.IntegerField(db_index=True{null})
+
+    class Meta:
+        db_table = "{table}"
+        indexes = [orm.Index(fields=["age"], name="age_ix")]
+"""
+    step(project, "blog", source.format(null="", table="blog_author"))
+    step(project, "blog", source.format(null="", table="people"))
+    step(project, "blog", source.format(null=", null=True", table="people"))
+    names = {index.name for index in project.connection.introspection.get_indexes("people")}
+    assert "age_ix" in names
+    project.migrate("blog", "zero")
+    assert project.tables() == set()

@@ -68,6 +68,8 @@ class FieldSpec:
         for option in ("null", "unique", "db_index"):
             if getattr(self, option):
                 arguments.append(f"{option}=True")
+        if self.kind == "fk" and not self.db_index:
+            arguments.append("db_index=False")  # a foreign key is indexed by default
         if self.default is not None:
             arguments.append(f"default={self.default}")
         if self.db_column:
