@@ -408,6 +408,11 @@ def _init_function(cls, fields):
     return function
 
 
+#: Key of ``instance.__dict__`` holding the database alias of a loaded row until its
+#: ``_state`` is first used (see _NewInstanceState).
+LOADED_FROM = "_state_db"
+
+
 class _NewInstanceState:
     """``instance._state`` of an object made by ``__init__``: created on first use.
 
@@ -419,7 +424,11 @@ class _NewInstanceState:
     def __get__(self, instance, owner=None):
         if instance is None:
             return self
-        state = instance.__dict__["_state"] = ModelState()
+        data = instance.__dict__
+        # Rows loaded by the generated loaders (orm/query/row_factory.py) carry only the
+        # alias: an instance whose __dict__ holds plain values is not tracked by the GC.
+        db = data.pop(LOADED_FROM, _MISSING)
+        state = data["_state"] = ModelState() if db is _MISSING else ModelState(False, db)
         return state
 
 
@@ -540,8 +549,9 @@ class Model(metaclass=ModelBase):
         return (_unpickle_model, (self._meta.label,), self.__getstate__())
 
     def __getstate__(self):
+        model_state = copy.copy(self._state)
         state = self.__dict__.copy()
-        state["_state"] = copy.copy(self._state)
+        state["_state"] = model_state
         return state
 
     def __setstate__(self, state):
