@@ -183,3 +183,19 @@ def test_empty_in_and_none_take_the_ordinary_path(gadgets):
         Gadget.objects.filter(made__isnull=True).order_by("id")
     )
     assert list(Gadget.objects.filter(id__in=[])) == []
+
+
+def test_loaded_instances_get_their_state_on_first_use_and_pickle(gadgets):
+    import pickle
+
+    loaded = list(Gadget.objects.filter(size=2))
+    first = loaded[0]
+    assert first._state.adding is False and first._state.db == "default"
+    assert "_state_db" not in first.__dict__
+    copy = pickle.loads(pickle.dumps(loaded[1]))
+    assert copy._state.adding is False and copy._state.db == "default"
+    assert "_state_db" not in copy.__dict__ and copy == loaded[1]
+    fresh = Gadget(name="new", size=1, weight=1.0, price=decimal.Decimal("1.00"))
+    assert fresh._state.adding is True and fresh._state.db is None
+    fresh.save()
+    assert fresh._state.adding is False and fresh._state.db == "default"
