@@ -2,9 +2,8 @@
 
 from .base import Operation
 from .fields import AddField, AlterField, FieldOperation, RemoveField, RenameField
+from .indexes import AddConstraint, AddIndex, RemoveConstraint, RemoveIndex, RenameIndex
 from .models import (
-    AddConstraint,
-    AddIndex,
     AlterModelManagers,
     AlterModelOptions,
     AlterModelTable,
@@ -12,9 +11,6 @@ from .models import (
     CreateModel,
     DeleteModel,
     ModelOperation,
-    RemoveConstraint,
-    RemoveIndex,
-    RenameIndex,
     RenameModel,
 )
 from .special import RunPython, RunSQL, SeparateDatabaseAndState
