@@ -63,7 +63,7 @@ class SchemaEditor(BaseSchemaEditor):
         renamed after the foreign key instead (what MySQL would have made for it).
         """
         introspection = self.connection.introspection
-        rows = introspection._index_rows(table_name)
+        rows = introspection._index_rows(table_name)  # type: ignore[attr-defined]
         columns = list(rows.get(index_name, (False, []))[1])
         others = [c for name, (_u, c) in rows.items() if name != index_name]
         for constraint in introspection.get_constraints(table_name):

@@ -89,7 +89,7 @@ def _insert_planned(instance, connection, plan, pk) -> bool:
     """INSERT through ``plan``; False (nothing run) when a value needs the general path."""
     sql, steps, returning = plan
     data = instance.__dict__
-    params = []
+    params: list = []
     append = params.append
     plain = _PLAIN_TYPES
     for field, attname, custom, passthrough in steps:

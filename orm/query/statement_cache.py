@@ -239,7 +239,7 @@ def _prepare(queryset, connection, cache: dict, key):
     if len({id(value) for value in args}) != len(args):
         return None  # the same object twice: cannot tell which parameter is which this time
     klass_info = compiler.klass_info
-    order = []
+    order: list[int] | None = []
     for param in params:
         for index, value in enumerate(args):
             if value is param:
