@@ -239,15 +239,17 @@ def _prepare(queryset, connection, cache: dict, key):
     if len({id(value) for value in args}) != len(args):
         return None  # the same object twice: cannot tell which parameter is which this time
     klass_info = compiler.klass_info
-    order: list[int] | None = []
+    positions: list[int] = []
+    matched = True
     for param in params:
         for index, value in enumerate(args):
             if value is param:
-                order.append(index)
+                positions.append(index)
                 break
         else:
-            order = None
+            matched = False
             break
+    order: list[int] | None = positions if matched else None
     if (
         order is None
         or sorted(order) != list(range(len(args)))
