@@ -67,15 +67,12 @@ from orm.query.expressions import (
     Case,
     Col,
     CombinedExpression,
-    Exists,
     Expression,
     ExpressionWrapper,
     F,
     Func,
     OrderBy,
-    OuterRef,
     RawSQL,
-    Subquery,
     Value,
     When,
 )
@@ -117,6 +114,7 @@ from orm.query.functions import (
 )
 from orm.query.q import Q
 from orm.query.queryset import EmptyQuerySet, QuerySet
+from orm.query.subqueries import Exists, OuterRef, Subquery
 from orm.registry import registry
 from orm.routers import router
 from orm.signals import (

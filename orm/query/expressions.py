@@ -1,8 +1,9 @@
-"""Query expressions: ``F``, ``Value``, ``Func``, ``Case``/``When``, subqueries and friends.
+"""Query expressions: ``F``, ``Value``, ``Func``, ``Case``/``When``, ``OrderBy`` and friends.
 
 Every expression has ``resolve_expression(query)`` (returns a resolved copy:
 names become columns, joins are set up) and ``as_sql(compiler, connection)``
-returning ``(sql, params)``. Values always travel as parameters.
+returning ``(sql, params)``. Values always travel as parameters. Subqueries and outer
+references live in ``orm/query/subqueries.py``.
 """
 
 from __future__ import annotations
@@ -27,10 +28,6 @@ __all__ = [
     "ExpressionWrapper",
     "When",
     "Case",
-    "Subquery",
-    "Exists",
-    "OuterRef",
-    "ResolvedOuterRef",
     "OrderBy",
     "ExpressionList",
     "RawSQL",
@@ -304,53 +301,6 @@ class F(Combinable):
 
     def get_refs(self):
         return {self.name}
-
-
-class OuterRef(F):
-    """A reference to a field of the query that encloses a ``Subquery``/``Exists``."""
-
-    contains_aggregate = False
-
-    def resolve_expression(self, *args, **kwargs):
-        if isinstance(self.name, OuterRef):
-            return self.name
-        return ResolvedOuterRef(self.name)
-
-    def relabeled_clone(self, change_map):
-        return self
-
-
-class ResolvedOuterRef(Expression):
-    """An ``OuterRef`` waiting for the enclosing query to resolve it."""
-
-    contains_aggregate = False
-
-    def __init__(self, name: str):
-        super().__init__()
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"ResolvedOuterRef({self.name})"
-
-    def resolve_expression(self, *args, **kwargs):
-        return self
-
-    def resolve_against(self, outer_query):
-        return outer_query.resolve_ref(self.name, allow_joins=True)
-
-    def as_sql(self, compiler, connection):
-        raise FieldError(
-            f"OuterRef({self.name!r}) is only valid inside a Subquery or Exists used in a query"
-        )
-
-    def relabeled_clone(self, change_map):
-        return self
-
-    def get_group_by_cols(self):
-        return []
-
-    def identity(self):
-        return (type(self), self.name)
 
 
 class Value(Expression):
@@ -733,84 +683,6 @@ def _empty_result_set():
     return EmptyResultSet
 
 
-class Subquery(Expression):
-    """A QuerySet used as a value: ``Subquery(Post.objects.filter(author=OuterRef("pk")).values("title")[:1])``."""
-
-    template = "(%(subquery)s)"
-    contains_aggregate = False
-
-    def __init__(self, queryset, output_field=None, **extra):
-        super().__init__(output_field)
-        self.query = getattr(queryset, "query", queryset).clone()
-        self.query.subquery = True
-        self.extra = extra
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.query.model.__name__})"
-
-    def get_source_expressions(self):
-        return []
-
-    def _resolve_output_field(self):
-        return self.query.output_field_of_single_column()
-
-    def copy(self):
-        clone = copy.copy(self)
-        clone.query = self.query.clone()
-        return clone
-
-    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
-        clone = self.copy()
-        clone.query = clone.query.resolve_as_subquery(query)
-        return clone
-
-    def relabeled_clone(self, change_map):
-        clone = self.copy()
-        clone.query = clone.query.relabel_outer_refs(change_map)
-        return clone
-
-    def get_group_by_cols(self):
-        return []
-
-    def as_sql(self, compiler, connection, template=None):
-        sql, params = self.query.get_compiler(connection=connection).as_sql(subquery=True)
-        return (template or self.template) % {"subquery": sql, **self.extra}, params
-
-    def identity(self):
-        return (type(self), id(self.query))
-
-
-class Exists(Subquery):
-    """``EXISTS(subquery)``: a boolean usable in ``filter()`` and ``annotate()``."""
-
-    template = "EXISTS(%(subquery)s)"
-    conditional = True
-
-    def __init__(self, queryset, negated: bool = False, **kwargs):
-        super().__init__(queryset, **kwargs)
-        self.negated = negated
-        self.query = self.query.exists_query()
-
-    def __invert__(self):
-        clone = self.copy()
-        clone.negated = not self.negated
-        return clone
-
-    def _resolve_output_field(self):
-        from orm import fields
-
-        return fields.BooleanField()
-
-    def as_sql(self, compiler, connection, template=None):
-        sql, params = super().as_sql(compiler, connection, template)
-        if self.negated:
-            sql = f"NOT {sql}"
-        return sql, params
-
-    def select_format(self, compiler, sql, params):
-        return f"CASE WHEN {sql} THEN 1 ELSE 0 END", params
-
-
 class OrderBy(Expression):
     """An ordering: ``F("name").desc(nulls_last=True)``."""
 
@@ -852,3 +724,16 @@ class OrderBy(Expression):
 
     def get_group_by_cols(self):
         return self.expression.get_group_by_cols()
+
+
+_MOVED_TO_SUBQUERIES = frozenset({"Subquery", "Exists", "OuterRef", "ResolvedOuterRef"})
+
+
+def __getattr__(name: str) -> Any:
+    """Keep ``from orm.query.expressions import Subquery`` (and friends) working."""
+    # Lazy, because orm.query.subqueries imports this module.
+    if name in _MOVED_TO_SUBQUERIES:
+        from orm.query import subqueries
+
+        return getattr(subqueries, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,9 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from orm.exceptions import FieldError
-from orm.query.expressions import F, OuterRef, Subquery
+from orm.query.expressions import F
 from orm.query.joins import Join
 from orm.query.q import Q
+from orm.query.subqueries import OuterRef, Subquery
 
 __all__ = ["isolate_multivalued_aggregates"]
 

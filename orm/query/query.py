@@ -13,10 +13,11 @@ from typing import Any
 
 from orm.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError
 from orm.options import closest_names
-from orm.query.expressions import Col, F, OuterRef, Ref, ResolvedOuterRef, Value, walk
+from orm.query.expressions import Col, F, Ref, Value, walk
 from orm.query.joins import INNER, LOUTER, BaseTable, Join, MultiJoin
 from orm.query.lookups import IsNull, get_lookup, get_transform, lookup_names_for
 from orm.query.q import Q
+from orm.query.subqueries import OuterRef, ResolvedOuterRef
 from orm.query.where import AND, OR, XOR, WhereNode
 
 __all__ = ["Query", "JoinInfo", "LOOKUP_SEP"]
