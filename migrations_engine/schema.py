@@ -230,7 +230,7 @@ def junction_table_for_field(
     field = bound_field(field, name)
     target = _concrete_target(_target_state(model_state, field, state), state)
     source = _concrete_target(model_state, state)
-    from orm.model import _default_auto_field
+    from orm.model_base import _default_auto_field
 
     id_field = _default_auto_field()(primary_key=True)
     id_field.set_attributes_from_name("id")
