@@ -131,6 +131,15 @@ class RelatedField(Field):
             return f"{app_label}.{model_name}"
         return model._meta.label
 
+    def get_limit_choices_to(self):
+        """``limit_choices_to`` (a dict or ``Q``), calling it first when it is a callable.
+
+        As in Django it narrows only ``ForeignKey.validate()`` (and forms),
+        never the queries made through the relation.
+        """
+        limit = self.remote_field.limit_choices_to
+        return limit() if callable(limit) else limit
+
     # -- class set-up -----------------------------------------------------------------
 
     def contribute_to_class(self, cls, name: str) -> None:

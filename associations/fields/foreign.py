@@ -13,8 +13,9 @@ from associations.descriptors import (
 )
 from associations.fields.base import RelatedField
 from associations.reverse import ManyToOneRel, OneToOneRel, WrongModelInstance
-from orm.exceptions import ImproperlyConfigured
+from orm.exceptions import ImproperlyConfigured, ValidationError
 from orm.query.joins import PathInfo
+from orm.routers import router
 
 __all__ = ["ForeignKey", "OneToOneField"]
 
@@ -29,6 +30,7 @@ class ForeignKey(RelatedField):
     reverse_descriptor_class: Any = ReverseManyToOneDescriptor
     empty_strings_allowed = False
     import_path = "orm.ForeignKey"
+    default_error_messages = {"invalid": "%(model)s instance with %(field)s %(value)r does not exist."}
 
     def __init__(
         self,
@@ -128,7 +130,30 @@ class ForeignKey(RelatedField):
         return value
 
     def validate(self, value, model_instance) -> None:
+        """Django's checks, then: the target row exists and passes ``limit_choices_to``.
+
+        The lookup goes through the target's base manager on the instance's
+        database (``router.db_for_read`` with the instance as hint); no query
+        is made for ``None``.
+        """
+        if self.parent_link:
+            return
         super().validate(value, model_instance)
+        if value is None:
+            return
+        model = self._require_target()
+        target = self.target_field
+        using = router.db_for_read(model, instance=model_instance)
+        queryset = model._base_manager.using(using).filter(**{target.attname: value})
+        limit = self.get_limit_choices_to()
+        if limit:
+            queryset = queryset.complex_filter(limit)
+        if not queryset.exists():
+            raise ValidationError(
+                self.error_messages["invalid"]
+                % {"model": model._meta.verbose_name, "field": target.name, "value": value},
+                code="invalid",
+            )
 
     # -- schema -----------------------------------------------------------------------
 
