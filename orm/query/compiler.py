@@ -6,7 +6,7 @@ from typing import Any
 
 from orm.exceptions import EmptyResultSet, FieldError
 from orm.query.expressions import Col, F, OrderBy, Ref, Value
-from orm.query.joins import INNER, BaseTable, Join
+from orm.query.joins import INNER, BaseTable
 
 __all__ = ["SQLCompiler", "MULTI", "SINGLE", "CURSOR", "NO_RESULTS", "execute"]
 
@@ -501,4 +501,3 @@ class SQLCompiler:
         return "\n".join(" ".join(str(value) for value in row) for row in rows)
 
 
-_ = Join

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orm.query.expressions import Func, Value
+from orm.query.expressions import Func
 from orm.query.lookups import Extract
 
 __all__ = [
@@ -206,4 +206,3 @@ ExtractHour = _extract("hour", "ExtractHour")
 ExtractMinute = _extract("minute", "ExtractMinute")
 ExtractSecond = _extract("second", "ExtractSecond")
 
-_ = Value

@@ -18,7 +18,7 @@ from orm.query.joins import INNER, LOUTER, BaseTable, Join, MultiJoin
 from orm.query.lookups import IsNull, get_lookup, get_transform, lookup_names_for
 from orm.query.q import Q
 from orm.query.subqueries import OuterRef, ResolvedOuterRef
-from orm.query.where import AND, OR, XOR, WhereNode
+from orm.query.where import AND, XOR, WhereNode
 
 __all__ = ["Query", "JoinInfo", "LOOKUP_SEP"]
 
@@ -763,4 +763,3 @@ def collect_columns(expression) -> list:
     return [node for node in walk(expression) if isinstance(node, Col)]
 
 
-_ = OR
