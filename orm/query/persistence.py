@@ -8,7 +8,7 @@ from typing import Any
 from orm.exceptions import FieldDoesNotExist, FieldError
 from orm.fields import DatabaseDefault
 from orm.query.compiler import execute
-from orm.query.expressions import Col, Value
+from orm.query.expressions import Col
 
 __all__ = ["insert_instance", "update_instance", "bulk_insert", "bulk_update", "update_queryset"]
 
@@ -539,4 +539,3 @@ def _where_for_write(query, connection) -> tuple[str | None, list]:
     )
 
 
-_ = Value

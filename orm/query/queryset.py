@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import operator
-from functools import reduce
 from typing import Any
 
 from orm import hooks
@@ -12,7 +10,7 @@ from orm.connections import connections
 from orm.exceptions import FieldDoesNotExist, FieldError, IntegrityError
 from orm.query import statement_cache
 from orm.query.compiler import SINGLE
-from orm.query.expressions import F, OrderBy
+from orm.query.expressions import F
 from orm.query.iterables import (
     FlatValuesListIterable,
     ModelIterable,
@@ -856,4 +854,3 @@ class _EmptyMeta(type):
 
 EmptyQuerySet = _EmptyMeta("EmptyQuerySet", (), {"__doc__": EmptyQuerySet.__doc__})  # type: ignore[misc,assignment]
 
-_unused = (operator, reduce, F, OrderBy)
