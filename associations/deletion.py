@@ -100,11 +100,15 @@ for _action in (CASCADE, PROTECT, RESTRICT, SET_NULL, SET_DEFAULT, DO_NOTHING):
 SET.import_path = "orm.SET"  # type: ignore[attr-defined]
 
 
+from orm.registry import registry  # noqa: E402
+
+
 def relations_to_delete(opts) -> list:
     """Reverse foreign-key and one-to-one relations of ``opts`` (hidden junction keys included)."""
     return [
         rel for rel in opts.related_objects
         if (rel.one_to_many or rel.one_to_one) and getattr(rel.field, "concrete", True) and rel.field.column
+        and registry.is_in_project(rel.field.model._meta.app_label)
     ]
 
 

@@ -31,6 +31,8 @@ def _generic_foreign_keys() -> list[tuple]:
     """``(model, content type field)`` for every generic foreign key of the installed models."""
     found = []
     for model in registry.get_models():
+        if not registry.is_in_project(model._meta.app_label):
+            continue
         for private in model._meta.private_fields:
             if not isinstance(private, GenericForeignKey):
                 continue

@@ -42,6 +42,7 @@ class Registry:
         self._lock = threading.RLock()
         self.ready = False
         self._populating = False
+        self._ever_installed: set[str] = set()
 
     # -- apps ---------------------------------------------------------------------
 
@@ -70,6 +71,7 @@ class Registry:
                         raise
                     config = AppConfig(name, module, getattr(module, "app_label", None))
                     self.app_configs[config.label] = config
+                    self._ever_installed.add(config.label)
                     try:
                         config.models_module = importlib.import_module(f"{name}.models")
                     except ModuleNotFoundError as error:
@@ -102,6 +104,16 @@ class Registry:
     def get_app_configs(self) -> list[AppConfig]:
         self.ensure_ready()
         return list(self.app_configs.values())
+
+    def is_in_project(self, label: str) -> bool:
+        """Whether models of ``label`` belong to the current project.
+
+        An installed app does; so does a label no configuration ever installed
+        (models declared ad hoc, e.g. in a script or a test, with ``Meta.app_label``).
+        An app that an earlier configuration installed and the current one
+        leaves out does not: deleting rows must not cascade into its tables.
+        """
+        return label in self.app_configs or label not in self._ever_installed
 
     def is_installed(self, label: str) -> bool:
         return label in self.app_configs
@@ -210,6 +222,7 @@ class Registry:
             self.all_models.clear()
             self.app_configs.clear()
             self._pending.clear()
+            self._ever_installed.clear()
             self.ready = False
 
 

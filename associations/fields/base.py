@@ -38,12 +38,13 @@ def check_pending_references(app_labels=None) -> None:
 
     With ``app_labels``, only relations declared on models of those apps (the
     installed ones) count: a test module's stray model does not break a project.
+    Without, relations of every registered model of the project count.
     """
     problems = [
         field.unresolved_message()
         for field in _unresolved
         if isinstance(field.remote_field.model, str)
-        and (app_labels is None or _declared_in(field, app_labels))
+        and _declared_in(field, app_labels)
     ]
     if problems:
         raise ImproperlyConfigured("; ".join(problems))
@@ -56,7 +57,12 @@ def _declared_in(field, app_labels) -> bool:
         return False
     label = model._meta.app_label
     registered = registry.all_models.get(label, {}).get(model._meta.model_name)
-    return label in app_labels and registered is model
+    if registered is not model:
+        return False
+    if app_labels is None:
+        # Models of apps an earlier configuration installed are out of the project.
+        return registry.is_in_project(label)
+    return label in app_labels
 
 
 def split_reference(reference: str, default_app_label: str) -> tuple[str, str]:
