@@ -112,6 +112,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_unconfigure(config: pytest.Config) -> None:
     pool = config.stash.get(_pool_key, None)
     if pool is not None:
+        # Connection pools left open would try to reconnect to the stopped server.
+        try:
+            from backends.postgresql.connection import close_pools
+        except ImportError:
+            pass
+        else:
+            close_pools()
         pool.stop_all()
 
 
