@@ -7,6 +7,7 @@ manager class, so custom manager methods work through relations too.
 from __future__ import annotations
 
 from orm import signals
+from orm.manager import BaseManager
 from orm.query.expressions import F
 from orm.routers import router
 from orm.transaction import atomic
@@ -206,28 +207,46 @@ def create_reverse_many_to_one_manager(superclass, rel):
 def create_many_to_many_manager(superclass, rel, reverse: bool):
     """The manager class behind ``post.tags`` (``reverse=False``) or ``tag.post_set``."""
 
+    # The manager's own get_queryset() returns a fresh QuerySet each time (not a custom one).
+    plain_get_queryset = superclass.get_queryset is BaseManager.get_queryset
+
     class ManyRelatedManager(superclass):
+        # What depends only on the relation, worked out on first use (the related
+        # model may be a string reference until then) and shared by every manager.
+        _static: dict | None = None
+
         def __init__(self, instance):
+            static = type(self)._static
+            if static is None:
+                static = type(self)._static = self._relation_attributes()
             super().__init__()
+            self.__dict__.update(static)
             self.instance = instance
-            field = rel.field
-            self.through = rel.through
-            if not reverse:
-                self.model = rel.model
-                self.query_field_name = rel.query_name
-                self.prefetch_cache_name = field.name
-                self.source_field = field.m2m_source_field()
-                self.target_field = field.m2m_target_field()
-                self.name = field.name
-            else:
-                self.model = rel.related_model
-                self.query_field_name = field.name
-                self.prefetch_cache_name = rel.query_name
-                self.source_field = field.m2m_target_field()
-                self.target_field = field.m2m_source_field()
-                self.name = rel.get_accessor_name()
             self.accessor_label = f"{type(instance).__name__}.{self.name}"
-            self.symmetrical = rel.symmetrical and not reverse
+
+        def _relation_attributes(self) -> dict:
+            """The attributes every manager of this relation shares."""
+            field = rel.field
+            if not reverse:
+                attributes = {
+                    "model": rel.model,
+                    "query_field_name": rel.query_name,
+                    "prefetch_cache_name": field.name,
+                    "source_field": field.m2m_source_field(),
+                    "target_field": field.m2m_target_field(),
+                    "name": field.name,
+                }
+            else:
+                attributes = {
+                    "model": rel.related_model,
+                    "query_field_name": field.name,
+                    "prefetch_cache_name": rel.query_name,
+                    "source_field": field.m2m_target_field(),
+                    "target_field": field.m2m_source_field(),
+                    "name": rel.get_accessor_name(),
+                }
+            attributes.update(through=rel.through, symmetrical=rel.symmetrical and not reverse)
+            return attributes
 
         def __call__(self, *, manager):
             manager = getattr(self.model, manager)
@@ -257,7 +276,14 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             cached = self.instance.__dict__.get("_prefetched_objects_cache", {}).get(self.prefetch_cache_name)
             if cached is not None:
                 return cached
-            return self._apply_rel_filters(super().get_queryset())
+            if not plain_get_queryset:
+                return self._apply_rel_filters(super().get_queryset())
+            queryset = super().get_queryset()
+            # A fresh QuerySet: set its database in place rather than cloning it with using().
+            queryset._db = (self._db or self.instance._state.db
+                            or router.db_for_read(self.model, instance=self.instance))
+            queryset._defer_next_filter = True
+            return queryset.filter(**{self.query_field_name: self._key()})
 
         def get_prefetch_querysets(self, instances, querysets=None):
             """The prefetch protocol: one query joining the junction table for all instances."""

@@ -69,6 +69,14 @@ class ModelIterable(BaseIterable):
                         and end == compiler.col_count):
                     yield from row_factory(model, attnames, compiler.get_converters())(rows, db)
                     continue
+                if (annotations and not related and start == 0 and attnames
+                        and [index for _, index in annotations]
+                        == list(range(end, compiler.col_count))):
+                    # Annotations trailing the model's columns (a prefetch's join key):
+                    # they are attributes like the others.
+                    names = list(attnames) + [name for name, _ in annotations]
+                    yield from row_factory(model, names, compiler.get_converters())(rows, db)
+                    continue
                 joined = _joined_specs(klass_info, compiler) if not annotations else None
                 if joined is not None:
                     factory = joined_row_factory(model, attnames, joined, compiler.get_converters())
