@@ -81,6 +81,28 @@ class RelatedField(Field):
     descriptor_attribute: Any = None
     remote_field: Any
 
+    # -- the per-instance cache of the related object(s) ------------------------------
+
+    def get_cache_name(self) -> str:
+        return str(self.name)
+
+    def get_cached_value(self, instance, default: Any = ...):
+        try:
+            return instance._state.fields_cache[self.name]
+        except KeyError:
+            if default is ...:
+                raise
+            return default
+
+    def set_cached_value(self, instance, value) -> None:
+        instance._state.fields_cache[self.name] = value
+
+    def is_cached(self, instance) -> bool:
+        return self.name in instance._state.fields_cache
+
+    def delete_cached_value(self, instance) -> None:
+        instance._state.fields_cache.pop(self.name, None)
+
     def __init__(self, to, *, related_name=None, related_query_name=None, limit_choices_to=None, **kwargs):
         if not isinstance(to, str) and not (isinstance(to, type) and hasattr(to, "_meta")):
             raise TypeError(

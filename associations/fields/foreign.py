@@ -234,26 +234,6 @@ class ForeignKey(RelatedField):
 
     # -- per-instance cache -----------------------------------------------------------
 
-    def get_cache_name(self) -> str:
-        return str(self.name)
-
-    def get_cached_value(self, instance, default: Any = ...):
-        try:
-            return instance._state.fields_cache[self.name]
-        except KeyError:
-            if default is ...:
-                raise
-            return default
-
-    def set_cached_value(self, instance, value) -> None:
-        instance._state.fields_cache[self.name] = value
-
-    def is_cached(self, instance) -> bool:
-        return self.name in instance._state.fields_cache
-
-    def delete_cached_value(self, instance) -> None:
-        instance._state.fields_cache.pop(self.name, None)
-
     def prepare_for_save(self, instance) -> None:
         """Before ``save()``: refuse an unsaved related object; copy a late-assigned pk."""
         if not self.is_cached(instance):

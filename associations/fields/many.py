@@ -253,20 +253,6 @@ class ManyToManyField(RelatedField):
     def value_from_object(self, obj):
         return [] if obj.pk is None else list(getattr(obj, self.attname).all())
 
-    def get_cached_value(self, instance, default: Any = ...):
-        try:
-            return instance._state.fields_cache[self.name]
-        except KeyError:
-            if default is ...:
-                raise
-            return default
-
-    def set_cached_value(self, instance, value) -> None:
-        instance._state.fields_cache[self.name] = value
-
-    def is_cached(self, instance) -> bool:
-        return self.name in instance._state.fields_cache
-
     # -- deconstruction ---------------------------------------------------------------
 
     def deconstruct(self):

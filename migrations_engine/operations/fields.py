@@ -136,8 +136,12 @@ def _remove_field_from_database(
     schema_editor.drop_column(current, field.column)
 
 
-class AddField(FieldOperation):
-    """Add a field (a column, or a junction table for many-to-many)."""
+class _FieldDefinitionOperation(FieldOperation):
+    """An operation carrying a field definition (``AddField``, ``AlterField``).
+
+    ``preserve_default=False`` marks a one-off default (used to fill existing
+    rows) that the state does not keep.
+    """
 
     def __init__(self, model_name: str, name: str, field: Any, preserve_default: bool = True):
         super().__init__(model_name, name, field)
@@ -149,7 +153,11 @@ class AddField(FieldOperation):
         }
         if not self.preserve_default:
             kwargs["preserve_default"] = self.preserve_default
-        return "AddField", [], kwargs
+        return type(self).__name__, [], kwargs
+
+
+class AddField(_FieldDefinitionOperation):
+    """Add a field (a column, or a junction table for many-to-many)."""
 
     def state_forwards(self, app_label: str, state: ProjectState) -> None:
         model_state = state.get_model(app_label, self.model_name)
@@ -226,20 +234,8 @@ class RemoveField(FieldOperation):
         return super().reduce(other, app_label)
 
 
-class AlterField(FieldOperation):
+class AlterField(_FieldDefinitionOperation):
     """Change a field's definition (type, null, default, unique, index, target...)."""
-
-    def __init__(self, model_name: str, name: str, field: Any, preserve_default: bool = True):
-        super().__init__(model_name, name, field)
-        self.preserve_default = preserve_default
-
-    def deconstruct(self) -> tuple[str, list, dict]:
-        kwargs: dict[str, Any] = {
-            "model_name": self.model_name, "name": self.name, "field": self.field,
-        }
-        if not self.preserve_default:
-            kwargs["preserve_default"] = self.preserve_default
-        return "AlterField", [], kwargs
 
     def state_forwards(self, app_label: str, state: ProjectState) -> None:
         state.get_model(app_label, self.model_name).get_field(self.name)
