@@ -51,58 +51,96 @@ class ModelIterable(BaseIterable):
         queryset = self.queryset
         db = queryset.db
         compiler = queryset.query.get_compiler(using=db)
-        known = queryset._known_related_objects
-        # Plain rows of one model: a loader generated for these columns (row_factory).
-        generated = not known and not signals.post_init.has_listeners(queryset.model)
+        generated = self._can_generate()
         for rows in self._chunks(compiler, convert=not generated):
-            klass_info = compiler.klass_info
-            if klass_info is None:
+            if compiler.klass_info is None:
                 return
-            model = klass_info["model"]
-            attnames = klass_info["attnames"]
-            start = klass_info["start"]
-            end = start + len(attnames)
-            annotations = list(compiler.annotation_col_map.items())
-            related = klass_info["related"]
             if generated:
-                if (not related and not annotations and start == 0 and attnames
-                        and end == compiler.col_count):
-                    yield from row_factory(model, attnames, compiler.get_converters())(rows, db)
-                    continue
-                if (annotations and not related and start == 0 and attnames
-                        and [index for _, index in annotations]
-                        == list(range(end, compiler.col_count))):
-                    # Annotations trailing the model's columns (a prefetch's join key):
-                    # they are attributes like the others.
-                    names = list(attnames) + [name for name, _ in annotations]
-                    yield from row_factory(model, names, compiler.get_converters())(rows, db)
-                    continue
-                joined = _joined_specs(klass_info, compiler) if not annotations else None
-                if joined is not None:
-                    factory = joined_row_factory(model, attnames, joined, compiler.get_converters())
-                    yield from factory(rows, db)
+                loader = _generated_loader(compiler)
+                if loader is not None:
+                    yield from loader(rows, db)
                     continue
                 rows = compiler.apply_converters(rows, compiler.get_converters())
-            send_post_init = signals.post_init.has_listeners(model)
-            new = object.__new__
-            whole_row = start == 0 and end == compiler.col_count
-            for row in rows:
-                instance = new(model)
-                data = instance.__dict__
-                data.update(zip(attnames, row if whole_row else row[start:end]))
-                instance._state = ModelState(False, db)
-                for name, index in annotations:
-                    data[name] = row[index]
-                if related:
-                    _attach_related(instance, row, related, db)
-                if known:
-                    for field, objects in known.items():
-                        value = data.get(field.attname)
-                        if value in objects:
-                            field.set_cached_value(instance, objects[value])
-                if send_post_init:
-                    signals.post_init.send(sender=model, instance=instance)
-                yield instance
+            yield from self._instances(compiler, rows, db)
+
+    def results(self) -> list:
+        """Every instance, as ``list(self)`` but without a generator step per row when it can."""
+        if self.chunked_fetch or not self._can_generate():
+            return list(self)
+        queryset = self.queryset
+        db = queryset.db
+        compiler = queryset.query.get_compiler(using=db)
+        rows = compiler.execute_sql()
+        if compiler.klass_info is None:
+            return []
+        loader = _generated_loader(compiler)
+        if loader is not None:
+            return loader(rows, db)
+        rows = compiler.apply_converters(rows, compiler.get_converters())
+        return list(self._instances(compiler, rows, db))
+
+    def _can_generate(self) -> bool:
+        # Plain rows of one model: a loader generated for these columns (row_factory).
+        queryset = self.queryset
+        return not queryset._known_related_objects and not signals.post_init.has_listeners(
+            queryset.model
+        )
+
+    def _instances(self, compiler, rows, db):
+        """The generic loop over converted ``rows``: related objects, annotations, post_init."""
+        klass_info = compiler.klass_info
+        model = klass_info["model"]
+        attnames = klass_info["attnames"]
+        start = klass_info["start"]
+        end = start + len(attnames)
+        annotations = list(compiler.annotation_col_map.items())
+        related = klass_info["related"]
+        known = self.queryset._known_related_objects
+        send_post_init = signals.post_init.has_listeners(model)
+        new = object.__new__
+        whole_row = start == 0 and end == compiler.col_count
+        for row in rows:
+            instance = new(model)
+            data = instance.__dict__
+            data.update(zip(attnames, row if whole_row else row[start:end]))
+            instance._state = ModelState(False, db)
+            for name, index in annotations:
+                data[name] = row[index]
+            if related:
+                _attach_related(instance, row, related, db)
+            if known:
+                for field, objects in known.items():
+                    value = data.get(field.attname)
+                    if value in objects:
+                        field.set_cached_value(instance, objects[value])
+            if send_post_init:
+                signals.post_init.send(sender=model, instance=instance)
+            yield instance
+
+
+def _generated_loader(compiler):
+    """The generated ``(rows, db) -> instances`` function for unconverted rows, or ``None``."""
+    klass_info = compiler.klass_info
+    model = klass_info["model"]
+    attnames = klass_info["attnames"]
+    start = klass_info["start"]
+    end = start + len(attnames)
+    annotations = compiler.annotation_col_map
+    related = klass_info["related"]
+    if start != 0 or not attnames:
+        return None
+    if not related and not annotations and end == compiler.col_count:
+        return row_factory(model, attnames, compiler.get_converters())
+    if annotations and not related and list(annotations.values()) == list(
+        range(end, compiler.col_count)
+    ):
+        # Annotations trailing the model's columns (a prefetch's join key): they are
+        # attributes like the others.
+        return row_factory(model, [*attnames, *annotations], compiler.get_converters())
+    joined = _joined_specs(klass_info, compiler) if not annotations else None
+    if joined is not None:
+        return joined_row_factory(model, attnames, joined, compiler.get_converters())
+    return None
 
 
 def _joined_specs(klass_info, compiler):

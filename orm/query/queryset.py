@@ -217,7 +217,9 @@ class QuerySet:
             if self._plan is not None:
                 self._result_cache = statement_cache.fetch(self)
             if self._result_cache is None:
-                self._result_cache = list(self._iterable_class(self))
+                iterable = self._iterable_class(self)
+                results = getattr(iterable, "results", None)
+                self._result_cache = results() if results is not None else list(iterable)
         if self._prefetch_related_lookups and not self._prefetch_done:
             self._prefetch_related_objects()
 

@@ -60,7 +60,7 @@ def _build(model, attnames, converters):
         "    append = result.append\n"
         f"    for {unpack} in rows:\n"
         "        instance = new(model)\n"
-        f"        instance.__dict__.update({{{', '.join(items)}, '_state_db': db}})\n"
+        f"        instance.__dict__ = {{{', '.join(items)}, '_state_db': db}}\n"
         "        append(instance)\n"
         "    return result\n"
     )
@@ -132,7 +132,8 @@ def _build_joined(model, attnames, related, converters):
         "    append = result.append",
         f"    for {columns}{',' if total == 1 else ''} in rows:",
         "        instance = new(model)",
-        f"        instance.__dict__.update({{{items}, '_state_db': db}})",
+        # The related objects go into the state's cache: create it now, not on first use.
+        f"        instance.__dict__ = {{{items}, '_state': State(False, db)}}",
     ]
     position = len(attnames)
     for number, (related_model, names, pk_index, set_cached, set_remote) in enumerate(related):
@@ -147,7 +148,7 @@ def _build_joined(model, attnames, related, converters):
             f"            cache{number}(instance, None)",
             "        else:",
             f"            other = new(model{number})",
-            f"            other.__dict__.update({{{related_items}, '_state_db': db}})",
+            f"            other.__dict__ = {{{related_items}, '_state_db': db}}",
             f"            cache{number}(instance, other)",
         ]
         if set_remote is not None:
