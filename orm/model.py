@@ -73,6 +73,10 @@ def _persistence():
 
 
 _MISSING = object()
+#: What a generated init returns when it used every keyword (never mutated: it is empty).
+_NO_KWARGS: dict[str, Any] = {}
+_pre_init = signals.pre_init
+_post_init = signals.post_init
 
 
 def _init_function(cls, fields):
@@ -86,15 +90,22 @@ def _init_function(cls, fields):
     cached = cls._meta.__dict__.get("_init_function_cache")
     if cached is not None and cached[0] is fields:
         return cached[1]
-    namespace: dict[str, Any] = {"MISSING": _MISSING}
+    namespace: dict[str, Any] = {"MISSING": _MISSING, "NO_KWARGS": _NO_KWARGS}
     with_kwargs: list[str] = []
     without: list[str] = []
+    # When every keyword is a field's attname: static defaults, then the keywords, in C.
+    static_defaults: dict[str, Any] = {}
+    callable_defaults: list[str] = []
     for index, field in enumerate(fields):
         if field.default is not NOT_PROVIDED and callable(field.default):
             namespace[f"default{index}"] = field.default
             default = f"default{index}()"
+            callable_defaults += [
+                f"        if {field.attname!r} not in kwargs:",
+                f"            data[{field.attname!r}] = {default}",
+            ]
         else:
-            namespace[f"default{index}"] = field.get_default()
+            namespace[f"default{index}"] = static_defaults[field.attname] = field.get_default()
             default = f"default{index}"
         name, attname = field.name, field.attname
         without.append(f"    data[{attname!r}] = {default}")
@@ -111,9 +122,22 @@ def _init_function(cls, fields):
             if name != attname:
                 with_kwargs += ["    if value is MISSING:", f"        value = pop({name!r}, MISSING)"]
             with_kwargs += [f"    data[{attname!r}] = {default} if value is MISSING else value"]
+    namespace["ATTNAMES"] = frozenset(field.attname for field in fields)
+    namespace["STATIC_DEFAULTS"] = static_defaults
     lines = ["def init(instance, kwargs):", "    data = instance.__dict__", "    if not kwargs:"]
     lines += ["    " + line for line in without]
-    lines += ["        return kwargs", "    pop = kwargs.pop", *with_kwargs, "    return kwargs", ""]
+    lines += [
+        "        return kwargs",
+        "    if kwargs.keys() <= ATTNAMES:",
+        "        data.update(STATIC_DEFAULTS)",
+        *callable_defaults,
+        "        data.update(kwargs)",
+        "        return NO_KWARGS",
+        "    pop = kwargs.pop",
+        *with_kwargs,
+        "    return kwargs",
+        "",
+    ]
     source = "\n".join(lines)
     exec(compile(source, f"<__init__ of {cls.__name__}>", "exec"), namespace)  # noqa: S102
     function = namespace["init"]
@@ -156,6 +180,18 @@ class Model(metaclass=ModelBase):
     def __init__(self, *args, **kwargs):
         cls = type(self)
         opts = cls._meta
+        known = opts.__dict__
+        cached = known.get("_init_function_cache")
+        if (
+            cached is not None and not args and cached[0] is known.get("concrete_fields")
+            and not _pre_init._receivers and not _post_init._receivers
+        ):
+            # Keywords only, no init signals connected, fields unchanged since the
+            # function was generated (it is never generated for an abstract model).
+            kwargs = cached[1](self, kwargs)
+            if kwargs:
+                self._set_remaining_kwargs(kwargs)
+            return
         if opts.abstract:
             raise TypeError(f"{cls.__name__} is abstract and cannot be instantiated")
         send_init = signals.pre_init.has_listeners(cls)
@@ -191,25 +227,31 @@ class Model(metaclass=ModelBase):
             else:
                 data[field.attname] = value
         if kwargs:
-            for name in list(kwargs):
-                attribute = getattr(cls, name, None)
-                if isinstance(attribute, property) and attribute.fset is not None or (
-                    attribute is not None and hasattr(attribute, "__set__") and not isinstance(attribute, property)
-                ):
-                    setattr(self, name, kwargs.pop(name))
-            if kwargs:
-                valid = sorted(
-                    {f.name for f in opts.concrete_fields}
-                    | {f.attname for f in opts.concrete_fields}
-                    | {f.name for f in opts.private_fields}
-                )
-                unknown = ", ".join(repr(name) for name in kwargs)
-                raise TypeError(
-                    f"{cls.__name__}() got unexpected keyword argument(s) {unknown}; "
-                    f"valid fields: {', '.join(valid)}"
-                )
+            self._set_remaining_kwargs(kwargs)
         if send_init or signals.post_init.has_listeners(cls):
             signals.post_init.send(sender=cls, instance=self)
+
+    def _set_remaining_kwargs(self, kwargs) -> None:
+        """Assign keywords that are not fields (properties, descriptors); TypeError for the rest."""
+        cls = type(self)
+        opts = cls._meta
+        for name in list(kwargs):
+            attribute = getattr(cls, name, None)
+            if isinstance(attribute, property) and attribute.fset is not None or (
+                attribute is not None and hasattr(attribute, "__set__") and not isinstance(attribute, property)
+            ):
+                setattr(self, name, kwargs.pop(name))
+        if kwargs:
+            valid = sorted(
+                {f.name for f in opts.concrete_fields}
+                | {f.attname for f in opts.concrete_fields}
+                | {f.name for f in opts.private_fields}
+            )
+            unknown = ", ".join(repr(name) for name in kwargs)
+            raise TypeError(
+                f"{cls.__name__}() got unexpected keyword argument(s) {unknown}; "
+                f"valid fields: {', '.join(valid)}"
+            )
 
     @classmethod
     def _prepare_row_factory_cache(cls) -> None:

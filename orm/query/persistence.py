@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
 from orm.exceptions import FieldDoesNotExist, FieldError
@@ -130,27 +129,61 @@ def _save_steps(fields, connection) -> list:
     ]
 
 
-def _plain_chunk_params(chunk, steps, connection) -> list:
-    """The parameters of ``chunk``'s rows, or [] when a value needs the general path."""
-    params: list = []
-    append = params.append
-    plain = _PLAIN_TYPES
-    for obj in chunk:
-        data = obj.__dict__
-        for field, attname, custom, passthrough in steps:
-            if custom or attname not in data:
-                value = field.pre_save(obj, True)
-            else:
-                value = data[attname]
-            if passthrough is not None and (value is None or type(value) is passthrough):
-                append(value)
-                continue
-            if type(value) not in plain and (
-                value is DatabaseDefault or hasattr(value, "resolve_expression")
-            ):
-                return []
-            append(field.get_db_prep_save(value, connection))
-    return params
+_SKIP = object()
+
+
+def _prepare_or_skip(field, value, connection):
+    """``value`` prepared for the driver, or ``_SKIP`` when it needs the general path."""
+    if type(value) not in _PLAIN_TYPES and (
+        value is DatabaseDefault or hasattr(value, "resolve_expression")
+    ):
+        return _SKIP
+    return field.get_db_prep_save(value, connection)
+
+
+def _chunk_params_function(steps):
+    """``params(chunk, connection) -> list | None`` generated for these save steps.
+
+    The flat parameter list of ``chunk``'s rows, as ``_save_steps`` describe them,
+    or ``None`` when a value needs the general path (a missing attribute, an
+    expression, ``DatabaseDefault``). Values of a field's pass-through type go as
+    they are; the loop over fields is unrolled.
+    """
+    namespace: dict[str, Any] = {"prepare": _prepare_or_skip, "SKIP": _SKIP}
+    reads: list[str] = []
+    conversions: list[str] = []
+    names = []
+    for index, (field, attname, custom, passthrough) in enumerate(steps):
+        value = f"v{index}"
+        names.append(value)
+        namespace[f"field{index}"] = field
+        if custom:
+            conversions.append(f"        {value} = field{index}.pre_save(obj, True)")
+        else:
+            reads.append(f"            {value} = data[{attname!r}]")
+        if passthrough is not None:
+            namespace[f"type{index}"] = passthrough
+            conversions.append(f"        if {value} is not None and type({value}) is not type{index}:")
+            indent = "            "
+        else:
+            indent = "        "
+        conversions += [
+            f"{indent}{value} = prepare(field{index}, {value}, connection)",
+            f"{indent}if {value} is SKIP:",
+            f"{indent}    return None",
+        ]
+    lines = [
+        "def params(chunk, connection):",
+        "    params = []",
+        "    extend = params.extend",
+        "    for obj in chunk:",
+        "        data = obj.__dict__",
+    ]
+    if reads:
+        lines += ["        try:", *reads, "        except KeyError:", "            return None"]
+    lines += [*conversions, f"        extend(({', '.join(names)},))", "    return params", ""]
+    exec(compile("\n".join(lines), "<bulk insert parameters>", "exec"), namespace)  # noqa: S102
+    return namespace["params"]
 
 
 def insert_instance(instance, connection) -> None:
@@ -299,57 +332,36 @@ def bulk_insert(model, objs, connection, using, batch_size, ignore_conflicts, up
             obj._prepare_related_fields_for_save()
     pk = opts.pk
     pk_attname = pk.attname
-    with_pk = [obj for obj in objs if obj.__dict__.get(pk_attname) is not None]
     without_pk = [obj for obj in objs if obj.__dict__.get(pk_attname) is None]
+    with_pk = [] if len(without_pk) == len(objs) else [
+        obj for obj in objs if obj.__dict__.get(pk_attname) is not None
+    ]
     quote = dialect.quote_name
-    total = 0
     for group, include_pk in ((with_pk, True), (without_pk, False)):
         if not group:
             continue
-        fields = _insert_fields(model, include_pk)
+        fields, steps, chunk_params = _bulk_plan(model, connection, include_pk)
         batch = batch_size or dialect.bulk_batch_size(max(len(fields), 1), len(group))
         batch = min(batch, dialect.bulk_batch_size(max(len(fields), 1), len(group)))
         can_return = dialect.supports_returning and not include_pk and not ignore_conflicts
-        steps = _save_steps(fields, connection)
         row_sql = f"({', '.join(['%s'] * len(fields))})"
+        columns = ", ".join(quote(field.column) for field in fields)
+        prefix = dialect.insert_prefix(ignore=ignore_conflicts)
+        conflict = dialect.on_conflict_sql(ignore=ignore_conflicts, update_fields=update_columns, unique_fields=unique_columns)
         for start in range(0, len(group), batch):
             chunk = group[start : start + batch]
-            rows_sql = []
-            params: list = _plain_chunk_params(chunk, steps, connection)
-            if params:
+            params = chunk_params(chunk, connection)
+            if params is not None:
                 values_sql = ", ".join([row_sql] * len(chunk))
-            for obj in chunk if not params else ():
-                placeholders = []
-                for field in fields:
-                    value = field.pre_save(obj, True)
-                    if value is DatabaseDefault:
-                        value = field.db_default if not hasattr(field.db_default, "as_sql") else None
-                    if hasattr(value, "resolve_expression"):
-                        sql, sub = _compile_for_save(value, model, connection)
-                        placeholders.append(sql)
-                        params.extend(sub)
-                    else:
-                        placeholders.append("%s")
-                        params.append(field.get_db_prep_save(value, connection))
-                rows_sql.append(f"({', '.join(placeholders)})")
-            if rows_sql:
-                values_sql = ", ".join(rows_sql)
-            columns = ", ".join(quote(field.column) for field in fields)
-            prefix = dialect.insert_prefix(ignore=ignore_conflicts)
+            else:
+                values_sql, params = _general_rows_sql(model, fields, chunk, connection)
             sql = f"{prefix} INTO {quote(opts.db_table)} ({columns}) VALUES {values_sql}"
-            conflict = dialect.on_conflict_sql(ignore=ignore_conflicts, update_fields=update_columns, unique_fields=unique_columns)
             if conflict:
                 sql = f"{sql} {conflict}"
             if can_return and not update_conflicts:
                 sql = f"{sql} {dialect.returning_sql([pk.column])}"
-                cursor = execute(connection, sql, params)
-                try:
-                    returned = cursor.fetchall()
-                finally:
-                    cursor.close()
-                converter = pk.from_db_converter(connection)
-                for obj, row in zip(chunk, returned):
-                    obj.__dict__[pk.attname] = converter(row[0]) if converter else row[0]
+                returned = connection.fetch_all(sql, params)
+                _set_returned_pks(chunk, returned, pk, connection)
             else:
                 cursor = execute(connection, sql, params)
                 try:
@@ -363,26 +375,76 @@ def bulk_insert(model, objs, connection, using, batch_size, ignore_conflicts, up
                         obj.__dict__[pk.attname] = connection.last_insert_id(cursor, opts.db_table, pk.column)
                 finally:
                     cursor.close()
-            total += len(chunk)
     _mark_saved(objs, using)
     return objs
 
 
-def _mark_saved(objs, using) -> None:
-    """Set the state of freshly inserted objects (often created here: see Model._state)."""
-    # Creating many states at once would make the cyclic GC walk every live object
-    # repeatedly; nothing here makes a cycle.
-    pause = len(objs) >= 500 and gc.isenabled()
-    if pause:
-        gc.disable()
+def _bulk_plan(model, connection, include_pk: bool):
+    """(fields, save steps, generated parameter function) of a bulk INSERT, cached on ``_meta``."""
+    opts = model._meta
     try:
-        for obj in objs:
-            state = obj._state
+        plans = opts._insert_plans
+    except AttributeError:
+        plans = opts._insert_plans = {}
+    concrete = opts.concrete_fields
+    key = ("bulk", type(connection.dialect), connection.vendor, include_pk)
+    plan = plans.get(key)
+    if plan is None or plan[0] is not concrete:
+        fields = _insert_fields(model, include_pk)
+        steps = _save_steps(fields, connection)
+        plan = plans[key] = (concrete, fields, steps, _chunk_params_function(steps))
+    return plan[1:]
+
+
+def _general_rows_sql(model, fields, chunk, connection) -> tuple[str, list]:
+    """``VALUES`` rows and parameters for objects whose values need preparing one by one."""
+    rows_sql = []
+    params: list = []
+    for obj in chunk:
+        placeholders = []
+        for field in fields:
+            value = field.pre_save(obj, True)
+            if value is DatabaseDefault:
+                value = field.db_default if not hasattr(field.db_default, "as_sql") else None
+            if hasattr(value, "resolve_expression"):
+                sql, sub = _compile_for_save(value, model, connection)
+                placeholders.append(sql)
+                params.extend(sub)
+            else:
+                placeholders.append("%s")
+                params.append(field.get_db_prep_save(value, connection))
+        rows_sql.append(f"({', '.join(placeholders)})")
+    return ", ".join(rows_sql), params
+
+
+def _set_returned_pks(chunk, returned, pk, connection) -> None:
+    """Store the primary keys a ``RETURNING`` gave back, in the order of ``chunk``."""
+    attname = pk.attname
+    converter = pk.from_db_converter(connection)
+    if converter is None:
+        for obj, (value,) in zip(chunk, returned):
+            obj.__dict__[attname] = value
+    else:
+        for obj, (value,) in zip(chunk, returned):
+            obj.__dict__[attname] = converter(value)
+
+
+def _mark_saved(objs, using) -> None:
+    """Mark freshly inserted objects as saved to ``using``.
+
+    An object whose state was never used gets only the alias (as a loaded row
+    does, see ``Model._state``): its state is built on first use.
+    """
+    from orm.model import LOADED_FROM
+
+    for obj in objs:
+        data = obj.__dict__
+        state = data.get("_state")
+        if state is None:
+            data[LOADED_FROM] = using
+        else:
             state.adding = False
             state.db = using
-    finally:
-        if pause:
-            gc.enable()
 
 
 def _concrete_field(opts, name, argument):
