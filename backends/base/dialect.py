@@ -140,6 +140,9 @@ class Dialect:
     # -- capability flags (Django's DatabaseFeatures) --------------------------
     supports_transactional_ddl: ClassVar[bool] = True
     supports_returning: ClassVar[bool] = True
+    #: One-row INSERT with a generated integer key: read the cursor's last insert id
+    #: rather than adding RETURNING (cheaper where the driver keeps it, as sqlite3 does).
+    prefers_last_insert_id: ClassVar[bool] = False
     supports_partial_indexes: ClassVar[bool] = True
     supports_deferrable_constraints: ClassVar[bool] = False
     supports_select_for_update: ClassVar[bool] = True

@@ -67,6 +67,8 @@ class Dialect(base.Dialect):
 
     vendor = "sqlite"
     supports_returning = sqlite3.sqlite_version_info >= (3, 35)
+    # An auto field is the rowid (INTEGER PRIMARY KEY): lastrowid is it, with no row to fetch.
+    prefers_last_insert_id = True
     supports_deferrable_constraints = True
     supports_select_for_update = False
     supports_skip_locked = False
