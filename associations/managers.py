@@ -6,9 +6,13 @@ manager class, so custom manager methods work through relations too.
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from orm import signals
 from orm.manager import BaseManager
+from orm.model import LOADED_FROM
 from orm.query.expressions import F
+from orm.query.queryset import QuerySet
 from orm.routers import router
 from orm.transaction import atomic
 
@@ -17,6 +21,20 @@ __all__ = ["create_reverse_many_to_one_manager", "create_many_to_many_manager"]
 
 def _prefetch_cache(instance) -> dict:
     return instance.__dict__.setdefault("_prefetched_objects_cache", {})
+
+
+def _accessor_label(manager) -> str:
+    """``Post.tags``: how error messages name the relation (worked out only when one is raised)."""
+    return f"{type(manager.instance).__name__}.{manager.name}"
+
+
+def _filters_like_queryset(queryset_class) -> bool:
+    """Whether ``queryset_class.filter()`` is QuerySet's own, so a deferred filter may be set directly."""
+    return (
+        queryset_class is not None
+        and queryset_class.filter is QuerySet.filter
+        and queryset_class._filter_or_exclude is QuerySet._filter_or_exclude
+    )
 
 
 def _check_instances(manager, objs) -> None:
@@ -29,6 +47,14 @@ def _check_instances(manager, objs) -> None:
             )
 
 
+def _sorted_keys(keys) -> list:
+    """``keys`` in a stable order (the prefetch query's parameters), mixed types included."""
+    try:
+        return sorted(keys)
+    except TypeError:
+        return sorted(keys, key=repr)
+
+
 def create_reverse_many_to_one_manager(superclass, rel):
     """The manager class behind ``author.posts`` for the reverse relation ``rel``."""
 
@@ -39,8 +65,9 @@ def create_reverse_many_to_one_manager(superclass, rel):
             self.model = rel.related_model
             self.field = rel.field
             self.name = rel.get_accessor_name()
-            self.accessor_label = f"{type(instance).__name__}.{self.name}"
             self.core_filters = {self.field.name: instance}
+
+        accessor_label = property(_accessor_label)
 
         def __call__(self, *, manager):
             manager = getattr(self.model, manager)
@@ -85,15 +112,10 @@ def create_reverse_many_to_one_manager(superclass, rel):
             queryset = querysets[0] if querysets else super().get_queryset()
             queryset = queryset.using(queryset._db or self._db or instances[0]._state.db or router.db_for_read(self.model))
             by_value = {getattr(instance, target.attname): instance for instance in instances}
-            queryset = queryset.filter(**{f"{field.attname}__in": sorted(set(by_value) - {None}, key=repr)})
+            queryset = queryset.filter(**{f"{field.attname}__in": _sorted_keys(set(by_value) - {None})})
             queryset._known_related_objects = {field: by_value}
             return (
-                queryset,
-                lambda obj: getattr(obj, field.attname),
-                lambda instance: getattr(instance, target.attname),
-                False,
-                rel.get_cache_name(),
-                False,
+                queryset, attrgetter(field.attname), attrgetter(target.attname), False, rel.get_cache_name(), False,
             )
 
         def add(self, *objs, bulk=True):
@@ -207,8 +229,20 @@ def create_reverse_many_to_one_manager(superclass, rel):
 def create_many_to_many_manager(superclass, rel, reverse: bool):
     """The manager class behind ``post.tags`` (``reverse=False``) or ``tag.post_set``."""
 
-    # The manager's own get_queryset() returns a fresh QuerySet each time (not a custom one).
-    plain_get_queryset = superclass.get_queryset is BaseManager.get_queryset
+    def _fresh_filtered_querysets() -> bool:
+        # A manager whose get_queryset(), __init__ and QuerySet filter() are the stock ones:
+        # its related QuerySet can be built directly (see related_queryset). Worked out on
+        # first use: the manager's QuerySet class may be set after the class is made.
+        fast = fast_path.get("fast")
+        if fast is None:
+            fast = fast_path["fast"] = (
+                superclass.get_queryset is BaseManager.get_queryset
+                and superclass.__init__ is BaseManager.__init__
+                and _filters_like_queryset(superclass._queryset_class)
+            )
+        return fast
+
+    fast_path: dict = {}
 
     class ManyRelatedManager(superclass):
         # What depends only on the relation, worked out on first use (the related
@@ -222,7 +256,8 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             super().__init__()
             self.__dict__.update(static)
             self.instance = instance
-            self.accessor_label = f"{type(instance).__name__}.{self.name}"
+
+        accessor_label = property(_accessor_label)
 
         def _relation_attributes(self) -> dict:
             """The attributes every manager of this relation shares."""
@@ -252,12 +287,15 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             manager = getattr(self.model, manager)
             return create_many_to_many_manager(type(manager), rel, reverse)(self.instance)
 
-        def _key(self):
-            value = getattr(self.instance, self.source_field.target_field.attname)
-            if value is None or self.instance.pk is None:
+        def _key(self, instance=None):
+            """The value ``instance`` (this manager's by default) is linked by; ``ValueError`` if unsaved."""
+            if instance is None:
+                instance = self.instance
+            value = getattr(instance, self.source_field.target_field.attname)
+            if value is None or instance.pk is None:
                 raise ValueError(
-                    f"{self.accessor_label}: {type(self.instance).__name__} instance needs a primary "
-                    "key value before a many-to-many relationship can be used; save it first"
+                    f"{type(instance).__name__}.{self.name}: {type(instance).__name__} instance needs "
+                    "a primary key value before a many-to-many relationship can be used; save it first"
                 )
             return value
 
@@ -276,32 +314,37 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             cached = self.instance.__dict__.get("_prefetched_objects_cache", {}).get(self.prefetch_cache_name)
             if cached is not None:
                 return cached
-            if not plain_get_queryset:
-                return self._apply_rel_filters(super().get_queryset())
-            queryset = super().get_queryset()
-            # A fresh QuerySet: set its database in place rather than cloning it with using().
-            queryset._db = (self._db or self.instance._state.db
-                            or router.db_for_read(self.model, instance=self.instance))
-            queryset._defer_next_filter = True
-            return queryset.filter(**{self.query_field_name: self._key()})
+            return self.related_queryset(self.instance)
+
+        def related_queryset(self, instance):
+            """What ``get_queryset()`` of ``instance``'s manager returns before any prefetch.
+
+            ``instance`` is of this manager's instance's model; the prefetch code calls this
+            once per instance instead of making a manager for each.
+            """
+            if not _fresh_filtered_querysets():
+                manager = self if instance is self.instance else type(self)(instance)
+                return manager._apply_rel_filters(super(ManyRelatedManager, manager).get_queryset())
+            # What filter() does on a fresh QuerySet whose next filter is deferred (the
+            # join is only built if the query runs), without the intermediate clone.
+            db = (self._db if instance is self.instance else None) or instance.__dict__.get(LOADED_FROM)
+            queryset = self._queryset_class(
+                model=self.model,
+                using=db or instance._state.db or router.db_for_read(self.model, instance=instance),
+            )
+            queryset._deferred_filter = (False, (), {self.query_field_name: self._key(instance)})
+            return queryset
 
         def get_prefetch_querysets(self, instances, querysets=None):
             """The prefetch protocol: one query joining the junction table for all instances."""
             queryset = querysets[0] if querysets else super().get_queryset()
             queryset = queryset.using(queryset._db or self._db or instances[0]._state.db or router.db_for_read(self.model))
             attname = self.source_field.target_field.attname
-            keys = sorted({getattr(instance, attname) for instance in instances} - {None}, key=repr)
+            keys = _sorted_keys({getattr(instance, attname) for instance in instances} - {None})
             queryset = queryset.filter(**{f"{self.query_field_name}__in": keys})
             label = f"_prefetch_related_val_{self.source_field.attname}"
             queryset = queryset.annotate(**{label: F(self.query_field_name)})
-            return (
-                queryset,
-                lambda obj: getattr(obj, label),
-                lambda instance: getattr(instance, attname),
-                False,
-                self.prefetch_cache_name,
-                False,
-            )
+            return (queryset, attrgetter(label), attrgetter(attname), False, self.prefetch_cache_name, False)
 
         @property
         def _write_db(self):

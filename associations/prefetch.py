@@ -12,7 +12,9 @@ works for them unchanged.
 from __future__ import annotations
 
 import copy
+import gc
 from collections import defaultdict
+from contextlib import contextmanager
 
 from orm.exceptions import ObjectDoesNotExist
 
@@ -212,8 +214,9 @@ def prefetch_one_level(instances, prefetcher, lookup, level: int):
         queryset._prefetch_related_lookups = ()
     all_related_objects = list(queryset)
     rel_obj_cache: dict = defaultdict(list)
-    for rel_obj in all_related_objects:
-        rel_obj_cache[rel_obj_key(rel_obj)].append(rel_obj)
+    with _gc_paused(len(all_related_objects)):
+        for rel_obj in all_related_objects:
+            rel_obj_cache[rel_obj_key(rel_obj)].append(rel_obj)
     to_attr, as_attr = lookup.get_current_to_attr(level)
     if as_attr and instances:
         model = type(instances[0])
@@ -221,9 +224,12 @@ def prefetch_one_level(instances, prefetcher, lookup, level: int):
         if opts is not None and any(field.name == to_attr for field in opts.get_fields()):
             raise ValueError(f"to_attr={to_attr!r} conflicts with a field on the {model.__name__} model")
     leaf = len(lookup.prefetch_through.split(LOOKUP_SEP)) - 1 == level
-    for obj in instances:
-        values = rel_obj_cache.get(instance_key(obj), [])
-        if single:
+    if single or as_attr:
+        for obj in instances:
+            values = rel_obj_cache.get(instance_key(obj), [])
+            if not single:
+                setattr(obj, to_attr, values)
+                continue
             value = values[0] if values else None
             if as_attr:
                 setattr(obj, to_attr, value)
@@ -231,15 +237,45 @@ def prefetch_one_level(instances, prefetcher, lookup, level: int):
                 setattr(obj, cache_name, value)
             else:
                 obj._state.fields_cache[cache_name] = value
-        elif as_attr:
-            setattr(obj, to_attr, values)
-        else:
-            manager = getattr(obj, to_attr)
-            if leaf and lookup.queryset is not None:
-                cached = manager._apply_rel_filters(lookup.queryset)
-            else:
-                cached = manager.get_queryset()
-            cached._result_cache = values
+        return all_related_objects, additional_lookups
+    related_queryset = _related_queryset_function(prefetcher, to_attr, lookup.queryset if leaf else None)
+    # One QuerySet (and a list) per instance: the cyclic GC would walk every live object
+    # several times over while they are made, and they make no cycles.
+    with _gc_paused(len(instances)):
+        for obj in instances:
+            cached = related_queryset(obj)
+            cached._result_cache = rel_obj_cache.get(instance_key(obj), [])
             cached._prefetch_done = True
             obj._prefetched_objects_cache[cache_name] = cached
     return all_related_objects, additional_lookups
+
+
+_GC_PAUSE_OBJECTS = 500
+
+
+@contextmanager
+def _gc_paused(count: int):
+    """The cyclic GC waits while ``count`` objects (500 or more) are being made."""
+    paused = count >= _GC_PAUSE_OBJECTS and gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _related_queryset_function(prefetcher, to_attr: str, queryset):
+    """``instance -> QuerySet`` that ``instance.<to_attr>`` hands out (narrowing ``queryset`` if given).
+
+    A related manager offering ``related_queryset(instance)`` builds it for any instance
+    of its own instance's model without a manager per instance.
+    """
+    if queryset is not None:
+        return lambda obj: getattr(obj, to_attr)._apply_rel_filters(queryset)
+    related_queryset = getattr(prefetcher, "related_queryset", None)
+    if related_queryset is None:
+        return lambda obj: getattr(obj, to_attr).get_queryset()
+    model = type(prefetcher.instance)
+    return lambda obj: related_queryset(obj) if type(obj) is model else getattr(obj, to_attr).get_queryset()
