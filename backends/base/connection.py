@@ -99,11 +99,16 @@ class Connection:
             raise self._translate(error) from error
         return cursor
 
-    def fetch_all(self, sql: str, params: Sequence[Any] | None = ()) -> list:
+    def fetch_all(
+        self, sql: str, params: Sequence[Any] | None = (), prepared: bool = False
+    ) -> list:
         """Run a query and return all its rows, as `execute` + ``fetchall()`` would.
 
         Nothing is left open, so one cursor is kept and reused: creating a
         cursor per query is a measurable part of a small query's cost.
+        ``prepared=True`` says the statement is a fixed shape run many times
+        whose every parameter is compared with a column: a backend may then
+        bind the parameters server-side and prepare the statement (PostgreSQL).
         """
         if query_listeners:
             notify_listeners(sql, params, self.vendor, self.alias)

@@ -13,6 +13,7 @@ from psycopg.pq import TransactionStatus
 
 from .. import errors
 from ..base.connection import Connection as BaseConnection
+from ..listeners import notify_listeners, query_listeners
 from ..urls import DatabaseURL
 from .dialect import Dialect
 from .introspection import Introspection
@@ -96,6 +97,18 @@ def close_pools() -> None:
         pool.close()
 
 
+def _is_stale_plan(error: psycopg.Error) -> bool:
+    """Whether ``error`` is PostgreSQL refusing a prepared statement whose tables changed."""
+    return "cached plan must not change result type" in str(error)
+
+
+def _forget_prepared(raw: psycopg.Connection) -> None:
+    """Make psycopg drop its prepared statements (they are deallocated before its next query)."""
+    # psycopg does this itself when it sees DROP, ALTER or DEALLOCATE ALL on this
+    # connection; a change made by another connection needs telling.
+    raw._prepared.clear()
+
+
 class Connection(BaseConnection):
     """A psycopg connection (or one borrowed from a pool when ``pool_size`` is set)."""
 
@@ -117,6 +130,7 @@ class Connection(BaseConnection):
     def _connect(self) -> psycopg.Connection:
         url = self.url
         self._pool = None
+        self._bound_cursor: psycopg.Cursor | None = None
         try:
             if url.pool_size:
                 self._pool = _pool_for(url)
@@ -140,8 +154,46 @@ class Connection(BaseConnection):
         else:
             self._raw.close()
 
+    def fetch_all(
+        self, sql: str, params: Sequence[Any] | None = (), prepared: bool = False
+    ) -> list:
+        """Run a query and return all its rows; ``prepared`` ones bind server-side.
+
+        Statements go through a ``ClientCursor`` (parameters interpolated on
+        the client) because a server-bound parameter whose type the server
+        cannot infer fails (``%s IS NULL``, untyped expressions, DDL). A
+        ``prepared`` statement compares every parameter with a column, so it
+        goes through psycopg's server-binding cursor, which prepares a
+        statement after a few runs: the server parses and plans it once.
+        """
+        if not prepared or not params:
+            return super().fetch_all(sql, params)
+        if query_listeners:
+            notify_listeners(sql, params, self.vendor, self.alias)
+        cursor = self._bound_cursor
+        if cursor is None:
+            if self._closed:
+                raise errors.InterfaceError(f"connection {self._label()} is closed")
+            cursor = self._bound_cursor = psycopg.Cursor(self._raw)
+        try:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+        except psycopg.errors.FeatureNotSupported as error:
+            self._bound_cursor = None
+            if self._in_transaction or not _is_stale_plan(error):
+                raise self._translate(error) from error
+            # Another connection changed a table this statement reads (ALTER ... TYPE):
+            # forget the prepared statements and run it once more (autocommit only,
+            # since the failure aborted an open transaction).
+            _forget_prepared(self._raw)
+            return self.fetch_all(sql, params)
+        except psycopg.Error as error:
+            self._bound_cursor = None
+            raise self._translate(error) from error
+
     def close(self) -> None:
         """Close the connection, or roll back and hand it back to its pool."""
+        self._bound_cursor = None
         if not self._closed and self._pool is not None and self._driver_in_transaction():
             try:
                 self._raw.execute("ROLLBACK")

@@ -135,7 +135,9 @@ class Connection(BaseConnection):
     def _driver_sql(self, sql: str, params: Sequence[Any]) -> str:
         return _to_qmark(sql, len(params))
 
-    def fetch_all(self, sql: str, params: Sequence[Any] | None = ()) -> list:
+    def fetch_all(
+        self, sql: str, params: Sequence[Any] | None = (), prepared: bool = False
+    ) -> list:
         """Run a query and return all its rows (one reused cursor; see the base class)."""
         try:
             return super().fetch_all(sql, params)

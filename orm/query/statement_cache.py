@@ -300,7 +300,11 @@ def fetch(queryset):
     if entry is _NOT_CACHEABLE:
         return None
     sql, order, attnames, converters, build = entry
-    rows = connection.fetch_all(sql, [args[index] for index in order] if order else None)
+    # Every parameter is a filter value compared with its column: the backend may
+    # bind it server-side and prepare the statement.
+    rows = connection.fetch_all(
+        sql, [args[index] for index in order] if order else None, prepared=True
+    )
     if not signals.post_init.has_listeners(model):
         return build(rows, db)
     instances = []

@@ -1,0 +1,167 @@
+"""``Connection.fetch_all(..., prepared=True)``: the same rows as the ordinary path.
+
+On PostgreSQL a prepared fetch binds its parameters server-side and psycopg
+prepares the statement after a few runs; elsewhere the flag changes nothing.
+The tests run each statement more often than psycopg's threshold (5) so the
+prepared statement itself is exercised.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import backends
+from backends import Column, Table
+from backends.errors import DataError, IntegrityError
+
+RUNS = 8
+
+
+def _make_things(db) -> None:
+    dialect = db.dialect
+    with db.schema_editor() as editor:
+        editor.create_table(
+            Table(
+                "things",
+                (
+                    Column("id", dialect.column_type("BigAutoField"), null=False,
+                           primary_key=True, autoincrement=True),
+                    Column("name", dialect.column_type("CharField", {"max_length": 50}), null=True),
+                    Column("size", dialect.column_type("IntegerField"), null=True),
+                    Column("small", dialect.column_type("SmallIntegerField"), null=True),
+                    Column("weight", dialect.column_type("FloatField"), null=True),
+                    Column("active", dialect.column_type("BooleanField"), null=True),
+                ),
+            )
+        )
+    rows = [
+        ("ant", 1, 1, 0.5, True),
+        ("b'e\"e %s %%", 2, 2, 1.5, False),
+        ("çà日本", 3, 3, -2.25, True),
+        (None, None, None, None, None),
+        ("", 70000, 7, 1e300, False),
+    ]
+    db.executemany(
+        "INSERT INTO things (name, size, small, weight, active) VALUES (%s, %s, %s, %s, %s)",
+        rows,
+    )
+
+
+def _both(db, sql: str, params) -> list:
+    """The rows of the ordinary path, checked equal to the prepared path's, RUNS times."""
+    expected = db.fetch_all(sql, params)
+    for _ in range(RUNS):
+        assert db.fetch_all(sql, params, prepared=True) == expected
+    return expected
+
+
+SELECT = "SELECT id, name, size, small, weight, active FROM things WHERE "
+
+
+@pytest.mark.parametrize(
+    ("where", "params"),
+    [
+        ("size = %s", [2]),
+        ("size >= %s AND weight < %s", [2, 10.0]),
+        ("name = %s", ["b'e\"e %s %%"]),
+        ("name = %s", ["çà日本"]),
+        ("name = %s", [""]),
+        ("name > %s", ["a"]),
+        ("active = %s", [True]),
+        ("active = %s", [False]),
+        ("small = %s", [3]),
+        ("small < %s", [70000]),  # an int4 parameter against a smallint column
+        ("size < %s", [2**40]),  # int8
+        ("size < %s", [2**70]),  # numeric
+        ("id = %s", [-1]),  # no rows
+        ("weight >= %s", [1e299]),
+    ],
+)
+def test_prepared_fetch_returns_the_rows_of_the_ordinary_path(db, where, params):
+    if db.vendor == "sqlite" and params[0] == 2**70:
+        pytest.skip("SQLite integers are 64-bit")
+    _make_things(db)
+    _both(db, SELECT + where + " ORDER BY id", params)
+
+
+def test_prepared_fetch_with_a_literal_percent_and_the_shapes_changing_values(db):
+    _make_things(db)
+    sql = SELECT + "name LIKE 'b%%' AND size >= %s ORDER BY id"
+    assert [row[1] for row in _both(db, sql, [0])] == ["b'e\"e %s %%"]
+    for size in (1, 2, 3, 70000, 70001):
+        assert db.fetch_all(SELECT + "size = %s", [size], prepared=True) == db.fetch_all(
+            SELECT + "size = %s", [size]
+        )
+
+
+def test_prepared_fetch_inside_transactions_and_after_a_rollback(db):
+    _make_things(db)
+    sql = SELECT + "size = %s"
+    db.begin()
+    _both(db, sql, [1])
+    db.execute("UPDATE things SET size = 10 WHERE size = 1")
+    assert db.fetch_all(sql, [10], prepared=True)[0][1] == "ant"
+    db.rollback()
+    assert list(db.fetch_all(sql, [10], prepared=True)) == []
+    assert db.fetch_all(sql, [1], prepared=True)[0][1] == "ant"
+
+
+def test_prepared_fetch_errors_are_ours_and_the_connection_stays_usable(db):
+    _make_things(db)
+    wrong = "SELECT nope FROM things WHERE size = %s"
+    with pytest.raises(backends.errors.DatabaseError) as ordinary:
+        db.fetch_all(wrong, [1])
+    with pytest.raises(type(ordinary.value)):
+        db.fetch_all(wrong, [1], prepared=True)
+    if db.vendor == "postgresql":
+        with pytest.raises(DataError):
+            db.fetch_all(SELECT + "name = %s", ["nul\x00byte"], prepared=True)
+    db.begin()
+    with pytest.raises(IntegrityError):
+        db.execute("INSERT INTO things (id, name) VALUES (1, 'dup')")
+    db.rollback()
+    assert _both(db, SELECT + "size = %s", [3])[0][1] == "çà日本"
+
+
+def test_prepared_fetch_notifies_query_listeners(db):
+    _make_things(db)
+    seen = []
+
+    def listener(sql, params, vendor, alias):
+        seen.append((sql, list(params)))
+
+    backends.add_query_listener(listener)
+    try:
+        db.fetch_all(SELECT + "size = %s", [2], prepared=True)
+    finally:
+        backends.remove_query_listener(listener)
+    assert seen == [(SELECT + "size = %s", [2])]
+
+
+def test_prepared_fetch_on_a_closed_connection_raises_interface_error(db_url):
+    db = backends.connect(db_url)
+    _make_things(db)
+    db.fetch_all(SELECT + "size = %s", [2], prepared=True)
+    db.close()
+    with pytest.raises(backends.errors.InterfaceError):
+        db.fetch_all(SELECT + "size = %s", [2], prepared=True)
+
+
+def test_a_prepared_statement_survives_another_connection_changing_the_table(db_url, vendor):
+    if vendor == "sqlite":
+        pytest.skip("one file, one writer: nothing is prepared across connections")
+    reader = backends.connect(db_url)
+    writer = backends.connect(db_url)
+    try:
+        _make_things(reader)
+        sql = SELECT + "size = %s"
+        _both(reader, sql, [2])  # prepared on the reader's session by now
+        with writer.schema_editor() as editor:
+            editor.execute("ALTER TABLE things ALTER COLUMN size TYPE bigint" if vendor ==
+                           "postgresql" else "ALTER TABLE things MODIFY size bigint NULL")
+        rows = reader.fetch_all(sql, [2], prepared=True)
+        assert [row[1] for row in rows] == ["b'e\"e %s %%"]
+        assert _both(reader, sql, [3])[0][1] == "çà日本"
+    finally:
+        reader.close()
+        writer.close()
