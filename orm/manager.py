@@ -6,6 +6,8 @@ import inspect
 import itertools
 from typing import Any
 
+from orm.routers import router
+
 __all__ = ["BaseManager", "Manager"]
 
 _creation_counter = itertools.count()
@@ -52,6 +54,25 @@ class BaseManager:
 
     def all(self):
         return self.get_queryset()
+
+    def create(self, **kwargs):
+        """Create, save and return an object (``QuerySet.create``)."""
+        cls = type(self)
+        queryset_class = cls._queryset_class
+        if (
+            queryset_class is not None
+            and cls.get_queryset is BaseManager.get_queryset
+            and queryset_class.create is QuerySet.create
+            and queryset_class.__init__ is QuerySet.__init__
+            and queryset_class.db is QuerySet.db
+        ):
+            # What QuerySet.create does on the manager's fresh QuerySet, without making it.
+            model = self.model
+            obj = model(**kwargs)
+            using = self._db
+            obj.save(force_insert=True, using=using if using is not None else router.db_for_write(model))
+            return obj
+        return self.get_queryset().create(**kwargs)
 
     def db_manager(self, using: str | None = None):
         import copy

@@ -169,6 +169,22 @@ class _NewInstanceState:
         return state
 
 
+def mark_saved(instances, using: str) -> None:
+    """Mark freshly written instances as saved to ``using`` (``_state.adding`` false).
+
+    An instance whose state was never used gets only the alias, as a loaded
+    row does: its state is built on first use (see _NewInstanceState).
+    """
+    for instance in instances:
+        data = instance.__dict__
+        state = data.get("_state")
+        if state is None:
+            data[LOADED_FROM] = using
+        else:
+            state.adding = False
+            state.db = using
+
+
 class Model(metaclass=ModelBase):
     """Base class of every model (see SPEC §3)."""
 
@@ -367,27 +383,30 @@ class Model(metaclass=ModelBase):
         self.save_base(using=using, force_insert=force_insert, force_update=force_update, update_fields=update_fields)
 
     def _prepare_related_fields_for_save(self) -> None:
-        for prepare in _related_preparers(type(self)):
+        opts = self._meta
+        cached = opts.__dict__.get("_prepare_for_save_cache")
+        preparers = cached[1] if cached is not None and cached[0] is opts.concrete_fields else _related_preparers(type(self))
+        for prepare in preparers:
             prepare(self)
 
     def save_base(self, using=None, force_insert=False, force_update=False, update_fields=None, raw=False) -> None:
         cls = type(self)
         opts = cls._meta
-        origin = opts.concrete_model if opts.proxy else cls
-        if signals.pre_save.has_listeners(origin) or (opts.proxy and signals.pre_save.has_listeners(cls)):
-            signals.pre_save.send(sender=cls, instance=self, raw=raw, using=using, update_fields=update_fields)
-        needs_atomic = bool(signals.post_save.has_listeners(cls))
-        if needs_atomic:
+        pre_save, post_save = signals.pre_save, signals.post_save
+        if pre_save._receivers:
+            origin = opts.concrete_model if opts.proxy else cls
+            if pre_save.has_listeners(origin) or (opts.proxy and pre_save.has_listeners(cls)):
+                pre_save.send(sender=cls, instance=self, raw=raw, using=using, update_fields=update_fields)
+        if post_save._receivers and post_save.has_listeners(cls):
             from orm.transaction import atomic
 
             with atomic(using=using, savepoint=False):
                 updated = self._save_table(using, force_insert, force_update, update_fields)
         else:
             updated = self._save_table(using, force_insert, force_update, update_fields)
-        self._state.db = using
-        self._state.adding = False
-        if signals.post_save.has_listeners(cls):
-            signals.post_save.send(
+        mark_saved((self,), using)
+        if post_save._receivers and post_save.has_listeners(cls):
+            post_save.send(
                 sender=cls, instance=self, created=not updated, update_fields=update_fields, raw=raw, using=using
             )
 
@@ -396,7 +415,10 @@ class Model(metaclass=ModelBase):
         insert_instance, update_instance = _persistence()
         opts = self._meta
         pk_value = self.pk
-        adding = self._state.adding
+        data = self.__dict__
+        state = data.get("_state")
+        # Without a state yet, the instance is new unless it was loaded (see _NewInstanceState).
+        adding = state.adding if state is not None else LOADED_FROM not in data
         if pk_value is None and opts.pk.has_default() and adding:
             pk_value = opts.pk.get_default()
             setattr(self, opts.pk.attname, pk_value)

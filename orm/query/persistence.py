@@ -30,14 +30,18 @@ def _prepare_value(field, value, connection, column_label):
 
 # Values of these types go to get_db_prep_save as they are (no expression, no DatabaseDefault).
 _PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
-_NO_PLAN = object()
+
+
+_AUTO_FIELD_TYPES = frozenset({"AutoField", "BigAutoField", "SmallAutoField"})
 
 
 def _insert_plan(model, connection, pk_missing: bool):
-    """(sql, [(field, attname, custom pre_save)], returning) for a plain INSERT of ``model``.
+    """(sql, parameter function, returning) for a plain INSERT of ``model``.
 
-    Built once per model, dialect and pk presence; ``None`` when the model has
-    ``db_default`` fields (their values decide the column list).
+    Built once per model, dialect and pk presence (and again if the model's
+    fields change); ``None`` when the model has ``db_default`` fields (their
+    values decide the column list). The parameter function is the one
+    ``bulk_create`` uses, given a one-object chunk.
     """
     opts = model._meta
     try:
@@ -46,23 +50,28 @@ def _insert_plan(model, connection, pk_missing: bool):
         plans = opts._insert_plans = {}
     key = (type(connection.dialect), connection.vendor, pk_missing)
     plan = plans.get(key)
-    if plan is not None:
-        return None if plan is _NO_PLAN else plan
+    concrete = opts.concrete_fields
+    if plan is not None and plan[0] is concrete:
+        return plan[1]
 
-    fields = [f for f in opts.concrete_fields if not (f.primary_key and pk_missing)]
-    if not fields or any(f.has_db_default() for f in opts.concrete_fields):
-        plans[key] = _NO_PLAN
+    fields = [f for f in concrete if not (f.primary_key and pk_missing)]
+    if not fields or any(f.has_db_default() for f in concrete):
+        plans[key] = (concrete, None)
         return None
-    quote = connection.dialect.quote_name
+    dialect = connection.dialect
+    quote = dialect.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
     sql = (
         f"INSERT INTO {quote(opts.db_table)} ({columns}) "
         f"VALUES ({', '.join(['%s'] * len(fields))})"
     )
-    returning = bool(pk_missing and connection.dialect.supports_returning)
+    returning = bool(pk_missing and dialect.supports_returning) and not (
+        dialect.prefers_last_insert_id and opts.pk.get_internal_type() in _AUTO_FIELD_TYPES
+    )
     if returning:
-        sql = f"{sql} {connection.dialect.returning_sql([opts.pk.column])}"
-    plan = plans[key] = (sql, _save_steps(fields, connection), returning)
+        sql = f"{sql} {dialect.returning_sql([opts.pk.column])}"
+    plan = (sql, _chunk_params_function(_save_steps(fields, connection)), returning)
+    plans[key] = (concrete, plan)
     return plan
 
 
@@ -86,24 +95,11 @@ def _passthrough_type(field, connection):
 
 def _insert_planned(instance, connection, plan, pk) -> bool:
     """INSERT through ``plan``; False (nothing run) when a value needs the general path."""
-    sql, steps, returning = plan
+    sql, instance_params, returning = plan
+    params = instance_params((instance,), connection)
+    if params is None:
+        return False
     data = instance.__dict__
-    params: list = []
-    append = params.append
-    plain = _PLAIN_TYPES
-    for field, attname, custom, passthrough in steps:
-        if custom or attname not in data:
-            value = field.pre_save(instance, True)
-        else:
-            value = data[attname]
-        if passthrough is not None and (value is None or type(value) is passthrough):
-            append(value)
-            continue
-        if type(value) not in plain and (
-            value is DatabaseDefault or hasattr(value, "resolve_expression")
-        ):
-            return False
-        append(field.get_db_prep_save(value, connection))
     if returning:
         value = connection.fetch_all(sql, params)[0][0]
         converter = pk.from_db_converter(connection)
@@ -325,7 +321,7 @@ def bulk_insert(model, objs, connection, using, batch_size, ignore_conflicts, up
                 unique_columns.append(_concrete_field(opts, name if name != "pk" else opts.pk.name, "unique_fields").column)
         elif connection.vendor in ("postgresql", "sqlite"):
             raise ValueError("Unique fields that can trigger the upsert must be provided.")
-    from orm.model import _related_preparers
+    from orm.model import _related_preparers, mark_saved
 
     if _related_preparers(model):
         for obj in objs:
@@ -375,7 +371,7 @@ def bulk_insert(model, objs, connection, using, batch_size, ignore_conflicts, up
                         obj.__dict__[pk.attname] = connection.last_insert_id(cursor, opts.db_table, pk.column)
                 finally:
                     cursor.close()
-    _mark_saved(objs, using)
+    mark_saved(objs, using)
     return objs
 
 
@@ -427,24 +423,6 @@ def _set_returned_pks(chunk, returned, pk, connection) -> None:
     else:
         for obj, (value,) in zip(chunk, returned):
             obj.__dict__[attname] = converter(value)
-
-
-def _mark_saved(objs, using) -> None:
-    """Mark freshly inserted objects as saved to ``using``.
-
-    An object whose state was never used gets only the alias (as a loaded row
-    does, see ``Model._state``): its state is built on first use.
-    """
-    from orm.model import LOADED_FROM
-
-    for obj in objs:
-        data = obj.__dict__
-        state = data.get("_state")
-        if state is None:
-            data[LOADED_FROM] = using
-        else:
-            state.adding = False
-            state.db = using
 
 
 def _concrete_field(opts, name, argument):
