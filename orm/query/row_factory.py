@@ -4,14 +4,16 @@ Loading objects is the ORM's hottest loop. The generic loop (``zip`` the
 attribute names with the row, call each converter through its ``None``
 check) costs about twice what a function written for the exact columns
 costs, so this module writes that function: the row is unpacked into locals
-and the instance's ``__dict__`` is one dict display, converters called
-inline (a converter made by ``backends``' ``_none_safe`` exposes the wrapped
-function as ``__wrapped__``, so its ``None`` test is inlined too).
+and stored with one plain attribute store per column (see `_store_lines`),
+converters called inline (a converter made by ``backends``' ``_none_safe``
+exposes the wrapped function as ``__wrapped__``, so its ``None`` test is
+inlined too).
 """
 
 from __future__ import annotations
 
 import gc
+import keyword
 
 from orm.model import ModelState
 
@@ -39,33 +41,54 @@ def row_factory(model, attnames, converters):
 def _build(model, attnames, converters):
     namespace = {"model": model, "State": ModelState, "new": object.__new__}
     columns = [f"c{index}" for index in range(len(attnames))]
-    items = []
-    for index, (attname, column) in enumerate(zip(attnames, columns)):
-        converter = converters.get(index)
-        if converter is None:
-            value = column
-        else:
-            inner = getattr(converter, "__wrapped__", None)
-            if inner is not None:
-                namespace[f"f{index}"] = inner
-                value = f"(None if {column} is None else f{index}({column}))"
-            else:
-                namespace[f"f{index}"] = converter
-                value = f"f{index}({column})"
-        items.append(f"{attname!r}: {value}")
+    pairs = [
+        (attname, _value_source(index, converters, namespace))
+        for index, attname in enumerate(attnames)
+    ]
     unpack = ", ".join(columns) + ("," if len(columns) == 1 else "")
-    source = (
-        "def build(rows, db):\n"
-        "    result = []\n"
-        "    append = result.append\n"
-        f"    for {unpack} in rows:\n"
-        "        instance = new(model)\n"
-        f"        instance.__dict__ = {{{', '.join(items)}, '_state_db': db}}\n"
-        "        append(instance)\n"
-        "    return result\n"
-    )
-    exec(compile(source, f"<row factory for {model.__name__}>", "exec"), namespace)  # noqa: S102
+    body = [
+        "def build(rows, db):",
+        "    result = []",
+        "    append = result.append",
+        f"    for {unpack} in rows:",
+        "        instance = new(model)",
+        *_store_lines("instance", model, [*pairs, ("_state_db", "db")], "        "),
+        "        append(instance)",
+        "    return result",
+        "",
+    ]
+    exec(compile("\n".join(body), f"<row factory for {model.__name__}>", "exec"), namespace)  # noqa: S102
     return _pausing_gc(namespace["build"])
+
+
+def _store_lines(target: str, model, pairs, indent: str) -> list[str]:
+    """Lines of code storing ``pairs`` (name, value source) in the ``__dict__`` of ``target``.
+
+    A plain attribute store keeps the values inside the instance (no separate
+    dict object until something asks for ``__dict__``): half the allocations
+    and much less for the cyclic GC to walk while results are kept. A name the
+    class handles itself (a data descriptor, such as a foreign key's attname,
+    or a custom ``__setattr__``) goes into ``__dict__`` directly, as before.
+    """
+    if model.__setattr__ is not object.__setattr__:
+        items = ", ".join(f"{name!r}: {value}" for name, value in pairs)
+        return [f"{indent}{target}.__dict__.update({{{items}}})"]
+    plain = [(name, value) for name, value in pairs if _plain_attribute(model, name)]
+    direct = [(name, value) for name, value in pairs if not _plain_attribute(model, name)]
+    lines = [f"{indent}{target}.{name} = {value}" for name, value in plain]
+    lines += [f"{indent}{target}.__dict__[{name!r}] = {value}" for name, value in direct]
+    return lines
+
+
+def _plain_attribute(model, name: str) -> bool:
+    """Whether ``instance.<name> = value`` only stores the value in the instance's ``__dict__``."""
+    if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("__"):
+        return False
+    for klass in model.__mro__:
+        if name in klass.__dict__:
+            kind = type(klass.__dict__[name])
+            return not (hasattr(kind, "__set__") or hasattr(kind, "__delete__"))
+    return True
 
 
 # Building many instances allocates several tracked objects per row; the cyclic
@@ -122,10 +145,9 @@ def _build_joined(model, attnames, related, converters):
     namespace = {"model": model, "State": ModelState, "new": object.__new__}
     total = len(attnames) + sum(len(names) for _, names, _, _, _ in related)
     columns = ", ".join(f"c{index}" for index in range(total))
-    items = ", ".join(
-        f"{name!r}: {_value_source(index, converters, namespace)}"
-        for index, name in enumerate(attnames)
-    )
+    pairs = [
+        (name, _value_source(index, converters, namespace)) for index, name in enumerate(attnames)
+    ]
     body = [
         "def build(rows, db):",
         "    result = []",
@@ -133,22 +155,24 @@ def _build_joined(model, attnames, related, converters):
         f"    for {columns}{',' if total == 1 else ''} in rows:",
         "        instance = new(model)",
         # The related objects go into the state's cache: create it now, not on first use.
-        f"        instance.__dict__ = {{{items}, '_state': State(False, db)}}",
+        *_store_lines("instance", model, [*pairs, ("_state", "State(False, db)")], "        "),
     ]
     position = len(attnames)
     for number, (related_model, names, pk_index, set_cached, set_remote) in enumerate(related):
         namespace[f"model{number}"] = related_model
         namespace[f"cache{number}"] = set_cached
-        related_items = ", ".join(
-            f"{name!r}: {_value_source(position + offset, converters, namespace)}"
+        related_pairs = [
+            (name, _value_source(position + offset, converters, namespace))
             for offset, name in enumerate(names)
-        )
+        ]
         body += [
             f"        if c{position + pk_index} is None:",
             f"            cache{number}(instance, None)",
             "        else:",
             f"            other = new(model{number})",
-            f"            other.__dict__ = {{{related_items}, '_state_db': db}}",
+            *_store_lines(
+                "other", related_model, [*related_pairs, ("_state_db", "db")], "            "
+            ),
             f"            cache{number}(instance, other)",
         ]
         if set_remote is not None:

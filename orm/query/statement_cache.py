@@ -31,7 +31,10 @@ The rules that keep this exact:
 from __future__ import annotations
 
 from orm import signals
+from orm.connections import connections
 from orm.exceptions import EmptyResultSet
+from orm.model import ModelState
+from orm.query.iterables import ModelIterable
 from orm.query.row_factory import row_factory
 
 __all__ = [
@@ -46,6 +49,7 @@ _NOT_CACHEABLE = object()
 _SLICING = frozenset({"slice", "get"})
 _MAX_ENTRIES = 512
 _NAMES_KEY = "__field_names__"
+_CHECKED_KEY = "__checked_filters__"  # filter steps already found static
 
 
 def _safe_prep_methods():
@@ -63,11 +67,10 @@ _SAFE = None
 def _model_cache(model) -> dict:
     """The statement cache of ``model`` (kept on its ``_meta``: one per class, proxies apart)."""
     opts = model._meta
-    try:
-        return opts._statement_cache
-    except AttributeError:
-        opts._statement_cache = {}
-        return opts._statement_cache
+    cache = opts.__dict__.get("_statement_cache")
+    if cache is None:
+        cache = opts._statement_cache = {}
+    return cache
 
 
 def _field_names(model, cache: dict):
@@ -140,32 +143,42 @@ def _derive(queryset, op, values=()):
     """A copy of ``queryset`` (as ``_chain`` makes) whose plan has one more step."""
     ops, args = queryset._plan
     clone = object.__new__(type(queryset))
-    state = clone.__dict__
-    state.update(queryset.__dict__)
-    state["_result_cache"] = None
-    state["_prefetch_done"] = False
-    state["_plan"] = ((*ops, op), (*args, *values) if values else args)
+    # One dict display: this runs for every filter(), order_by() and slice of a plan.
+    clone.__dict__ = {
+        **queryset.__dict__,
+        "_result_cache": None,
+        "_prefetch_done": False,
+        "_plan": ((*ops, op), (*args, *values) if values else args),
+    }
     return clone
 
 
 def add_filter(queryset, kwargs: dict):
     """``queryset.filter(**kwargs)`` as a plan step, or ``None`` when the shape is not static."""
-    if not _plan_usable(queryset) or not kwargs:
+    if not kwargs or not _plan_usable(queryset):
         return None
     ops = queryset._plan[0]
     if _has_slice(ops):
         return None
-    filterable = _field_names(queryset.model, _model_cache(queryset.model))[0]
-    types = []
-    for name, value in kwargs.items():
-        value_type = type(value)
-        if value_type not in _VALUE_TYPES:
-            return None
-        field, sep, lookup = name.partition("__")
-        if field not in filterable or sep and lookup not in _LOOKUPS:
-            return None
-        types.append(value_type)
-    return _derive(queryset, ("filter", tuple(kwargs), tuple(types)), tuple(kwargs.values()))
+    values = tuple(kwargs.values())
+    op = ("filter", tuple(kwargs), tuple(map(type, values)))
+    model = queryset.model
+    cache = _model_cache(model)
+    filterable = _field_names(model, cache)[0]  # clears the cache when the fields changed
+    checked = cache.get(_CHECKED_KEY)
+    if checked is None:
+        checked = cache[_CHECKED_KEY] = set()
+    if op not in checked:
+        for name, value_type in zip(op[1], op[2]):
+            if value_type not in _VALUE_TYPES:
+                return None
+            field, sep, lookup = name.partition("__")
+            if field not in filterable or sep and lookup not in _LOOKUPS:
+                return None
+        if len(checked) >= _MAX_ENTRIES:
+            checked.clear()
+        checked.add(op)
+    return _derive(queryset, op, values)
 
 
 def add_ordering(queryset, field_names: tuple):
@@ -268,23 +281,20 @@ def _prepare(queryset, connection, cache: dict, key):
         converters = compiler.get_converters()
         entry = (sql, tuple(order), attnames, converters, row_factory(query.model, attnames, converters))
     if len(cache) >= _MAX_ENTRIES:
-        names = cache.get(_NAMES_KEY)
+        kept = {name: cache[name] for name in (_NAMES_KEY, _CHECKED_KEY) if name in cache}
         cache.clear()
-        if names is not None:
-            cache[_NAMES_KEY] = names
+        cache.update(kept)
     cache[key] = entry
     return entry
 
 
 def fetch(queryset):
     """The instances of a plan QuerySet, or ``None`` when it must take the ordinary path."""
-    if not _plan_usable(queryset) or queryset._known_related_objects:
-        return None
-    from orm.connections import connections
-    from orm.model import ModelState
-    from orm.query.iterables import ModelIterable
-
-    if queryset._iterable_class is not ModelIterable:
+    if (
+        queryset._iterable_class is not ModelIterable
+        or queryset._known_related_objects
+        or not _plan_usable(queryset)
+    ):
         return None
     model = queryset.model
     db = queryset.db
