@@ -19,8 +19,8 @@ from orm.transaction import atomic
 __all__ = ["create_reverse_many_to_one_manager", "create_many_to_many_manager"]
 
 
-def _prefetch_cache(instance) -> dict:
-    return instance.__dict__.setdefault("_prefetched_objects_cache", {})
+#: What an instance without a prefetch cache reads instead (never written to).
+_NOTHING_PREFETCHED: dict = {}
 
 
 def _accessor_label(manager) -> str:
@@ -280,7 +280,13 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
                     "target_field": field.m2m_source_field(),
                     "name": rel.get_accessor_name(),
                 }
-            attributes.update(through=rel.through, symmetrical=rel.symmetrical and not reverse)
+            key_attname = attributes["source_field"].target_field.attname
+            attributes.update(
+                through=rel.through,
+                symmetrical=rel.symmetrical and not reverse,
+                key_attname=key_attname,
+                key_is_pk=key_attname == attributes["source_field"].related_model._meta.pk.attname,
+            )
             return attributes
 
         def __call__(self, *, manager):
@@ -291,8 +297,8 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             """The value ``instance`` (this manager's by default) is linked by; ``ValueError`` if unsaved."""
             if instance is None:
                 instance = self.instance
-            value = getattr(instance, self.source_field.target_field.attname)
-            if value is None or instance.pk is None:
+            value = getattr(instance, self.key_attname)
+            if value is None or not self.key_is_pk and instance.pk is None:
                 raise ValueError(
                     f"{type(instance).__name__}.{self.name}: {type(instance).__name__} instance needs "
                     "a primary key value before a many-to-many relationship can be used; save it first"
@@ -311,7 +317,9 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             self.instance.__dict__.get("_prefetched_objects_cache", {}).pop(self.prefetch_cache_name, None)
 
         def get_queryset(self):
-            cached = self.instance.__dict__.get("_prefetched_objects_cache", {}).get(self.prefetch_cache_name)
+            cached = self.instance.__dict__.get("_prefetched_objects_cache", _NOTHING_PREFETCHED).get(
+                self.prefetch_cache_name
+            )
             if cached is not None:
                 return cached
             return self.related_queryset(self.instance)

@@ -22,6 +22,9 @@ __all__ = ["Prefetch", "prefetch_related_objects", "normalize_prefetch_lookups"]
 
 LOOKUP_SEP = "__"
 
+#: What an object without a prefetch cache is read as (never written to).
+_NO_CACHE: dict = {}
+
 
 class Prefetch:
     """A ``prefetch_related`` lookup with its own QuerySet and/or target attribute."""
@@ -197,7 +200,7 @@ def get_prefetcher(instance, through_attr: str, to_attr: str):
     if through_attr == to_attr:
 
         def in_prefetched_cache(obj) -> bool:
-            return through_attr in getattr(obj, "_prefetched_objects_cache", {})
+            return through_attr in getattr(obj, "_prefetched_objects_cache", _NO_CACHE)
 
         is_fetched = in_prefetched_cache
     return prefetcher, descriptor, True, is_fetched
