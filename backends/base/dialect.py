@@ -143,6 +143,8 @@ class Dialect:
     #: One-row INSERT with a generated integer key: read the cursor's last insert id
     #: rather than adding RETURNING (cheaper where the driver keeps it, as sqlite3 does).
     prefers_last_insert_id: ClassVar[bool] = False
+    #: Bulk INSERTs may send one array per column (see bulk_insert_array_type).
+    supports_bulk_insert_arrays: ClassVar[bool] = False
     supports_partial_indexes: ClassVar[bool] = True
     supports_deferrable_constraints: ClassVar[bool] = False
     supports_select_for_update: ClassVar[bool] = True
@@ -338,6 +340,19 @@ class Dialect:
                 raise NotSupportedError(f"{self.vendor} does not support FOR UPDATE SKIP LOCKED")
             sql += " SKIP LOCKED"
         return sql
+
+    def bulk_insert_array_type(self, column_type: str, value_type: type) -> str | None:
+        """The array type a bulk INSERT may send a column's values of ``value_type`` as.
+
+        Only asked when ``supports_bulk_insert_arrays``; ``None``: rows go as a
+        multi-row ``VALUES`` list. When every column has one, each column is one
+        array parameter, spread into rows by ``unnest_rows_sql``.
+        """
+        return None
+
+    def unnest_rows_sql(self, array_types: Sequence[str]) -> str:
+        """``SELECT`` of the rows spread from one array parameter per column."""
+        raise NotSupportedError(f"{self.vendor}: bulk inserts from arrays are not supported")
 
     def insert_prefix(self, ignore: bool = False) -> str:
         """Return the start of an INSERT statement (``INSERT`` or vendor's ignore form)."""
