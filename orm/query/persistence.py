@@ -336,7 +336,8 @@ def bulk_insert(model, objs, connection, using, batch_size, ignore_conflicts, up
     for group, include_pk in ((with_pk, True), (without_pk, False)):
         if not group:
             continue
-        fields, steps, chunk_params = _bulk_plan(model, connection, include_pk)
+        fields, column_types, chunk_params = _bulk_plan(model, connection, include_pk)
+        arrays_allowed = dialect.supports_bulk_insert_arrays and not ignore_conflicts and not update_conflicts
         batch = batch_size or dialect.bulk_batch_size(max(len(fields), 1), len(group))
         batch = min(batch, dialect.bulk_batch_size(max(len(fields), 1), len(group)))
         can_return = dialect.supports_returning and not include_pk and not ignore_conflicts
@@ -347,11 +348,15 @@ def bulk_insert(model, objs, connection, using, batch_size, ignore_conflicts, up
         for start in range(0, len(group), batch):
             chunk = group[start : start + batch]
             params = chunk_params(chunk, connection)
-            if params is not None:
-                values_sql = ", ".join([row_sql] * len(chunk))
+            arrays = _column_arrays(params, column_types, dialect) if arrays_allowed and len(chunk) > 1 else None
+            if arrays is not None:
+                rows_sql, params = arrays
+            elif params is not None:
+                rows_sql = "VALUES " + ", ".join([row_sql] * len(chunk))
             else:
                 values_sql, params = _general_rows_sql(model, fields, chunk, connection)
-            sql = f"{prefix} INTO {quote(opts.db_table)} ({columns}) VALUES {values_sql}"
+                rows_sql = f"VALUES {values_sql}"
+            sql = f"{prefix} INTO {quote(opts.db_table)} ({columns}) {rows_sql}"
             if conflict:
                 sql = f"{sql} {conflict}"
             if can_return and not update_conflicts:
@@ -376,7 +381,7 @@ def bulk_insert(model, objs, connection, using, batch_size, ignore_conflicts, up
 
 
 def _bulk_plan(model, connection, include_pk: bool):
-    """(fields, save steps, generated parameter function) of a bulk INSERT, cached on ``_meta``."""
+    """(fields, column types, generated parameter function) of a bulk INSERT, cached on ``_meta``."""
     opts = model._meta
     try:
         plans = opts._insert_plans
@@ -387,9 +392,36 @@ def _bulk_plan(model, connection, include_pk: bool):
     plan = plans.get(key)
     if plan is None or plan[0] is not concrete:
         fields = _insert_fields(model, include_pk)
+        column_types = [field.db_type(connection) for field in fields]
         steps = _save_steps(fields, connection)
-        plan = plans[key] = (concrete, fields, steps, _chunk_params_function(steps))
+        plan = plans[key] = (concrete, fields, column_types, _chunk_params_function(steps))
     return plan[1:]
+
+
+_NONE_TYPE = type(None)
+
+
+def _column_arrays(params, column_types, dialect) -> tuple[str, list] | None:
+    """(``SELECT`` of the rows, one list per column) when the dialect takes arrays for them all.
+
+    ``params`` are the flat row values; each column's values must be of one
+    type (or None) that the dialect sends as an array for that column type.
+    """
+    if params is None or not column_types or None in column_types:
+        return None
+    width = len(column_types)
+    columns = [params[index::width] for index in range(width)]
+    array_types = []
+    for column, column_type in zip(columns, column_types):
+        kinds = set(map(type, column))
+        kinds.discard(_NONE_TYPE)
+        if len(kinds) > 1:
+            return None
+        array_type = dialect.bulk_insert_array_type(column_type, kinds.pop() if kinds else _NONE_TYPE)
+        if array_type is None:
+            return None
+        array_types.append(array_type)
+    return dialect.unnest_rows_sql(array_types), columns
 
 
 def _general_rows_sql(model, fields, chunk, connection) -> tuple[str, list]:
