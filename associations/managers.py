@@ -19,8 +19,12 @@ from orm.transaction import atomic
 __all__ = ["create_reverse_many_to_one_manager", "create_many_to_many_manager"]
 
 
-#: What an instance without a prefetch cache reads instead (never written to).
-_NOTHING_PREFETCHED: dict = {}
+def _prefetched_queryset(instance, cache_name: str):
+    """The QuerySet ``prefetch_related`` left for ``instance`` under ``cache_name``, or ``None``."""
+    try:
+        return instance._prefetched_objects_cache.get(cache_name)
+    except AttributeError:  # never prefetched
+        return None
 
 
 def _accessor_label(manager) -> str:
@@ -100,7 +104,7 @@ def create_reverse_many_to_one_manager(superclass, rel):
             self.instance.__dict__.get("_prefetched_objects_cache", {}).pop(rel.get_cache_name(), None)
 
         def get_queryset(self):
-            cached = self.instance.__dict__.get("_prefetched_objects_cache", {}).get(rel.get_cache_name())
+            cached = _prefetched_queryset(self.instance, rel.get_cache_name())
             if cached is not None:
                 return cached
             return self._apply_rel_filters(super().get_queryset())
@@ -317,9 +321,7 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             self.instance.__dict__.get("_prefetched_objects_cache", {}).pop(self.prefetch_cache_name, None)
 
         def get_queryset(self):
-            cached = self.instance.__dict__.get("_prefetched_objects_cache", _NOTHING_PREFETCHED).get(
-                self.prefetch_cache_name
-            )
+            cached = _prefetched_queryset(self.instance, self.prefetch_cache_name)
             if cached is not None:
                 return cached
             return self.related_queryset(self.instance)
@@ -335,7 +337,8 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
                 return manager._apply_rel_filters(super(ManyRelatedManager, manager).get_queryset())
             # What filter() does on a fresh QuerySet whose next filter is deferred (the
             # join is only built if the query runs), without the intermediate clone.
-            db = (self._db if instance is self.instance else None) or instance.__dict__.get(LOADED_FROM)
+            # getattr, not __dict__: reading __dict__ would give a loaded row a dict of its own.
+            db = (self._db if instance is self.instance else None) or getattr(instance, LOADED_FROM, None)
             queryset = self._queryset_class(
                 model=self.model,
                 using=db or instance._state.db or router.db_for_read(self.model, instance=instance),
