@@ -7,6 +7,7 @@ manager class, so custom manager methods work through relations too.
 from __future__ import annotations
 
 from operator import attrgetter
+from typing import Any
 
 from orm import signals
 from orm.manager import BaseManager
@@ -233,65 +234,53 @@ def create_reverse_many_to_one_manager(superclass, rel):
 def create_many_to_many_manager(superclass, rel, reverse: bool):
     """The manager class behind ``post.tags`` (``reverse=False``) or ``tag.post_set``."""
 
-    def _fresh_filtered_querysets() -> bool:
-        # A manager whose get_queryset(), __init__ and QuerySet filter() are the stock ones:
-        # its related QuerySet can be built directly (see related_queryset). Worked out on
-        # first use: the manager's QuerySet class may be set after the class is made.
-        fast = fast_path.get("fast")
-        if fast is None:
-            fast = fast_path["fast"] = (
-                superclass.get_queryset is BaseManager.get_queryset
-                and superclass.__init__ is BaseManager.__init__
-                and _filters_like_queryset(superclass._queryset_class)
-            )
-        return fast
-
-    fast_path: dict = {}
-
     class ManyRelatedManager(superclass):
-        # What depends only on the relation, worked out on first use (the related
-        # model may be a string reference until then) and shared by every manager.
-        _static: dict | None = None
+        # What depends only on the relation is set on this class on first use (the related
+        # model may be a string reference until then); see _prepare_relation.
+        _relation_model: Any = None
+        _relation_name: str | None = None
 
         def __init__(self, instance):
-            static = type(self)._static
-            if static is None:
-                static = type(self)._static = self._relation_attributes()
+            if ManyRelatedManager._relation_model is None:
+                ManyRelatedManager._prepare_relation()
             super().__init__()
-            self.__dict__.update(static)
+            # BaseManager.__init__ set these two on the instance.
+            self.model = ManyRelatedManager._relation_model
+            self.name = ManyRelatedManager._relation_name
             self.instance = instance
 
         accessor_label = property(_accessor_label)
 
-        def _relation_attributes(self) -> dict:
-            """The attributes every manager of this relation shares."""
+        @classmethod
+        def _prepare_relation(cls) -> None:
+            """Set the attributes every manager of this relation shares on the class."""
             field = rel.field
             if not reverse:
-                attributes = {
-                    "model": rel.model,
-                    "query_field_name": rel.query_name,
-                    "prefetch_cache_name": field.name,
-                    "source_field": field.m2m_source_field(),
-                    "target_field": field.m2m_target_field(),
-                    "name": field.name,
-                }
+                model, name = rel.model, field.name
+                source_field, target_field = field.m2m_source_field(), field.m2m_target_field()
+                query_field_name, prefetch_cache_name = rel.query_name, field.name
             else:
-                attributes = {
-                    "model": rel.related_model,
-                    "query_field_name": field.name,
-                    "prefetch_cache_name": rel.query_name,
-                    "source_field": field.m2m_target_field(),
-                    "target_field": field.m2m_source_field(),
-                    "name": rel.get_accessor_name(),
-                }
-            key_attname = attributes["source_field"].target_field.attname
-            attributes.update(
-                through=rel.through,
-                symmetrical=rel.symmetrical and not reverse,
-                key_attname=key_attname,
-                key_is_pk=key_attname == attributes["source_field"].related_model._meta.pk.attname,
+                model, name = rel.related_model, rel.get_accessor_name()
+                source_field, target_field = field.m2m_target_field(), field.m2m_source_field()
+                query_field_name, prefetch_cache_name = field.name, rel.query_name
+            key_attname = source_field.target_field.attname
+            cls.query_field_name = query_field_name
+            cls.prefetch_cache_name = prefetch_cache_name
+            cls.source_field = source_field
+            cls.target_field = target_field
+            cls.through = rel.through
+            cls.symmetrical = rel.symmetrical and not reverse
+            cls.key_attname = key_attname
+            cls.key_is_pk = key_attname == source_field.related_model._meta.pk.attname
+            # A manager whose get_queryset(), __init__ and QuerySet filter() are the stock
+            # ones: its related QuerySet can be built directly (see related_queryset).
+            cls.stock_querysets = (
+                superclass.get_queryset is BaseManager.get_queryset
+                and superclass.__init__ is BaseManager.__init__
+                and _filters_like_queryset(superclass._queryset_class)
             )
-            return attributes
+            cls._relation_name = name
+            cls._relation_model = model
 
         def __call__(self, *, manager):
             manager = getattr(self.model, manager)
@@ -332,7 +321,7 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             ``instance`` is of this manager's instance's model; the prefetch code calls this
             once per instance instead of making a manager for each.
             """
-            if not _fresh_filtered_querysets():
+            if not self.stock_querysets:
                 manager = self if instance is self.instance else type(self)(instance)
                 return manager._apply_rel_filters(super(ManyRelatedManager, manager).get_queryset())
             # What filter() does on a fresh QuerySet whose next filter is deferred (the
