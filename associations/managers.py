@@ -318,9 +318,11 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
         def related_queryset(self, instance):
             """What ``get_queryset()`` of ``instance``'s manager returns before any prefetch.
 
-            ``instance`` is of this manager's instance's model; the prefetch code calls this
-            once per instance instead of making a manager for each.
+            The prefetch code calls this once per instance instead of making a manager
+            for each.
             """
+            if type(instance) is not type(self.instance):
+                return getattr(instance, self.name).get_queryset()
             if not self.stock_querysets:
                 manager = self if instance is self.instance else type(self)(instance)
                 return manager._apply_rel_filters(super(ManyRelatedManager, manager).get_queryset())

@@ -272,13 +272,12 @@ def _gc_paused(count: int):
 def _related_queryset_function(prefetcher, to_attr: str, queryset):
     """``instance -> QuerySet`` that ``instance.<to_attr>`` hands out (narrowing ``queryset`` if given).
 
-    A related manager offering ``related_queryset(instance)`` builds it for any instance
-    of its own instance's model without a manager per instance.
+    A related manager offering ``related_queryset(instance)`` builds it without a manager
+    per instance.
     """
     if queryset is not None:
         return lambda obj: getattr(obj, to_attr)._apply_rel_filters(queryset)
     related_queryset = getattr(prefetcher, "related_queryset", None)
     if related_queryset is None:
         return lambda obj: getattr(obj, to_attr).get_queryset()
-    model = type(prefetcher.instance)
-    return lambda obj: related_queryset(obj) if type(obj) is model else getattr(obj, to_attr).get_queryset()
+    return related_queryset
