@@ -6,6 +6,8 @@ The metaclass that builds each model class lives in ``orm/model_base.py``.
 from __future__ import annotations
 
 import copy
+import inspect
+import keyword
 from typing import Any
 
 from orm import signals
@@ -79,11 +81,29 @@ _pre_init = signals.pre_init
 _post_init = signals.post_init
 
 
+def plain_attributes(cls, fields) -> list[bool]:
+    """Per field: whether ``instance.<attname>`` reads and stores the instance's own value.
+
+    True when no ``__setattr__``/``__getattribute__`` of the class's own and no
+    data descriptor sit on the attname (the field's ``DeferredAttribute`` only
+    answers for a value that is missing). Generated code then uses attribute
+    access, which lets CPython keep the values inline, without a dict per
+    instance: creating objects is markedly cheaper.
+    """
+    if cls.__setattr__ is not object.__setattr__ or cls.__getattribute__ is not object.__getattribute__:
+        return [False] * len(fields)
+    return [
+        field.attname.isidentifier() and not keyword.iskeyword(field.attname)
+        and not hasattr(type(inspect.getattr_static(cls, field.attname, None)), "__set__")
+        for field in fields
+    ]
+
+
 def _init_function(cls, fields):
     """``init(instance, kwargs) -> unused kwargs`` generated for ``cls``'s fields.
 
-    It fills ``instance.__dict__`` from keyword arguments and defaults exactly as
-    the general loop would (a relation given by name goes through its descriptor),
+    It fills the instance from keyword arguments and defaults exactly as the
+    general loop would (a relation given by name goes through its descriptor),
     without a loop or per-field lookups. Cached on ``_meta`` for this
     ``concrete_fields`` list (a new list means the fields changed).
     """
@@ -91,47 +111,50 @@ def _init_function(cls, fields):
     if cached is not None and cached[0] is fields:
         return cached[1]
     namespace: dict[str, Any] = {"MISSING": _MISSING, "NO_KWARGS": _NO_KWARGS}
+    plain = dict(zip([field.attname for field in fields], plain_attributes(cls, fields)))
+
+    def store(attname: str, value: str) -> str:
+        return f"instance.{attname} = {value}" if plain[attname] else f"instance.__dict__[{attname!r}] = {value}"
+
     with_kwargs: list[str] = []
     without: list[str] = []
-    # When every keyword is a field's attname: static defaults, then the keywords, in C.
-    static_defaults: dict[str, Any] = {}
-    callable_defaults: list[str] = []
+    # When every keyword is a field's attname: one store per field, no pops.
+    from_attnames: list[str] = []
     for index, field in enumerate(fields):
+        name, attname = field.name, field.attname
         if field.default is not NOT_PROVIDED and callable(field.default):
             namespace[f"default{index}"] = field.default
             default = f"default{index}()"
-            callable_defaults += [
-                f"        if {field.attname!r} not in kwargs:",
-                f"            data[{field.attname!r}] = {default}",
-            ]
+            from_attnames.append(
+                "        " + store(attname, f"kwargs[{attname!r}] if {attname!r} in kwargs else {default}")
+            )
         else:
-            namespace[f"default{index}"] = static_defaults[field.attname] = field.get_default()
+            namespace[f"default{index}"] = field.get_default()
             default = f"default{index}"
-        name, attname = field.name, field.attname
-        without.append(f"    data[{attname!r}] = {default}")
+            from_attnames.append("        " + store(attname, f"get({attname!r}, {default})"))
+        without.append("        " + store(attname, default))
         if field.is_relation:
             with_kwargs += [
                 f"    if {name!r} in kwargs:",
                 f"        setattr(instance, {name!r}, pop({name!r}))",
                 "    else:",
                 f"        value = pop({attname!r}, MISSING)",
-                f"        data[{attname!r}] = {default} if value is MISSING else value",
+                "        " + store(attname, f"{default} if value is MISSING else value"),
             ]
         else:
             with_kwargs += [f"    value = pop({attname!r}, MISSING)"]
             if name != attname:
                 with_kwargs += ["    if value is MISSING:", f"        value = pop({name!r}, MISSING)"]
-            with_kwargs += [f"    data[{attname!r}] = {default} if value is MISSING else value"]
+            with_kwargs += ["    " + store(attname, f"{default} if value is MISSING else value")]
     namespace["ATTNAMES"] = frozenset(field.attname for field in fields)
-    namespace["STATIC_DEFAULTS"] = static_defaults
-    lines = ["def init(instance, kwargs):", "    data = instance.__dict__", "    if not kwargs:"]
-    lines += ["    " + line for line in without]
-    lines += [
+    lines = [
+        "def init(instance, kwargs):",
+        "    if not kwargs:",
+        *without,
         "        return kwargs",
         "    if kwargs.keys() <= ATTNAMES:",
-        "        data.update(STATIC_DEFAULTS)",
-        *callable_defaults,
-        "        data.update(kwargs)",
+        "        get = kwargs.get",
+        *from_attnames,
         "        return NO_KWARGS",
         "    pop = kwargs.pop",
         *with_kwargs,

@@ -70,7 +70,7 @@ def _insert_plan(model, connection, pk_missing: bool):
     )
     if returning:
         sql = f"{sql} {dialect.returning_sql([opts.pk.column])}"
-    plan = (sql, _chunk_params_function(_save_steps(fields, connection)), returning)
+    plan = (sql, _chunk_params_function(model, _save_steps(fields, connection)), returning)
     plans[key] = (concrete, plan)
     return plan
 
@@ -137,47 +137,52 @@ def _prepare_or_skip(field, value, connection):
     return field.get_db_prep_save(value, connection)
 
 
-def _chunk_params_function(steps):
-    """``params(chunk, connection) -> list | None`` generated for these save steps.
+def _chunk_params_function(model, steps):
+    """``params(chunk, connection) -> list | None`` generated for ``model``'s save steps.
 
     The flat parameter list of ``chunk``'s rows, as ``_save_steps`` describe them,
-    or ``None`` when a value needs the general path (a missing attribute, an
-    expression, ``DatabaseDefault``). Values of a field's pass-through type go as
-    they are; the loop over fields is unrolled.
+    or ``None`` when a value needs the general path (an expression,
+    ``DatabaseDefault``). A field without its own ``pre_save`` gives the value
+    the instance holds, else its ``pre_save``; read as an attribute where that
+    is the same thing (``plain_attributes``). Values of a field's pass-through
+    type go as they are; the loop over fields is unrolled.
     """
+    from orm.model import plain_attributes
+
     namespace: dict[str, Any] = {"prepare": _prepare_or_skip, "SKIP": _SKIP}
-    reads: list[str] = []
-    conversions: list[str] = []
-    names = []
-    for index, (field, attname, custom, passthrough) in enumerate(steps):
-        value = f"v{index}"
-        names.append(value)
-        namespace[f"field{index}"] = field
-        if custom:
-            conversions.append(f"        {value} = field{index}.pre_save(obj, True)")
-        else:
-            reads.append(f"            {value} = data[{attname!r}]")
-        if passthrough is not None:
-            namespace[f"type{index}"] = passthrough
-            conversions.append(f"        if {value} is not None and type({value}) is not type{index}:")
-            indent = "            "
-        else:
-            indent = "        "
-        conversions += [
-            f"{indent}{value} = prepare(field{index}, {value}, connection)",
-            f"{indent}if {value} is SKIP:",
-            f"{indent}    return None",
-        ]
     lines = [
         "def params(chunk, connection):",
         "    params = []",
         "    extend = params.extend",
         "    for obj in chunk:",
-        "        data = obj.__dict__",
     ]
-    if reads:
-        lines += ["        try:", *reads, "        except KeyError:", "            return None"]
-    lines += [*conversions, f"        extend(({', '.join(names)},))", "    return params", ""]
+    names = []
+    plains = plain_attributes(model, [step[0] for step in steps])
+    for index, ((field, attname, custom, passthrough), plain) in enumerate(zip(steps, plains)):
+        value = f"v{index}"
+        names.append(value)
+        namespace[f"field{index}"] = field
+        if custom:
+            lines.append(f"        {value} = field{index}.pre_save(obj, True)")
+        elif plain:
+            lines.append(f"        {value} = obj.{attname}")
+        else:
+            lines.append(
+                f"        {value} = obj.__dict__[{attname!r}] if {attname!r} in obj.__dict__ "
+                f"else field{index}.pre_save(obj, True)"
+            )
+        if passthrough is not None:
+            namespace[f"type{index}"] = passthrough
+            lines.append(f"        if {value} is not None and type({value}) is not type{index}:")
+            indent = "            "
+        else:
+            indent = "        "
+        lines += [
+            f"{indent}{value} = prepare(field{index}, {value}, connection)",
+            f"{indent}if {value} is SKIP:",
+            f"{indent}    return None",
+        ]
+    lines += [f"        extend(({', '.join(names)},))", "    return params", ""]
     exec(compile("\n".join(lines), "<bulk insert parameters>", "exec"), namespace)  # noqa: S102
     return namespace["params"]
 
@@ -394,7 +399,7 @@ def _bulk_plan(model, connection, include_pk: bool):
         fields = _insert_fields(model, include_pk)
         column_types = [field.db_type(connection) for field in fields]
         steps = _save_steps(fields, connection)
-        plan = plans[key] = (concrete, fields, column_types, _chunk_params_function(steps))
+        plan = plans[key] = (concrete, fields, column_types, _chunk_params_function(model, steps))
     return plan[1:]
 
 

@@ -77,7 +77,46 @@ class Tagged(orm.Model):
         app_label = "perfwrites"
 
 
-MODELS = [Record, Code, Tagged]
+class Shouting:
+    """A data descriptor on a column's attribute: reads upper-case, stores as given."""
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__.get(self.name)
+        return value.upper() if isinstance(value, str) else value
+
+    def __set__(self, instance, value):
+        instance.__dict__[self.name] = value
+
+
+class Loud(orm.Model):
+    label = orm.CharField(max_length=20)
+    size = orm.IntegerField(default=0)
+
+    class Meta:
+        app_label = "perfwrites"
+
+
+Loud.label = Shouting()  # type: ignore[assignment]
+Loud.label.__set_name__(Loud, "label")
+
+
+class Audited(orm.Model):
+    name = orm.CharField(max_length=20)
+
+    class Meta:
+        app_label = "perfwrites"
+
+    def __setattr__(self, name, value):
+        self.__dict__.setdefault("_set", []).append(name)
+        super().__setattr__(name, value)
+
+
+MODELS = [Record, Code, Tagged, Loud, Audited]
 
 STRINGS = ['a"b', "c'd", "\\x", "{}", "a,b", "NULL", "null", "", " sp ", "é€", "x\ny", None]
 
@@ -235,6 +274,19 @@ def test_instances_made_before_and_after_fields_change_alike(models_db):
     Record._meta._expire_cache()  # a new concrete_fields list: the init function is rebuilt
     second = Record(name="a")
     assert columns(first) == columns(second)
+
+
+def test_init_and_inserts_keep_to_the_instance_dict_past_descriptors_and_setattr(models_db):
+    loud = Loud.objects.create(label="quiet", size=1)
+    assert loud.__dict__["label"] == "quiet" and loud.label == "QUIET"
+    Loud.objects.bulk_create([Loud(label="calm"), Loud(label="still")])
+    stored_labels = [row.__dict__["label"] for row in Loud.objects.order_by("id")]
+    assert stored_labels == ["quiet", "calm", "still"]
+    audited = Audited(name="a")
+    assert "_set" not in audited.__dict__  # __init__ never calls __setattr__
+    audited.save()
+    Audited.objects.bulk_create([Audited(name="b")])
+    assert sorted(Audited.objects.values_list("name", flat=True)) == ["a", "b"]
 
 
 # -- bulk_create -----------------------------------------------------------------------
