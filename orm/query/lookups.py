@@ -16,6 +16,7 @@ __all__ = [
     "get_transform",
     "lookup_names_for",
     "escape_like",
+    "plain_values",
 ]
 
 
@@ -226,6 +227,16 @@ class IRegex(Regex):
     lookup_name = "iregex"
 
 
+#: Value types that are never expressions, model instances or containers.
+_PLAIN_TYPES = frozenset({int, str, float, bool, bytes, type(None)})
+
+
+def plain_values(values) -> bool:
+    """Whether every item of ``values`` is a plain value (exact type in `_PLAIN_TYPES`)."""
+    plain = _PLAIN_TYPES
+    return all(type(item) in plain for item in values)
+
+
 class In(Lookup):
     lookup_name = "in"
 
@@ -259,6 +270,14 @@ class In(Lookup):
             return sql, params
         if not self.rhs:
             raise EmptyResultSet
+        if plain_values(self.rhs) and type(self).db_prep is Lookup.db_prep:  # prepared in one pass
+            field = self.lhs._output_field_or_none
+            if field is None:
+                params = list(self.rhs)
+            else:
+                prepare = field.get_db_prep_value
+                params = [prepare(value, connection, prepared=True) for value in self.rhs]
+            return f"({', '.join(['%s'] * len(params))})", params
         parts, params = [], []
         for value in self.rhs:
             if hasattr(value, "as_sql"):

@@ -15,7 +15,7 @@ from orm.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError
 from orm.options import closest_names
 from orm.query.expressions import Col, F, Ref, Value, walk
 from orm.query.joins import INNER, LOUTER, BaseTable, Join, MultiJoin
-from orm.query.lookups import IsNull, get_lookup, get_transform, lookup_names_for
+from orm.query.lookups import IsNull, get_lookup, get_transform, lookup_names_for, plain_values
 from orm.query.q import Q
 from orm.query.subqueries import OuterRef, ResolvedOuterRef
 from orm.query.where import AND, XOR, WhereNode
@@ -376,7 +376,7 @@ class Query:
         if hasattr(value, "resolve_expression"):
             return value.resolve_expression(self, reuse=can_reuse, allow_joins=allow_joins)
         if isinstance(value, (list, tuple)):
-            if _plain_values(value):  # nothing to resolve: skip a call per item (long __in lists)
+            if plain_values(value):  # nothing to resolve: skip a call per item (long __in lists)
                 return list(value) if type(value) is list else value
             values = [self.resolve_lookup_value(item, can_reuse, allow_joins) for item in value]
             return type(value)(values) if isinstance(value, tuple) else values
@@ -757,20 +757,10 @@ def _related_value(value, targets, relation_field):
             return value.pk
         return getattr(value, target.attname)
     if isinstance(value, (list, tuple, set, frozenset)):
-        if _plain_values(value):
+        if plain_values(value):
             return list(value)
         return [_related_value(item, targets, relation_field) for item in value]
     return value
-
-
-#: Value types that are never expressions, model instances or containers.
-_PLAIN_TYPES = frozenset({int, str, float, bool, bytes, type(None)})
-
-
-def _plain_values(values) -> bool:
-    """Whether every item of ``values`` is a plain value (exact type in `_PLAIN_TYPES`)."""
-    plain = _PLAIN_TYPES
-    return all(type(item) in plain for item in values)
 
 
 def collect_columns(expression) -> list:

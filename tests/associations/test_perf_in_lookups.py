@@ -45,3 +45,35 @@ def test_plain_in_list_is_copied_and_expressions_in_lists_still_resolve(setup_mo
     assert _titles(Book.objects.filter(pages__in=[orm.F("pages"), 101])) == ["b0", "b1", "b2", "b3"]
     assert _titles(Book.objects.filter(pages__in=[orm.Value(102), 103])) == ["b2", "b3"]
     assert _titles(Book.objects.filter(pages__in=(100, 103))) == ["b0", "b3"]
+
+
+class UpperField(orm.CharField):
+    """Stores text upper-cased: its database value differs from the Python one."""
+
+    def get_internal_type(self) -> str:
+        return "CharField"
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        value = super().get_db_prep_value(value, connection, prepared)
+        return value.upper() if isinstance(value, str) else value
+
+
+class Code(orm.Model):
+    code = UpperField(max_length=10)
+    weight = orm.FloatField(default=1.0)
+    active = orm.BooleanField(default=True)
+
+    class Meta:
+        app_label = "assoc_perf_in"
+
+
+def test_plain_in_values_still_go_through_the_fields_database_preparation(setup_models):
+    setup_models(Code)
+    Code.objects.create(code="ab", weight=0.5, active=False)
+    Code.objects.create(code="cd", weight=2.0)
+    assert sorted(Code.objects.filter(code__in=["ab", "zz"]).values_list("weight", flat=True)) == [0.5]
+    assert Code.objects.filter(code__in=("AB", "cd")).count() == 2
+    assert Code.objects.filter(weight__in=[0.5, 3.0]).count() == 1
+    assert Code.objects.filter(active__in=[False]).count() == 1
+    assert Code.objects.filter(code__in=["ab", None]).count() == 1
+    assert Code.objects.filter(code__in=[None]).count() == 0
