@@ -30,6 +30,21 @@ def _module_file(module_name: str) -> str:
     return module_name.replace(".", os.sep) + ".py"
 
 
+def _promote_to_oldest_generation() -> None:
+    """Move every object the collector tracks into its oldest generation, without scanning.
+
+    Objects made while the collector was off all sit in the youngest
+    generation: the next two collections would scan every one of them (tens of
+    milliseconds after importing 1,000 models' migrations) only to promote them.
+    ``freeze()`` then ``unfreeze()`` moves them to the oldest generation in
+    constant time; a full collection still looks at them. Skipped when the
+    program froze objects itself (``unfreeze()`` would release them).
+    """
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
+
+
 class MigrationLoader:
     """Reads every app's ``migrations`` package; gives the graph, applied set and states.
 
@@ -82,6 +97,7 @@ class MigrationLoader:
         try:
             self._import_migrations()
         finally:
+            _promote_to_oldest_generation()
             if enabled:
                 gc.enable()
 
@@ -123,19 +139,20 @@ class MigrationLoader:
 
     def _load_file(self, app_label: str, package_name: str, name: str) -> None:
         module_name = f"{package_name}.{name}"
-        path = _module_file(module_name)
         try:
             module = importlib.import_module(module_name)
         except SyntaxError as error:
             raise InvalidMigrationError(
-                f"{error.filename or path}:{error.lineno}: syntax error in migration "
-                f"{app_label}.{name}: {error.msg}; fix the file or delete it"
+                f"{error.filename or _module_file(module_name)}:{error.lineno}: syntax error in "
+                f"migration {app_label}.{name}: {error.msg}; fix the file or delete it"
             ) from error
         except Exception as error:
             raise InvalidMigrationError(
-                f"{path}: migration {app_label}.{name} cannot be imported: "
+                f"{_module_file(module_name)}: migration {app_label}.{name} cannot be imported: "
                 f"{type(error).__name__}: {error}"
             ) from error
+        # The file's own path; looking it up before the import cost a finder search per file.
+        path = getattr(module, "__file__", None) or _module_file(module_name)
         migration_class = getattr(module, "Migration", None)
         if not isinstance(migration_class, type) or not issubclass(migration_class, Migration):
             raise InvalidMigrationError(
@@ -146,7 +163,7 @@ class MigrationLoader:
             migration = migration_class(name, app_label)
         except Exception as error:
             raise InvalidMigrationError(f"{path}: {type(error).__name__}: {error}") from error
-        migration.path = getattr(module, "__file__", None) or path
+        migration.path = path
         for dependency in [*migration.dependencies, *migration.run_before, *migration.replaces]:
             if not (isinstance(dependency, tuple) and len(dependency) == 2):
                 raise InvalidMigrationError(

@@ -154,8 +154,8 @@ class CreateModel(ModelOperation):
         self.bases = tuple(bases or ("orm.Model",))
         self.managers = list(managers or [])
         names = [field_name for field_name, _ in self.fields]
-        duplicates = sorted({field_name for field_name in names if names.count(field_name) > 1})
-        if duplicates:
+        if len(set(names)) != len(names):
+            duplicates = sorted({field_name for field_name in names if names.count(field_name) > 1})
             raise ValueError(f"CreateModel {name}: duplicate field name(s) {duplicates}")
 
     def deconstruct(self) -> tuple[str, list, dict]:
