@@ -89,3 +89,38 @@ def test_create_model_without_duplicates_keeps_field_order():
 
     operation = CreateModel("Note", [("b", orm.IntegerField()), ("a", orm.IntegerField())])
     assert [name for name, _field in operation.fields] == ["b", "a"]
+
+
+def test_loading_keeps_objects_the_program_froze_frozen(project):
+    import gc
+
+    project.app("memo", {"0001_initial": CREATE_NOTE})
+    project.configure()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        loader = MigrationLoader(project.connection)
+        # Not released (unfreeze() would empty it); a few frozen objects may have died.
+        assert gc.get_freeze_count() > frozen // 2
+        assert ("memo", "0001_initial") in loader.disk_migrations
+    finally:
+        gc.unfreeze()
+
+
+def test_loading_leaves_the_collector_as_it_found_it(project):
+    import gc
+
+    project.app("memo", {"0001_initial": CREATE_NOTE})
+    project.configure()
+    assert gc.isenabled()
+    MigrationLoader(project.connection)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        MigrationLoader(project.connection)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    project.migrate()
+    assert project.tables() == {"memo_note"}
