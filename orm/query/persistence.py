@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from orm.exceptions import FieldDoesNotExist, FieldError
@@ -308,7 +309,6 @@ def update_instance(instance, values: list[tuple[Any, Any]], connection) -> int:
 def bulk_insert(model, objs, connection, using, batch_size, ignore_conflicts, update_conflicts, update_fields, unique_fields):
     """INSERT many objects; sets pks when the backend returns them."""
     opts = model._meta
-    dialect = connection.dialect
     if ignore_conflicts and update_conflicts:
         raise ValueError("ignore_conflicts and update_conflicts are mutually exclusive.")
     update_columns: list[str] = []
@@ -326,19 +326,46 @@ def bulk_insert(model, objs, connection, using, batch_size, ignore_conflicts, up
                 unique_columns.append(_concrete_field(opts, name if name != "pk" else opts.pk.name, "unique_fields").column)
         elif connection.vendor in ("postgresql", "sqlite"):
             raise ValueError("Unique fields that can trigger the upsert must be provided.")
-    from orm.model import _related_preparers, mark_saved
+    from orm.model import _related_preparers, mark_saved, plain_attributes
 
     if _related_preparers(model):
         for obj in objs:
             obj._prepare_related_fields_for_save()
     pk = opts.pk
     pk_attname = pk.attname
-    without_pk = [obj for obj in objs if obj.__dict__.get(pk_attname) is None]
+    if plain_attributes(model, [pk])[0]:
+        # Reading the attribute does not make CPython build each new object's dict;
+        # a missing pk reads None through DeferredAttribute, as the dict lookup does.
+        without_pk = [obj for obj in objs if getattr(obj, pk_attname) is None]
+    else:
+        without_pk = [obj for obj in objs if obj.__dict__.get(pk_attname) is None]
     with_pk = [] if len(without_pk) == len(objs) else [
         obj for obj in objs if obj.__dict__.get(pk_attname) is not None
     ]
+    # Storing pks and states gives each object its dict: with many objects, the cyclic
+    # GC would walk every live object again and again meanwhile (no cycles are made).
+    pause_gc = len(objs) >= 500 and gc.isenabled()
+    if pause_gc:
+        gc.disable()
+    try:
+        _insert_groups(
+            model, connection, ((with_pk, True), (without_pk, False)), batch_size,
+            ignore_conflicts, update_conflicts, update_columns, unique_columns,
+        )
+        mark_saved(objs, using)
+    finally:
+        if pause_gc:
+            gc.enable()
+    return objs
+
+
+def _insert_groups(model, connection, groups, batch_size, ignore_conflicts, update_conflicts, update_columns, unique_columns) -> None:
+    """The INSERT statements of ``bulk_create``: per group of objects (with pks, without), per batch."""
+    opts = model._meta
+    dialect = connection.dialect
+    pk = opts.pk
     quote = dialect.quote_name
-    for group, include_pk in ((with_pk, True), (without_pk, False)):
+    for group, include_pk in groups:
         if not group:
             continue
         fields, column_types, chunk_params = _bulk_plan(model, connection, include_pk)
@@ -381,8 +408,6 @@ def bulk_insert(model, objs, connection, using, batch_size, ignore_conflicts, up
                         obj.__dict__[pk.attname] = connection.last_insert_id(cursor, opts.db_table, pk.column)
                 finally:
                     cursor.close()
-    mark_saved(objs, using)
-    return objs
 
 
 def _bulk_plan(model, connection, include_pk: bool):
