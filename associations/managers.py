@@ -316,26 +316,38 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             return self.related_queryset(self.instance)
 
         def related_queryset(self, instance):
-            """What ``get_queryset()`` of ``instance``'s manager returns before any prefetch.
+            """What ``get_queryset()`` of ``instance``'s manager returns before any prefetch."""
+            return self.related_querysets([instance])[0]
 
-            The prefetch code calls this once per instance instead of making a manager
-            for each.
+        def related_querysets(self, instances) -> list:
+            """``related_queryset()`` of each instance; the prefetch code calls this instead
+            of making a manager for each instance.
             """
-            if type(instance) is not type(self.instance):
-                return getattr(instance, self.name).get_queryset()
             if not self.stock_querysets:
-                manager = self if instance is self.instance else type(self)(instance)
-                return manager._apply_rel_filters(super(ManyRelatedManager, manager).get_queryset())
+                return [
+                    (self if instance is self.instance else type(self)(instance))._filtered_queryset()
+                    for instance in instances
+                ]
             # What filter() does on a fresh QuerySet whose next filter is deferred (the
             # join is only built if the query runs), without the intermediate clone.
-            # getattr, not __dict__: reading __dict__ would give a loaded row a dict of its own.
-            db = (self._db if instance is self.instance else None) or getattr(instance, LOADED_FROM, None)
-            queryset = self._queryset_class(
-                model=self.model,
-                using=db or instance._state.db or router.db_for_read(self.model, instance=instance),
-            )
-            queryset._deferred_filter = (False, (), {self.query_field_name: self._key(instance)})
-            return queryset
+            own_type, own_instance, own_db = type(self.instance), self.instance, self._db
+            queryset_class, model, name, key = self._queryset_class, self.model, self.query_field_name, self._key
+            querysets = []
+            for instance in instances:
+                if type(instance) is not own_type:
+                    querysets.append(getattr(instance, self.name).get_queryset())
+                    continue
+                # getattr, not __dict__: reading __dict__ would give a loaded row a dict of its own.
+                db = (own_db if instance is own_instance else None) or getattr(instance, LOADED_FROM, None)
+                queryset = queryset_class(
+                    model=model, using=db or instance._state.db or router.db_for_read(model, instance=instance)
+                )
+                queryset._deferred_filter = (False, (), {name: key(instance)})
+                querysets.append(queryset)
+            return querysets
+
+        def _filtered_queryset(self):
+            return self._apply_rel_filters(super().get_queryset())
 
         def get_prefetch_querysets(self, instances, querysets=None):
             """The prefetch protocol: one query joining the junction table for all instances."""

@@ -241,12 +241,11 @@ def prefetch_one_level(instances, prefetcher, lookup, level: int):
             else:
                 obj._state.fields_cache[cache_name] = value
         return all_related_objects, additional_lookups
-    related_queryset = _related_queryset_function(prefetcher, to_attr, lookup.queryset if leaf else None)
     # One QuerySet (and a list) per instance: the cyclic GC would walk every live object
     # several times over while they are made, and they make no cycles.
     with _gc_paused(len(instances)):
-        for obj in instances:
-            cached = related_queryset(obj)
+        querysets = _related_querysets(instances, prefetcher, to_attr, lookup.queryset if leaf else None)
+        for obj, cached in zip(instances, querysets):
             cached._result_cache = rel_obj_cache.get(instance_key(obj), [])
             cached._prefetch_done = True
             obj._prefetched_objects_cache[cache_name] = cached
@@ -269,15 +268,15 @@ def _gc_paused(count: int):
             gc.enable()
 
 
-def _related_queryset_function(prefetcher, to_attr: str, queryset):
-    """``instance -> QuerySet`` that ``instance.<to_attr>`` hands out (narrowing ``queryset`` if given).
+def _related_querysets(instances, prefetcher, to_attr: str, queryset) -> list:
+    """The QuerySet ``instance.<to_attr>`` hands out for each instance (narrowing ``queryset`` if given).
 
-    A related manager offering ``related_queryset(instance)`` builds it without a manager
-    per instance.
+    A related manager offering ``related_querysets(instances)`` builds them without a
+    manager per instance.
     """
     if queryset is not None:
-        return lambda obj: getattr(obj, to_attr)._apply_rel_filters(queryset)
-    related_queryset = getattr(prefetcher, "related_queryset", None)
-    if related_queryset is None:
-        return lambda obj: getattr(obj, to_attr).get_queryset()
-    return related_queryset
+        return [getattr(obj, to_attr)._apply_rel_filters(queryset) for obj in instances]
+    related_querysets = getattr(prefetcher, "related_querysets", None)
+    if related_querysets is None:
+        return [getattr(obj, to_attr).get_queryset() for obj in instances]
+    return related_querysets(instances)
