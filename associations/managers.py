@@ -20,14 +20,6 @@ from orm.transaction import atomic
 __all__ = ["create_reverse_many_to_one_manager", "create_many_to_many_manager"]
 
 
-def _prefetched_queryset(instance, cache_name: str):
-    """The QuerySet ``prefetch_related`` left for ``instance`` under ``cache_name``, or ``None``."""
-    try:
-        return instance._prefetched_objects_cache.get(cache_name)
-    except AttributeError:  # never prefetched
-        return None
-
-
 def _accessor_label(manager) -> str:
     """``Post.tags``: how error messages name the relation (worked out only when one is raised)."""
     return f"{type(manager.instance).__name__}.{manager.name}"
@@ -105,9 +97,10 @@ def create_reverse_many_to_one_manager(superclass, rel):
             self.instance.__dict__.get("_prefetched_objects_cache", {}).pop(rel.get_cache_name(), None)
 
         def get_queryset(self):
-            cached = _prefetched_queryset(self.instance, rel.get_cache_name())
-            if cached is not None:
-                return cached
+            try:
+                return self.instance._prefetched_objects_cache[rel.get_cache_name()]
+            except (AttributeError, KeyError):  # not prefetched
+                pass
             return self._apply_rel_filters(super().get_queryset())
 
         def get_prefetch_querysets(self, instances, querysets=None):
@@ -310,9 +303,10 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             self.instance.__dict__.get("_prefetched_objects_cache", {}).pop(self.prefetch_cache_name, None)
 
         def get_queryset(self):
-            cached = _prefetched_queryset(self.instance, self.prefetch_cache_name)
-            if cached is not None:
-                return cached
+            try:
+                return self.instance._prefetched_objects_cache[self.prefetch_cache_name]
+            except (AttributeError, KeyError):  # not prefetched
+                pass
             return self.related_queryset(self.instance)
 
         def related_queryset(self, instance):
