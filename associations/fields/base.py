@@ -97,6 +97,19 @@ class RelatedField(Field):
     def set_cached_value(self, instance, value) -> None:
         instance._state.fields_cache[self.name] = value
 
+    def fields_cache_key(self) -> str | None:
+        """The key `set_cached_value` stores under in ``instance._state.fields_cache``.
+
+        Generated row loaders store a ``select_related`` object there directly.
+        ``None`` when a subclass overrides the cache methods (then they are called).
+        """
+        cls = type(self)
+        if cls.set_cached_value is RelatedField.set_cached_value and (
+            cls.get_cached_value is RelatedField.get_cached_value
+        ):
+            return self.name
+        return None
+
     def is_cached(self, instance) -> bool:
         return self.name in instance._state.fields_cache
 
