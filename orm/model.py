@@ -6,8 +6,6 @@ The metaclass that builds each model class lives in ``orm/model_base.py``.
 from __future__ import annotations
 
 import copy
-import inspect
-import keyword
 from typing import Any
 
 from orm import signals
@@ -19,8 +17,9 @@ from orm.exceptions import (
     ObjectDoesNotExist,
     ValidationError,
 )
-from orm.fields import NOT_PROVIDED, DatabaseDefault
+from orm.fields import DatabaseDefault
 from orm.model_base import ModelBase
+from orm.model_init import init_function
 from orm.options import Options
 from orm.registry import registry
 from orm.routers import router
@@ -75,97 +74,13 @@ def _persistence():
 
 
 _MISSING = object()
-#: What a generated init returns when it used every keyword (never mutated: it is empty).
-_NO_KWARGS: dict[str, Any] = {}
 _pre_init = signals.pre_init
 _post_init = signals.post_init
 
 
-def plain_attributes(cls, fields) -> list[bool]:
-    """Per field: whether ``instance.<attname>`` reads and stores the instance's own value.
-
-    True when no ``__setattr__``/``__getattribute__`` of the class's own and no
-    data descriptor sit on the attname (the field's ``DeferredAttribute`` only
-    answers for a value that is missing). Generated code then uses attribute
-    access, which lets CPython keep the values inline, without a dict per
-    instance: creating objects is markedly cheaper.
-    """
-    if cls.__setattr__ is not object.__setattr__ or cls.__getattribute__ is not object.__getattribute__:
-        return [False] * len(fields)
-    return [
-        field.attname.isidentifier() and not keyword.iskeyword(field.attname)
-        and not hasattr(type(inspect.getattr_static(cls, field.attname, None)), "__set__")
-        for field in fields
-    ]
-
-
 def _init_function(cls, fields):
-    """``init(instance, kwargs) -> unused kwargs`` generated for ``cls``'s fields.
-
-    It fills the instance from keyword arguments and defaults exactly as the
-    general loop would (a relation given by name goes through its descriptor),
-    without a loop or per-field lookups. Cached on ``_meta`` for this
-    ``concrete_fields`` list (a new list means the fields changed).
-    """
-    cached = cls._meta.__dict__.get("_init_function_cache")
-    if cached is not None and cached[0] is fields:
-        return cached[1]
-    namespace: dict[str, Any] = {"MISSING": _MISSING, "NO_KWARGS": _NO_KWARGS}
-    plain = dict(zip([field.attname for field in fields], plain_attributes(cls, fields)))
-
-    def store(attname: str, value: str) -> str:
-        return f"instance.{attname} = {value}" if plain[attname] else f"instance.__dict__[{attname!r}] = {value}"
-
-    with_kwargs: list[str] = []
-    without: list[str] = []
-    # When every keyword is a field's attname: one store per field, no pops.
-    from_attnames: list[str] = []
-    for index, field in enumerate(fields):
-        name, attname = field.name, field.attname
-        if field.default is not NOT_PROVIDED and callable(field.default):
-            namespace[f"default{index}"] = field.default
-            default = f"default{index}()"
-            from_attnames.append(
-                "        " + store(attname, f"kwargs[{attname!r}] if {attname!r} in kwargs else {default}")
-            )
-        else:
-            namespace[f"default{index}"] = field.get_default()
-            default = f"default{index}"
-            from_attnames.append("        " + store(attname, f"get({attname!r}, {default})"))
-        without.append("        " + store(attname, default))
-        if field.is_relation:
-            with_kwargs += [
-                f"    if {name!r} in kwargs:",
-                f"        setattr(instance, {name!r}, pop({name!r}))",
-                "    else:",
-                f"        value = pop({attname!r}, MISSING)",
-                "        " + store(attname, f"{default} if value is MISSING else value"),
-            ]
-        else:
-            with_kwargs += [f"    value = pop({attname!r}, MISSING)"]
-            if name != attname:
-                with_kwargs += ["    if value is MISSING:", f"        value = pop({name!r}, MISSING)"]
-            with_kwargs += ["    " + store(attname, f"{default} if value is MISSING else value")]
-    namespace["ATTNAMES"] = frozenset(field.attname for field in fields)
-    lines = [
-        "def init(instance, kwargs):",
-        "    if not kwargs:",
-        *without,
-        "        return kwargs",
-        "    if kwargs.keys() <= ATTNAMES:",
-        "        get = kwargs.get",
-        *from_attnames,
-        "        return NO_KWARGS",
-        "    pop = kwargs.pop",
-        *with_kwargs,
-        "    return kwargs",
-        "",
-    ]
-    source = "\n".join(lines)
-    exec(compile(source, f"<__init__ of {cls.__name__}>", "exec"), namespace)  # noqa: S102
-    function = namespace["init"]
-    cls._meta._init_function_cache = (fields, function)
-    return function
+    """The generated ``init(instance, kwargs)`` of ``cls`` (see orm/model_init.py)."""
+    return init_function(cls, fields, Model.__init__)
 
 
 #: Key of ``instance.__dict__`` holding the database alias of a loaded row until its

@@ -148,7 +148,7 @@ def _chunk_params_function(model, steps):
     is the same thing (``plain_attributes``). Values of a field's pass-through
     type go as they are; the loop over fields is unrolled.
     """
-    from orm.model import plain_attributes
+    from orm.model_init import plain_attributes
 
     namespace: dict[str, Any] = {"prepare": _prepare_or_skip, "SKIP": _SKIP}
     lines = [
@@ -326,7 +326,8 @@ def bulk_insert(model, objs, connection, using, batch_size, ignore_conflicts, up
                 unique_columns.append(_concrete_field(opts, name if name != "pk" else opts.pk.name, "unique_fields").column)
         elif connection.vendor in ("postgresql", "sqlite"):
             raise ValueError("Unique fields that can trigger the upsert must be provided.")
-    from orm.model import _related_preparers, mark_saved, plain_attributes
+    from orm.model import _related_preparers, mark_saved
+    from orm.model_init import plain_attributes
 
     if _related_preparers(model):
         for obj in objs:

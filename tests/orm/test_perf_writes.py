@@ -116,7 +116,59 @@ class Audited(orm.Model):
         super().__setattr__(name, value)
 
 
-MODELS = [Record, Code, Tagged, Loud, Audited]
+class Kind(orm.Model):
+    type = orm.CharField(max_length=10, default="plain")  # a field named like a builtin
+    label = orm.CharField(max_length=10, db_column="label_column", default="")
+
+    class Meta:
+        app_label = "perfwrites"
+
+
+class Item(orm.Model):
+    kind = orm.ForeignKey(Kind, on_delete=orm.CASCADE, null=True)
+    name = orm.CharField(max_length=10, default="")
+
+    class Meta:
+        app_label = "perfwrites"
+
+
+class ItemProxy(Item):
+    class Meta:
+        proxy = True
+        app_label = "perfwrites"
+
+
+class Greeting(orm.Model):
+    text = orm.CharField(max_length=20)
+
+    class Meta:
+        app_label = "perfwrites"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("text", "hello")
+        super().__init__(*args, **kwargs)
+
+
+class Stamped(orm.Model):
+    made = orm.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+        app_label = "perfwrites"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seen = True
+
+
+class Note(Stamped):
+    text = orm.CharField(max_length=20, default="")
+
+    class Meta:
+        app_label = "perfwrites"
+
+
+MODELS = [Record, Code, Tagged, Loud, Audited, Kind, Item, Greeting, Note]
 
 STRINGS = ['a"b', "c'd", "\\x", "{}", "a,b", "NULL", "null", "", " sp ", "é€", "x\ny", None]
 
@@ -287,6 +339,42 @@ def test_init_and_inserts_keep_to_the_instance_dict_past_descriptors_and_setattr
     audited.save()
     Audited.objects.bulk_create([Audited(name="b")])
     assert sorted(Audited.objects.values_list("name", flat=True)) == ["a", "b"]
+
+
+def test_generated_class_init_matches_model_init(models_db):
+    Item(name="warm")  # generates the class __init__
+    assert getattr(Item.__init__, "_generated_init", False)
+    kind = Kind.objects.create(type="t", label="l")
+    by_object = Item(kind=kind, name="a")
+    by_key = Item(kind_id=kind.pk, name="a")
+    assert by_object.kind_id == by_key.kind_id == kind.pk
+    assert by_object.kind is kind
+    by_both = Item(kind=kind, kind_id=kind.pk)  # handed to Model.__init__, as before
+    assert by_both.kind_id == kind.pk
+    assert Item().kind_id is None and Item().name == ""
+    general = Item.__new__(Item)
+    orm.Model.__init__(general, kind_id=kind.pk, name="b")
+    fast = Item(kind_id=kind.pk, name="b")
+    assert vars(general) == vars(fast)
+    assert Item(None, kind.pk, "p").name == "p"  # positional arguments
+    with pytest.raises(TypeError, match="unexpected keyword argument"):
+        Item(colour="red")
+    assert Kind(type="x").type == "x" and Kind().type == "plain"
+    assert Kind(label="by name").label == "by name"
+    proxied = ItemProxy(kind=kind, name="p")
+    assert type(proxied) is ItemProxy and proxied.kind_id == kind.pk
+    proxied.save()
+    assert Item.objects.get(pk=proxied.pk).name == "p"
+
+
+def test_an_init_of_the_user_is_kept(models_db):
+    assert Greeting().text == "hello" and Greeting(text="hi").text == "hi"
+    assert not getattr(Greeting.__init__, "_generated_init", False)
+    note = Note(text="n")
+    assert note.seen and note.made == 0
+    assert not getattr(Note.__init__, "_generated_init", False)
+    Note.objects.create(text="saved")
+    assert Note.objects.get().text == "saved"
 
 
 # -- bulk_create -----------------------------------------------------------------------
