@@ -266,7 +266,7 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             cls.key_attname = key_attname
             cls.key_is_pk = key_attname == source_field.related_model._meta.pk.attname
             # A manager whose get_queryset(), __init__ and QuerySet filter() are the stock
-            # ones: its related QuerySet can be built directly (see related_queryset).
+            # ones: its related QuerySets can be built directly (see related_querysets).
             cls.stock_querysets = (
                 superclass.get_queryset is BaseManager.get_queryset
                 and superclass.__init__ is BaseManager.__init__
@@ -317,30 +317,31 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             """``related_queryset()`` of each instance; the prefetch code calls this instead
             of making a manager for each instance.
             """
-            if not self.stock_querysets:
-                return [
-                    (self if instance is self.instance else type(self)(instance))._filtered_queryset()
-                    for instance in instances
-                ]
-            # What filter() does on a fresh QuerySet whose next filter is deferred (the
-            # join is only built if the query runs), without the intermediate clone.
             own_type, own_instance, own_db = type(self.instance), self.instance, self._db
             queryset_class, model, name, key = self._queryset_class, self.model, self.query_field_name, self._key
+            stock = self.stock_querysets
             querysets = []
             for instance in instances:
                 if type(instance) is not own_type:
                     querysets.append(getattr(instance, self.name).get_queryset())
-                    continue
-                # getattr, not __dict__: reading __dict__ would give a loaded row a dict of its own.
-                db = (own_db if instance is own_instance else None) or getattr(instance, LOADED_FROM, None)
-                queryset = queryset_class(
-                    model=model, using=db or instance._state.db or router.db_for_read(model, instance=instance)
-                )
-                queryset._deferred_filter = (False, (), {name: key(instance)})
-                querysets.append(queryset)
+                elif not stock:
+                    manager = self if instance is own_instance else type(self)(instance)
+                    querysets.append(manager._filtered_queryset())
+                else:
+                    # What filter() does on a fresh QuerySet whose next filter is deferred
+                    # (the join is only built if the query runs), without the intermediate
+                    # clone. getattr, not __dict__: reading __dict__ would give a loaded row
+                    # a dict of its own.
+                    db = (own_db if instance is own_instance else None) or getattr(instance, LOADED_FROM, None)
+                    queryset = queryset_class(
+                        model=model, using=db or instance._state.db or router.db_for_read(model, instance=instance)
+                    )
+                    queryset._deferred_filter = (False, (), {name: key(instance)})
+                    querysets.append(queryset)
             return querysets
 
         def _filtered_queryset(self):
+            """The manager's own QuerySet narrowed to this instance's related rows."""
             return self._apply_rel_filters(super().get_queryset())
 
         def get_prefetch_querysets(self, instances, querysets=None):
