@@ -11,6 +11,10 @@ For each K (default 50, 200, 1000) it times, each step in a fresh process
   database driver (statements) versus outside it;
 * ``migrate <app> zero`` (unapplying everything), and its ratio to applying.
 
+The three ``migrate`` steps run ``--repeat`` times (from an empty database each
+time); their figures are medians, since the time SQLite spends committing
+varies with the machine's disk load far more than the Python side does.
+
 What a step's time covers: the call of the command's function (``migrate()``,
 ``makemigrations()``...) in a process where Python has started, the engine's
 modules are imported and the project is configured with its models imported.
@@ -199,6 +203,7 @@ def _step(root: Path, app: str, k: int, step: str) -> dict:
         figures["connect_seconds"] = clock.connect_seconds
         figures["statements"] = clock.statements
         figures["outside_database"] = (wall - clock.seconds) / wall if wall else 0.0
+        figures["outside_seconds"] = wall - clock.seconds
     figures.update(step=step, k=k, cpu=cpu, wall=wall, code=code)
     if step == "check_changed":
         write_app(root, app, k)
@@ -243,8 +248,20 @@ def _run_child(root: Path, app: str, k: int, step: str, bytecode: bool = False) 
     return figures
 
 
-def measure(k: int, directory: str | None = None) -> dict:
-    """Every step at one K; a dict step -> figures."""
+def _median_figures(runs: list[dict]) -> dict:
+    """One step's figures over several runs: the median of each number."""
+    import statistics
+
+    merged = dict(runs[0])
+    for key, value in runs[0].items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            merged[key] = statistics.median(run[key] for run in runs)
+    merged["runs"] = len(runs)
+    return merged
+
+
+def measure(k: int, directory: str | None = None, repeat: int = 1) -> dict:
+    """Every step at one K; a dict step -> figures (the migrate steps: medians of ``repeat``)."""
     from bench.synthetic import write_app
 
     root = Path(tempfile.mkdtemp(prefix=f"manouche-synth-{k}-", dir=directory))
@@ -255,27 +272,38 @@ def measure(k: int, directory: str | None = None) -> dict:
         results["makemigrations_empty"] = _run_child(root, app, k, "makemigrations_empty")
         shutil.rmtree(root / app / "migrations")
         results["history_migrations"] = prepare_history(root, app, k)
-        for step in ("check_history", "check_changed", "state_rebuild", "migrate",
-                     "migrate_zero"):
+        for step in ("check_history", "check_changed", "state_rebuild"):
             results[step] = _run_child(root, app, k, step)
-        # Once more from an empty database, with the files' bytecode written by a first import.
-        (root / "db.sqlite3").unlink(missing_ok=True)
+        runs: dict[str, list[dict]] = {"migrate": [], "migrate_zero": [], "migrate_cached": []}
+        for _ in range(repeat):
+            (root / "db.sqlite3").unlink(missing_ok=True)
+            runs["migrate"].append(_run_child(root, app, k, "migrate"))
+            runs["migrate_zero"].append(_run_child(root, app, k, "migrate_zero"))
+        # Again from an empty database, with the files' bytecode written by a first import.
         _run_child(root, app, k, "state_rebuild", bytecode=True)
-        results["migrate_cached"] = _run_child(root, app, k, "migrate_cached", bytecode=True)
+        for _ in range(repeat):
+            (root / "db.sqlite3").unlink(missing_ok=True)
+            runs["migrate_cached"].append(_run_child(root, app, k, "migrate_cached", bytecode=True))
+        for step, step_runs in runs.items():
+            results[step] = _median_figures(step_runs)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return results
 
 
 def _outside(figures: dict, wall_key: str = "wall") -> str:
+    """``"32%, 0.26 s"``: share and seconds of the wall time spent outside the driver."""
     wall = figures[wall_key]
-    return f"{(wall - figures['database_seconds']) / wall * 100:.0f}%" if wall else "-"
+    if wall_key == "wall":
+        return f"{figures['outside_database'] * 100:.0f}%, {figures['outside_seconds']:.2f} s"
+    outside = wall - figures["database_seconds"]
+    return f"{outside / wall * 100:.0f}%, {outside:.2f} s" if wall else "-"
 
 
 def format_table(all_results: dict) -> str:
     lines = [
         "| K | makemigrations from empty | --check, K/10 migrations | --check, one changed field "
-        "| state rebuild | migrate from zero (outside DB) | same, bytecode cached "
+        "| state rebuild | migrate from zero (outside DB: share, seconds) | same, bytecode cached "
         "| same, whole process | migrate zero (× migrate) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -304,7 +332,7 @@ def run_migrations_benchmark(args) -> int:
     all_results = {}
     for k in ks:
         print(f"K={k}...", flush=True)
-        all_results[k] = measure(k, args.sqlite_dir)
+        all_results[k] = measure(k, args.sqlite_dir, args.repeat)
         for step in STEPS:
             figures = all_results[k][step]
             extra = ""
@@ -312,7 +340,7 @@ def run_migrations_benchmark(args) -> int:
                 extra = (f" outside the database {figures['outside_database'] * 100:.0f}% "
                          f"({figures['statements']} statements; whole process "
                          f"{figures['process_wall']:.3f} s, "
-                         f"{_outside(figures, 'process_wall')} outside)")
+                         f"outside {_outside(figures, 'process_wall')})")
             print(f"  {step:<22} wall {figures['wall']:8.3f} s  cpu {figures['cpu']:8.3f} s{extra}",
                   flush=True)
     table = format_table(all_results)
