@@ -33,6 +33,7 @@ def _prepare_value(field, value, connection, column_label):
 _PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
+_NO_PLANS: dict = {}
 _AUTO_FIELD_TYPES = frozenset({"AutoField", "BigAutoField", "SmallAutoField"})
 
 
@@ -49,7 +50,7 @@ def _insert_plan(model, connection, pk_missing: bool):
         plans = opts._insert_plans
     except AttributeError:
         plans = opts._insert_plans = {}
-    key = (type(connection.dialect), connection.vendor, pk_missing)
+    key = (type(connection.dialect), pk_missing)
     plan = plans.get(key)
     concrete = opts.concrete_fields
     if plan is not None and plan[0] is concrete:
@@ -92,27 +93,6 @@ def _passthrough_type(field, connection):
         if cls.get_prep_value is base.get_prep_value:
             return natural
     return None
-
-
-def _insert_planned(instance, connection, plan, pk) -> bool:
-    """INSERT through ``plan``; False (nothing run) when a value needs the general path."""
-    sql, instance_params, returning = plan
-    params = instance_params((instance,), connection)
-    if params is None:
-        return False
-    data = instance.__dict__
-    if returning:
-        value = connection.fetch_all(sql, params)[0][0]
-        converter = pk.from_db_converter(connection)
-        data[pk.attname] = converter(value) if converter else value
-        return True
-    cursor = connection.execute(sql, params)
-    try:
-        if data.get(pk.attname) is None:
-            data[pk.attname] = connection.last_insert_id(cursor, type(instance)._meta.db_table, pk.column)
-    finally:
-        cursor.close()
-    return True
 
 
 def _save_steps(fields, connection) -> list:
@@ -191,12 +171,32 @@ def _chunk_params_function(model, steps):
 def insert_instance(instance, connection) -> None:
     """INSERT ``instance``; sets its pk (RETURNING, else the last insert id)."""
     model = type(instance)
-    pk = model._meta.pk
-    plan = _insert_plan(model, connection, instance.__dict__.get(pk.attname) is None)
-    if plan is not None and _insert_planned(instance, connection, plan, pk):
-        return
     opts = model._meta
     pk = opts.pk
+    data = instance.__dict__
+    pk_missing = data.get(pk.attname) is None
+    # The plan cached by _insert_plan, looked up here first: this runs once per save().
+    known = opts.__dict__
+    cached = known.get("_insert_plans", _NO_PLANS).get((type(connection.dialect), pk_missing))
+    if cached is not None and cached[0] is known.get("concrete_fields"):
+        plan = cached[1]
+    else:
+        plan = _insert_plan(model, connection, pk_missing)
+    params = plan[1]((instance,), connection) if plan is not None else None
+    if params is not None:
+        sql, _, returning = plan
+        if returning:
+            value = connection.fetch_all(sql, params)[0][0]
+            converter = pk.from_db_converter(connection)
+            data[pk.attname] = converter(value) if converter else value
+            return
+        cursor = connection.execute(sql, params)
+        try:
+            if pk_missing:
+                data[pk.attname] = connection.last_insert_id(cursor, opts.db_table, pk.column)
+        finally:
+            cursor.close()
+        return
     pk_missing = getattr(instance, pk.attname) is None
     fields = []
     values = []
