@@ -219,3 +219,30 @@ def test_m2m_changed_listener_sees_the_same_actions_after_prefetch(garage):
     finally:
         signals.m2m_changed.disconnect(receiver, sender=Car.colours.through)
     assert seen[-2:] == ["pre_clear", "post_clear"]
+
+
+class Pilot(orm.Model):
+    name = orm.CharField(max_length=20)
+    friends = orm.ManyToManyField("self", blank=True)
+    follows = orm.ManyToManyField("self", symmetrical=False, related_name="followers", blank=True)
+
+    class Meta:
+        app_label = APP
+
+
+def test_self_referencing_prefetch_equals_lazy_in_both_directions(setup_models):
+    setup_models(Pilot)
+    pilots = [Pilot.objects.create(name=f"p{i}") for i in range(6)]
+    pilots[0].friends.add(pilots[1], pilots[2])
+    pilots[3].friends.add(pilots[0])
+    pilots[4].follows.add(pilots[0], pilots[5])
+    pilots[5].follows.add(pilots[0])
+
+    def lazy(accessor):
+        return {p.name: _names(getattr(p, accessor).all()) for p in Pilot.objects.all()}
+
+    for accessor in ("friends", "follows", "followers"):
+        loaded = {p.name: _names(getattr(p, accessor).all()) for p in Pilot.objects.prefetch_related(accessor)}
+        assert loaded == lazy(accessor), accessor
+    assert lazy("friends")["p0"] == ["p1", "p2", "p3"]
+    assert lazy("followers")["p0"] == ["p4", "p5"]
