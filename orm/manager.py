@@ -55,6 +55,24 @@ class BaseManager:
     def all(self):
         return self.get_queryset()
 
+    def filter(self, *args, **kwargs):
+        """Rows matching every condition (``QuerySet.filter`` on ``get_queryset()``)."""
+        cls = type(self)
+        queryset_class = cls._queryset_class
+        if (
+            not args
+            and queryset_class is not None
+            and cls.get_queryset is BaseManager.get_queryset
+            and queryset_class.filter is QuerySet.filter
+            and queryset_class._filter_or_exclude is QuerySet._filter_or_exclude
+            and queryset_class.__init__ is QuerySet.__init__
+        ):
+            # The plan of the manager's fresh QuerySet filtered, made as one object.
+            planned = statement_cache.filtered(queryset_class, self.model, self._db, kwargs)
+            if planned is not None:
+                return planned
+        return self.get_queryset().filter(*args, **kwargs)
+
     def create(self, **kwargs):
         """Create, save and return an object (``QuerySet.create``)."""
         cls = type(self)
@@ -125,6 +143,7 @@ def _proxy_methods(queryset_class, manager_class) -> dict[str, Any]:
 
 
 
+from orm.query import statement_cache  # noqa: E402 - needs nothing from this module
 from orm.query.queryset import QuerySet  # noqa: E402 - QuerySet needs nothing from this module
 
 

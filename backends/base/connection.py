@@ -33,6 +33,9 @@ class Connection:
     _driver_errors: ClassVar[tuple[tuple[type[BaseException], type[errors.Error]], ...]] = ()
     #: The driver's base exception class (what `execute` catches).
     _driver_base_error: ClassVar[type[BaseException]] = Exception
+    #: Exceptions the driver raises for parameters that do not fit the SQL (count, type),
+    #: which `fetch_all` reports as ProgrammingError naming the SQL.
+    _parameter_errors: ClassVar[tuple[type[BaseException], ...]] = ()
 
     def __init__(self, url: DatabaseURL, alias: str | None = None, **options: Any) -> None:
         self.url = url
@@ -124,6 +127,9 @@ class Connection:
         except self._driver_base_error as error:
             self._fetch_cursor = None
             raise self._translate(error) from error
+        except self._parameter_errors as error:
+            self._fetch_cursor = None
+            raise errors.ProgrammingError(f"{error} in SQL: {sql}") from error
 
     def _driver_sql(self, sql: str, params: Sequence[Any]) -> str:
         """``sql`` in the driver's placeholder style (``%s`` already is, except on SQLite)."""

@@ -57,6 +57,7 @@ class Connection(BaseConnection):
     introspection_class = Introspection
     schema_editor_class = SchemaEditor
     _driver_base_error = sqlite3.Error
+    _parameter_errors = (TypeError,)
     _driver_errors = (
         (sqlite3.IntegrityError, errors.IntegrityError),
         (sqlite3.DataError, errors.DataError),
@@ -133,17 +134,8 @@ class Connection(BaseConnection):
         return cursor
 
     def _driver_sql(self, sql: str, params: Sequence[Any]) -> str:
-        return _to_qmark(sql, len(params))
-
-    def fetch_all(
-        self, sql: str, params: Sequence[Any] | None = (), prepared: bool = False
-    ) -> list:
-        """Run a query and return all its rows (one reused cursor; see the base class)."""
-        try:
-            return super().fetch_all(sql, params)
-        except TypeError as error:
-            self._fetch_cursor = None
-            raise errors.ProgrammingError(f"{error} in SQL: {sql}") from error
+        converted = _PLACEHOLDER_CACHE.get((sql, len(params)))
+        return converted if converted is not None else _to_qmark(sql, len(params))
 
     def executemany(self, sql: str, seq_of_params: Sequence[Sequence[Any]]) -> Any:
         """Run one statement once per parameter tuple; return the cursor."""

@@ -156,8 +156,12 @@ def _joined_specs(klass_info, compiler):
         if info["related"] or info["start"] != position or pk_attname not in names:
             return None
         field = info["field"]
-        specs.append((related_model, tuple(names), names.index(pk_attname), field.set_cached_value,
-                      getattr(field, "set_remote_cached_value", None)))
+        cache_key = getattr(field, "fields_cache_key", None)
+        specs.append((
+            related_model, tuple(names), names.index(pk_attname),
+            cache_key() if cache_key is not None else None, field.set_cached_value,
+            getattr(field, "set_remote_cached_value", None),
+        ))
         position += len(names)
     if position != compiler.col_count:
         return None

@@ -30,6 +30,18 @@ REPR_OUTPUT_SIZE = 20
 class QuerySet:
     """A lazy database lookup for a set of objects."""
 
+    # What a new QuerySet starts with and few change: class attributes, so the copies
+    # made for every filter(), order_by() and slice carry fewer instance attributes.
+    _result_cache: list | None = None
+    _sticky_filter = False
+    _for_write = False
+    _prefetch_related_lookups: tuple = ()
+    _prefetch_done = False
+    _iterable_class: Any = ModelIterable
+    _fields: tuple | None = None
+    _defer_next_filter = False
+    _deferred_filter: Any = None
+
     def __init__(self, model=None, query: Query | None = None, using: str | None = None, hints=None):
         self.model = model
         self._db = using
@@ -38,16 +50,7 @@ class QuerySet:
         # itself is built only when something needs it.
         self._query = query if query is not None or model is not None else Query(model)
         self._plan = statement_cache.EMPTY_PLAN if query is None and model is not None else None
-        self._result_cache: list | None = None
-        self._sticky_filter = False
-        self._for_write = False
-        self._prefetch_related_lookups: tuple = ()
-        self._prefetch_done = False
         self._known_related_objects: dict = {}
-        self._iterable_class: Any = ModelIterable
-        self._fields: tuple | None = None
-        self._defer_next_filter = False
-        self._deferred_filter: Any = None
 
     # -- plumbing -----------------------------------------------------------------
 
@@ -110,7 +113,12 @@ class QuerySet:
 
     def __getstate__(self):
         self._fetch_all()
-        return self.__dict__.copy()
+        state = self.__dict__.copy()
+        if state.get("_plan") is not None:
+            # A plan refers to the process's statement cache: pickle its Query instead.
+            state["_query"] = self._query if self._query is not None else statement_cache.replay(self)
+            state["_plan"] = None
+        return state
 
     def __repr__(self) -> str:
         data = list(self[: REPR_OUTPUT_SIZE + 1])
@@ -131,6 +139,11 @@ class QuerySet:
         return bool(self._result_cache)
 
     def __getitem__(self, key):
+        if type(key) is slice and key.step is None and self._plan is not None and self._result_cache is None:
+            # A plain slice of a plan (bounds checked there): no Query built.
+            planned = statement_cache.add_slice(self, key.start, key.stop)
+            if planned is not None:
+                return planned
         if not isinstance(key, (int, slice)):
             raise TypeError(f"QuerySet indices must be integers or slices, not {type(key).__name__}")
         if isinstance(key, int) and key < 0 or isinstance(key, slice) and (
@@ -142,10 +155,6 @@ class QuerySet:
         if self._result_cache is not None:
             return self._result_cache[key]
         if isinstance(key, slice):
-            if self._plan is not None and not key.step:
-                planned = statement_cache.add_slice(self, key.start, key.stop)
-                if planned is not None:
-                    return planned
             clone = self._chain()
             start = int(key.start) if key.start is not None else None
             stop = int(key.stop) if key.stop is not None else None

@@ -47,18 +47,12 @@ def _build(model, attnames, converters):
     ]
     unpack = ", ".join(columns) + ("," if len(columns) == 1 else "")
     body = [
-        "def build(rows, db):",
-        "    result = []",
-        "    append = result.append",
         f"    for {unpack} in rows:",
         "        instance = new(model)",
         *_store_lines("instance", model, [*pairs, ("_state_db", "db")], "        "),
         "        append(instance)",
-        "    return result",
-        "",
     ]
-    exec(compile("\n".join(body), f"<row factory for {model.__name__}>", "exec"), namespace)  # noqa: S102
-    return _pausing_gc(namespace["build"])
+    return _compile(body, namespace, f"<row factory for {model.__name__}>")
 
 
 def _store_lines(target: str, model, pairs, indent: str) -> list[str]:
@@ -97,28 +91,41 @@ def _plain_attribute(model, name: str) -> bool:
 _GC_PAUSE_ROWS = 500
 
 
-def _pausing_gc(build):
-    isenabled, disable, enable = gc.isenabled, gc.disable, gc.enable
+def _compile(loop: list[str], namespace: dict, filename: str):
+    """The function ``build(rows, db)`` running ``loop`` (which appends to ``result``).
 
-    def build_many(rows, db):
-        if len(rows) < _GC_PAUSE_ROWS or not isenabled():
-            return build(rows, db)
-        disable()
-        try:
-            return build(rows, db)
-        finally:
-            enable()
-
-    return build_many
+    The collector pause is part of the generated function, so a small result
+    (the usual case for filtered queries) costs no extra call.
+    """
+    namespace.update(isenabled=gc.isenabled, disable=gc.disable, enable=gc.enable)
+    body = [
+        "def build(rows, db):",
+        f"    paused = len(rows) >= {_GC_PAUSE_ROWS} and isenabled()",
+        "    if paused:",
+        "        disable()",
+        "    try:",
+        "        result = []",
+        "        append = result.append",
+        *[f"    {line}" for line in loop],
+        "        return result",
+        "    finally:",
+        "        if paused:",
+        "            enable()",
+        "",
+    ]
+    exec(compile("\n".join(body), filename, "exec"), namespace)  # noqa: S102
+    return namespace["build"]
 
 
 def joined_row_factory(model, attnames, related, converters):
     """Like `row_factory` for ``select_related`` rows: the model's columns, then each related model's.
 
-    ``related`` lists ``(related model, attnames, pk index, set_cached, set_remote)``
-    in column order (one level, no nesting); ``set_cached(instance, obj)`` stores
-    the related object (``None`` when its primary key is NULL) and
-    ``set_remote(obj, instance)`` (or ``None``) the reverse side.
+    ``related`` lists ``(related model, attnames, pk index, cache key, set_cached,
+    set_remote)`` in column order (one level, no nesting). The related object
+    (``None`` when its primary key is NULL) is stored in the instance's
+    ``_state.fields_cache`` under the cache key, or, when the key is ``None``, by
+    ``set_cached(instance, obj)``; ``set_remote(obj, instance)`` (or ``None``)
+    sets the reverse side.
     """
     key = (model, tuple(attnames), tuple(related), tuple(converters))
     factory = _factories.get(key)
@@ -143,43 +150,45 @@ def _value_source(index: int, converters: dict, namespace: dict) -> str:
 
 def _build_joined(model, attnames, related, converters):
     namespace = {"model": model, "State": ModelState, "new": object.__new__}
-    total = len(attnames) + sum(len(names) for _, names, _, _, _ in related)
+    total = len(attnames) + sum(len(spec[1]) for spec in related)
     columns = ", ".join(f"c{index}" for index in range(total))
     pairs = [
         (name, _value_source(index, converters, namespace)) for index, name in enumerate(attnames)
     ]
     body = [
-        "def build(rows, db):",
-        "    result = []",
-        "    append = result.append",
         f"    for {columns}{',' if total == 1 else ''} in rows:",
         "        instance = new(model)",
         # The related objects go into the state's cache: create it now, not on first use.
-        *_store_lines("instance", model, [*pairs, ("_state", "State(False, db)")], "        "),
+        "        state = State(False, db)",
+        *_store_lines("instance", model, [*pairs, ("_state", "state")], "        "),
     ]
+    if any(spec[3] is not None for spec in related):
+        body.append("        cache = state.fields_cache")
     position = len(attnames)
-    for number, (related_model, names, pk_index, set_cached, set_remote) in enumerate(related):
+    for number, (related_model, names, pk_index, key, set_cached, set_remote) in enumerate(related):
         namespace[f"model{number}"] = related_model
-        namespace[f"cache{number}"] = set_cached
+        if key is None:
+            namespace[f"cache{number}"] = set_cached
+            store = f"cache{number}(instance, {{}})"
+        else:
+            store = f"cache[{key!r}] = {{}}"
         related_pairs = [
             (name, _value_source(position + offset, converters, namespace))
             for offset, name in enumerate(names)
         ]
         body += [
             f"        if c{position + pk_index} is None:",
-            f"            cache{number}(instance, None)",
+            f"            {store.format('None')}",
             "        else:",
             f"            other = new(model{number})",
             *_store_lines(
                 "other", related_model, [*related_pairs, ("_state_db", "db")], "            "
             ),
-            f"            cache{number}(instance, other)",
+            f"            {store.format('other')}",
         ]
         if set_remote is not None:
             namespace[f"remote{number}"] = set_remote
             body.append(f"            remote{number}(other, instance)")
         position += len(names)
-    body += ["        append(instance)", "    return result", ""]
-    source = "\n".join(body)
-    exec(compile(source, f"<joined row factory for {model.__name__}>", "exec"), namespace)  # noqa: S102
-    return _pausing_gc(namespace["build"])
+    body.append("        append(instance)")
+    return _compile(body, namespace, f"<joined row factory for {model.__name__}>")

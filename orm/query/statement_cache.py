@@ -7,8 +7,9 @@ of calls made on it (filter names and value types, ordering names, slice
 bounds, ``get``) plus the filter values. The first time a plan's shape runs,
 the ``Query`` is built by replaying the calls through the ordinary code,
 compiled, and the SQL, the parameter order, the column -> attribute map and
-the converters are stored on the model class, keyed on the shape and the
-dialect. Every later run of that shape only binds the new values.
+the converters are stored with the shape (a tree of shapes per model, on its
+``_meta``), per dialect. Every later run of that shape only binds the new
+values.
 
 The rules that keep this exact:
 
@@ -38,18 +39,60 @@ from orm.query.iterables import ModelIterable
 from orm.query.row_factory import row_factory
 
 __all__ = [
-    "EMPTY_PLAN", "add_filter", "add_ordering", "add_slice", "get_clone", "fetch", "replay",
-    "is_sliced",
+    "EMPTY_PLAN", "add_filter", "add_ordering", "add_slice", "filtered", "get_clone", "fetch",
+    "replay", "is_sliced",
 ]
 
-EMPTY_PLAN: tuple = ((), ())
 _VALUE_TYPES = frozenset({int, str, float, bool})
 _LOOKUPS = frozenset({"exact", "gt", "gte", "lt", "lte"})
 _NOT_CACHEABLE = object()
-_SLICING = frozenset({"slice", "get"})
+_INVALID = object()  # a step found not static: the ordinary path takes it
 _MAX_ENTRIES = 512
-_NAMES_KEY = "__field_names__"
-_CHECKED_KEY = "__checked_filters__"  # filter steps already found static
+
+
+class Shape:
+    """The calls a plan records (filter names and value types, ordering, slice), as a tree node.
+
+    Shapes form one tree per model: a step is looked up among the children of
+    the current shape (made and checked the first time), and each shape keeps
+    its compiled statement per dialect. A query therefore hashes only its new
+    step, never the whole list of calls.
+    """
+
+    __slots__ = ("ops", "sliced", "root", "filters", "orderings", "slices", "statements")
+
+    def __init__(self, ops: tuple, sliced: bool, root: Root | None) -> None:
+        self.ops = ops
+        self.sliced = sliced  # a slice (or get) is always the last step
+        self.root: Root = root if root is not None else self  # type: ignore[assignment]
+        self.filters: dict = {}
+        self.orderings: dict = {}
+        self.slices: dict = {}
+        self.statements: dict = {}
+
+    def __repr__(self) -> str:
+        return f"<Shape {self.ops!r}>"
+
+    def __copy__(self) -> Shape:
+        return self  # shared by every plan of this shape; QuerySets never change it
+
+    def __deepcopy__(self, memo) -> Shape:
+        return self
+
+
+class Root(Shape):
+    """The empty shape of one model, with the names its steps may use (for its current fields)."""
+
+    __slots__ = ("fields", "filterable", "orderable")
+
+    def __init__(self, model) -> None:
+        super().__init__((), False, None)
+        self.fields = model._meta.concrete_fields
+        self.filterable, self.orderable = _field_names(model, self.fields)
+
+
+#: The plan of a QuerySet no step was recorded for yet; stands for its model's Root.
+EMPTY_PLAN: tuple = (Shape((), False, None), ())
 
 
 def _safe_prep_methods():
@@ -64,23 +107,23 @@ def _safe_prep_methods():
 _SAFE = None
 
 
-def _model_cache(model) -> dict:
-    """The statement cache of ``model`` (kept on its ``_meta``: one per class, proxies apart)."""
-    opts = model._meta
-    cache = opts.__dict__.get("_statement_cache")
-    if cache is None:
-        cache = opts._statement_cache = {}
-    return cache
+def _root(model) -> Root:
+    """``model``'s shape tree (kept on its ``_meta``, proxies apart), rebuilt when its fields change."""
+    known = model._meta.__dict__
+    root = known.get("_statement_shapes")
+    # concrete_fields is cached in the same __dict__ once computed (a new list when they change).
+    if root is None or root.fields is not known.get("concrete_fields"):
+        root = model._meta._statement_shapes = Root(model)
+    return root
 
 
-def _field_names(model, cache: dict):
+def _shape(queryset) -> Shape:
+    shape = queryset._plan[0]
+    return _root(queryset.model) if shape is EMPTY_PLAN[0] else shape
+
+
+def _field_names(model, fields):
     """(names usable in a cached filter, names usable in a cached ordering) of ``model``."""
-    fields = model._meta.concrete_fields
-    names = cache.get(_NAMES_KEY)
-    if names is not None and names[0] is fields:
-        return names[1]
-    if names is not None:
-        cache.clear()  # the model's fields changed: every cached shape is suspect
     global _SAFE
     if _SAFE is None:
         _SAFE = _safe_prep_methods()
@@ -113,9 +156,7 @@ def _field_names(model, cache: dict):
                 filterable.add("pk")
         if field.primary_key:
             orderable.add("pk")
-    names = (frozenset(filterable), frozenset(orderable))
-    cache[_NAMES_KEY] = (fields, names)
-    return names
+    return frozenset(filterable), frozenset(orderable)
 
 
 def _plan_usable(queryset) -> bool:
@@ -127,103 +168,161 @@ def _plan_usable(queryset) -> bool:
     )
 
 
-def _has_slice(ops) -> bool:
-    # A slice (or get) is always the last step: nothing is added to a plan after one.
-    return bool(ops) and ops[-1][0] in _SLICING
-
-
 def is_sliced(queryset) -> bool:
     """``queryset.query.is_sliced``, answered from the plan when there is one (no Query built)."""
     if queryset._plan is not None and queryset._deferred_filter is None:
-        return _has_slice(queryset._plan[0])
+        return queryset._plan[0].sliced
     return queryset.query.is_sliced
 
 
-def _derive(queryset, op, values=()):
-    """A copy of ``queryset`` (as ``_chain`` makes) whose plan has one more step."""
-    ops, args = queryset._plan
+def _derive(queryset, shape: Shape, values=()):
+    """A copy of ``queryset`` (as ``_chain`` makes) whose plan is ``shape`` with ``values`` added."""
+    args = queryset._plan[1]
     clone = object.__new__(type(queryset))
     # One dict display: this runs for every filter(), order_by() and slice of a plan.
     clone.__dict__ = {
         **queryset.__dict__,
         "_result_cache": None,
         "_prefetch_done": False,
-        "_plan": ((*ops, op), (*args, *values) if values else args),
+        "_plan": (shape, (*args, *values) if values else args),
     }
     return clone
+
+
+def _remember(children: dict, key, child):
+    """Store ``child`` (a Shape, or _INVALID) under ``key``; the Shape, or ``None`` for _INVALID."""
+    if len(children) >= _MAX_ENTRIES:
+        children.clear()
+    children[key] = child
+    return None if child is _INVALID else child
+
+
+def _filter_child(shape: Shape, names: tuple, values: tuple) -> Shape | None:
+    """The shape after ``filter(**dict(zip(names, values)))`` from ``shape``, or ``None``."""
+    key = (names, tuple(map(type, values)))
+    child = shape.filters.get(key)
+    if child is None:
+        return _remember(shape.filters, key, _filter_step(shape, *key))
+    return None if child is _INVALID else child
+
+
+def _filter_step(shape: Shape, names: tuple, types: tuple):
+    root = shape.root
+    for name, value_type in zip(names, types):
+        if value_type not in _VALUE_TYPES:
+            return _INVALID
+        field, sep, lookup = name.partition("__")
+        if field not in root.filterable or sep and lookup not in _LOOKUPS:
+            return _INVALID
+    return Shape((*shape.ops, ("filter", names, types)), False, root)
 
 
 def add_filter(queryset, kwargs: dict):
     """``queryset.filter(**kwargs)`` as a plan step, or ``None`` when the shape is not static."""
     if not kwargs or not _plan_usable(queryset):
         return None
-    ops = queryset._plan[0]
-    if _has_slice(ops):
+    shape = _shape(queryset)
+    if shape.sliced:
         return None
     values = tuple(kwargs.values())
-    op = ("filter", tuple(kwargs), tuple(map(type, values)))
-    model = queryset.model
-    cache = _model_cache(model)
-    filterable = _field_names(model, cache)[0]  # clears the cache when the fields changed
-    checked = cache.get(_CHECKED_KEY)
-    if checked is None:
-        checked = cache[_CHECKED_KEY] = set()
-    if op not in checked:
-        for name, value_type in zip(op[1], op[2]):
-            if value_type not in _VALUE_TYPES:
-                return None
-            field, sep, lookup = name.partition("__")
-            if field not in filterable or sep and lookup not in _LOOKUPS:
-                return None
-        if len(checked) >= _MAX_ENTRIES:
-            checked.clear()
-        checked.add(op)
-    return _derive(queryset, op, values)
+    child = _filter_child(shape, tuple(kwargs), values)
+    return None if child is None else _derive(queryset, child, values)
+
+
+def filtered(queryset_class, model, using, kwargs: dict):
+    """``queryset_class(model=model, using=using).filter(**kwargs)`` as a plan, or ``None``.
+
+    For a stock QuerySet class (the caller checks): one object instead of a
+    fresh QuerySet and its filtered copy.
+    """
+    if not kwargs:
+        return None
+    values = tuple(kwargs.values())
+    child = _filter_child(_root(model), tuple(kwargs), values)
+    if child is None:
+        return None
+    queryset = object.__new__(queryset_class)
+    # What QuerySet.__init__ sets for a model and no query, with the plan in place.
+    queryset.__dict__ = {
+        "model": model, "_db": using, "_hints": {}, "_query": None, "_plan": (child, values),
+        "_known_related_objects": {},
+    }
+    return queryset
+
+
+def _ordering_step(shape: Shape, field_names: tuple):
+    orderable = shape.root.orderable
+    for name in field_names:
+        if type(name) is not str or (name[1:] if name[:1] == "-" else name) not in orderable:
+            return _INVALID
+    return Shape((*shape.ops, ("order_by", field_names)), False, shape.root)
 
 
 def add_ordering(queryset, field_names: tuple):
     """``queryset.order_by(*field_names)`` as a plan step, or ``None``."""
     if not _plan_usable(queryset):
         return None
-    if _has_slice(queryset._plan[0]):
+    shape = _shape(queryset)
+    if shape.sliced:
         return None
-    orderable = _field_names(queryset.model, _model_cache(queryset.model))[1]
-    for name in field_names:
-        if type(name) is not str or (name[1:] if name[:1] == "-" else name) not in orderable:
+    try:
+        child = shape.orderings.get(field_names)
+    except TypeError:  # an unhashable argument: the ordinary path says what is wrong
+        return None
+    if child is None:
+        child = _remember(shape.orderings, field_names, _ordering_step(shape, field_names))
+        if child is None:
             return None
-    return _derive(queryset, ("order_by", tuple(field_names)))
+    elif child is _INVALID:
+        return None
+    return _derive(queryset, child)
 
 
 def add_slice(queryset, start, stop):
     """``queryset[start:stop]`` as a plan step, or ``None``."""
-    if not _plan_usable(queryset) or _has_slice(queryset._plan[0]):
+    if (
+        start is not None and (type(start) is not int or start < 0)
+        or stop is not None and (type(stop) is not int or stop < 0)
+        or not _plan_usable(queryset)
+    ):
         return None
-    if start is not None and type(start) is not int or stop is not None and type(stop) is not int:
+    shape = _shape(queryset)
+    if shape.sliced:
         return None
-    return _derive(queryset, ("slice", start, stop))
+    child = shape.slices.get((start, stop))
+    if child is None:
+        child = _remember(
+            shape.slices, (start, stop),
+            Shape((*shape.ops, ("slice", start, stop)), True, shape.root),
+        )
+    return _derive(queryset, child)
 
 
 def get_clone(queryset, args, kwargs):
     """The QuerySet ``get(**kwargs)`` evaluates, as a plan, or ``None``."""
-    if args or not _plan_usable(queryset) or _has_slice(queryset._plan[0]):
+    if args or not _plan_usable(queryset) or _shape(queryset).sliced:
         return None
     clone = add_filter(queryset, kwargs) if kwargs else queryset._chain()
     if clone is None or clone._plan is None:
         return None
-    return _derive(clone, ("get",))
+    shape = _shape(clone)
+    child = shape.slices.get("get")
+    if child is None:
+        child = _remember(shape.slices, "get", Shape((*shape.ops, ("get",)), True, shape.root))
+    return _derive(clone, child)
 
 
 def replay(queryset):
     """Build the ``Query`` of ``queryset``'s plan with the ordinary QuerySet methods."""
     from orm.query.query import Query
 
-    ops, args = queryset._plan
+    shape, args = queryset._plan
     current = type(queryset)(
         model=queryset.model, query=Query(queryset.model), using=queryset._db,
         hints=queryset._hints,
     )
     position = 0
-    for op in ops:
+    for op in shape.ops:
         kind = op[0]
         if kind == "filter":
             names = op[1]
@@ -240,7 +339,7 @@ def replay(queryset):
     return current.query
 
 
-def _prepare(queryset, connection, cache: dict, key):
+def _prepare(queryset, connection, shape: Shape, key):
     """Compile the plan's shape once; the cache entry, or ``None`` to use the ordinary path."""
     args = queryset._plan[1]
     query = replay(queryset)
@@ -279,12 +378,14 @@ def _prepare(queryset, connection, cache: dict, key):
             sql = sql.replace("%%", "%")
         attnames = tuple(klass_info["attnames"])
         converters = compiler.get_converters()
-        entry = (sql, tuple(order), attnames, converters, row_factory(query.model, attnames, converters))
-    if len(cache) >= _MAX_ENTRIES:
-        kept = {name: cache[name] for name in (_NAMES_KEY, _CHECKED_KEY) if name in cache}
-        cache.clear()
-        cache.update(kept)
-    cache[key] = entry
+        # Parameters in the order the filters gave them need no reordering per query.
+        in_order = order == list(range(len(args)))
+        entry = (sql, None if in_order else tuple(order), attnames, converters,
+                 row_factory(query.model, attnames, converters))
+    statements = shape.statements
+    if len(statements) >= _MAX_ENTRIES:
+        statements.clear()
+    statements[key] = entry
     return entry
 
 
@@ -293,18 +394,24 @@ def fetch(queryset):
     if (
         queryset._iterable_class is not ModelIterable
         or queryset._known_related_objects
-        or not _plan_usable(queryset)
+        or queryset._deferred_filter is not None
+        or queryset._defer_next_filter
+        or queryset._sticky_filter
     ):
         return None
     model = queryset.model
+    shape, args = queryset._plan  # the caller checked there is one
+    root = shape.root
+    if shape is EMPTY_PLAN[0]:
+        shape = root = _root(model)
+    elif root.fields is not model._meta.__dict__.get("concrete_fields"):
+        return None  # the model's fields changed since these steps were checked
     db = queryset.db
     connection = connections[db]
-    cache = _model_cache(model)
-    ops, args = queryset._plan
-    key = (type(connection.dialect), connection.vendor, ops)
-    entry = cache.get(key)
+    dialect = connection.dialect
+    entry = shape.statements.get(type(dialect))
     if entry is None:
-        entry = _prepare(queryset, connection, cache, key)
+        entry = _prepare(queryset, connection, shape, type(dialect))
         if entry is None:
             return None
     if entry is _NOT_CACHEABLE:
@@ -313,9 +420,9 @@ def fetch(queryset):
     # Every parameter is a filter value compared with its column: the backend may
     # bind it server-side and prepare the statement.
     rows = connection.fetch_all(
-        sql, [args[index] for index in order] if order else None, prepared=True
+        sql, args if order is None else [args[index] for index in order], prepared=True
     )
-    if not signals.post_init.has_listeners(model):
+    if not signals.post_init._receivers or not signals.post_init.has_listeners(model):
         return build(rows, db)
     instances = []
     for row in rows:
