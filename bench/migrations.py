@@ -91,51 +91,25 @@ class _DatabaseClock:
         clock = self
         perf_counter = time.perf_counter
 
-        class TimedCursor(sqlite3.Cursor):
-            def execute(self, *args):
+        def timed(method, total: str, counts: bool):
+            def wrapper(cursor, *args, **kwargs):
                 start = perf_counter()
                 try:
-                    return super().execute(*args)
+                    return method(cursor, *args, **kwargs)
                 finally:
-                    clock.seconds += perf_counter() - start
-                    clock.statements += 1
+                    setattr(clock, total, getattr(clock, total) + perf_counter() - start)
+                    if counts:
+                        clock.statements += 1
 
-            def executemany(self, *args):
-                start = perf_counter()
-                try:
-                    return super().executemany(*args)
-                finally:
-                    clock.seconds += perf_counter() - start
-                    clock.statements += 1
+            return wrapper
 
-            def executescript(self, *args):
-                start = perf_counter()
-                try:
-                    return super().executescript(*args)
-                finally:
-                    clock.seconds += perf_counter() - start
-                    clock.statements += 1
-
-            def fetchone(self):
-                start = perf_counter()
-                try:
-                    return super().fetchone()
-                finally:
-                    clock.fetch_seconds += perf_counter() - start
-
-            def fetchmany(self, *args, **kwargs):
-                start = perf_counter()
-                try:
-                    return super().fetchmany(*args, **kwargs)
-                finally:
-                    clock.fetch_seconds += perf_counter() - start
-
-            def fetchall(self):
-                start = perf_counter()
-                try:
-                    return super().fetchall()
-                finally:
-                    clock.fetch_seconds += perf_counter() - start
+        base = sqlite3.Cursor
+        TimedCursor = type("TimedCursor", (base,), {
+            **{name: timed(getattr(base, name), "seconds", True)
+               for name in ("execute", "executemany", "executescript")},
+            **{name: timed(getattr(base, name), "fetch_seconds", False)
+               for name in ("fetchone", "fetchmany", "fetchall")},
+        })
 
         class TimedConnection(sqlite3.Connection):
             def cursor(self, factory=TimedCursor):
