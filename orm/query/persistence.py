@@ -186,7 +186,9 @@ def insert_instance(instance, connection) -> None:
     if params is not None:
         sql, _, returning = plan
         if returning:
-            value = connection.fetch_all(sql, params)[0][0]
+            # Each parameter goes into a column, so the server knows its type: it may
+            # bind them itself and prepare the statement (see Connection.fetch_all).
+            value = connection.fetch_all(sql, params, prepared=True)[0][0]
             converter = pk.from_db_converter(connection)
             data[pk.attname] = converter(value) if converter else value
             return

@@ -214,6 +214,19 @@ def test_create_sets_pk_and_state_like_save(models_db):
     assert created.due == datetime.date(2024, 1, 2) and created.active is True
 
 
+def test_create_round_trips_every_value_past_the_prepare_threshold(models_db):
+    objs = [sample(index) for index in range(12)]
+    expected = [columns(obj) for obj in objs]
+    created = [Record.objects.create(**{f.attname: getattr(obj, f.attname) for f in Record._meta.concrete_fields
+                                        if not f.primary_key}) for obj in objs]
+    assert [columns(obj) for obj in created] == expected == stored()
+    assert [obj.pk for obj in created] == list(Record.objects.order_by("id").values_list("id", flat=True))
+    with pytest.raises(IntegrityError):
+        with orm.atomic():
+            Record.objects.create(name=None)
+    assert Record.objects.create(name="after").pk is not None
+
+
 def test_create_with_a_given_or_non_integer_primary_key(models_db):
     explicit = Record.objects.create(id=50, name="fifty")
     after = Record.objects.create(name="next")
