@@ -321,9 +321,13 @@ class Model(metaclass=ModelBase):
         self.save_base(using=using, force_insert=force_insert, force_update=force_update, update_fields=update_fields)
 
     def _prepare_related_fields_for_save(self) -> None:
-        opts = self._meta
-        cached = opts.__dict__.get("_prepare_for_save_cache")
-        preparers = cached[1] if cached is not None and cached[0] is opts.concrete_fields else _related_preparers(type(self))
+        known = self._meta.__dict__
+        cached = known.get("_prepare_for_save_cache")
+        # The cache of _related_preparers, valid while concrete_fields is the same list.
+        if cached is not None and cached[0] is known.get("concrete_fields"):
+            preparers = cached[1]
+        else:
+            preparers = _related_preparers(type(self))
         for prepare in preparers:
             prepare(self)
 
