@@ -62,6 +62,7 @@ class BaseManager:
         if (
             not args
             and queryset_class is not None
+            and self.model is not None
             and cls.get_queryset is BaseManager.get_queryset
             and queryset_class.filter is QuerySet.filter
             and queryset_class._filter_or_exclude is QuerySet._filter_or_exclude

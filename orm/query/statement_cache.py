@@ -91,8 +91,9 @@ class Root(Shape):
         self.filterable, self.orderable = _field_names(model, self.fields)
 
 
-#: The plan of a QuerySet no step was recorded for yet; stands for its model's Root.
-EMPTY_PLAN: tuple = (Shape((), False, None), ())
+_EMPTY_SHAPE = Shape((), False, None)
+#: The plan of a QuerySet no step was recorded for yet; its shape stands for the model's Root.
+EMPTY_PLAN: tuple = (_EMPTY_SHAPE, ())
 
 
 def _safe_prep_methods():
@@ -119,7 +120,7 @@ def _root(model) -> Root:
 
 def _shape(queryset) -> Shape:
     shape = queryset._plan[0]
-    return _root(queryset.model) if shape is EMPTY_PLAN[0] else shape
+    return _root(queryset.model) if shape is _EMPTY_SHAPE else shape
 
 
 def _field_names(model, fields):
@@ -402,7 +403,7 @@ def fetch(queryset):
     model = queryset.model
     shape, args = queryset._plan  # the caller checked there is one
     root = shape.root
-    if shape is EMPTY_PLAN[0]:
+    if shape is _EMPTY_SHAPE:
         shape = root = _root(model)
     elif root.fields is not model._meta.__dict__.get("concrete_fields"):
         return None  # the model's fields changed since these steps were checked
