@@ -182,17 +182,17 @@ def insert_instance(instance, connection) -> None:
         plan = cached[1]
     else:
         plan = _insert_plan(model, connection, pk_missing)
-    params = plan[1]((instance,), connection) if plan is not None else None
-    if params is not None:
+    planned = plan[1]((instance,), connection) if plan is not None else None
+    if planned is not None:
         sql, _, returning = plan
         if returning:
             # Each parameter goes into a column, so the server knows its type: it may
             # bind them itself and prepare the statement (see Connection.fetch_all).
-            value = connection.fetch_all(sql, params, prepared=True)[0][0]
+            value = connection.fetch_all(sql, planned, prepared=True)[0][0]
             converter = pk.from_db_converter(connection)
             data[pk.attname] = converter(value) if converter else value
             return
-        cursor = connection.execute(sql, params)
+        cursor = connection.execute(sql, planned)
         try:
             if pk_missing:
                 data[pk.attname] = connection.last_insert_id(cursor, opts.db_table, pk.column)
@@ -215,13 +215,7 @@ def insert_instance(instance, connection) -> None:
     params: list = []
     placeholders = []
     for field, value in zip(fields, values):
-        if hasattr(value, "resolve_expression"):
-            sql, sub = _compile_for_save(value, model, connection)
-            placeholders.append(sql)
-            params.extend(sub)
-        else:
-            placeholders.append("%s")
-            params.append(field.get_db_prep_save(value, connection))
+        placeholders.append(_placeholder(field, value, model, connection, params))
     if fields:
         columns = ", ".join(quote(field.column) for field in fields)
         sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(placeholders)})"
@@ -467,15 +461,19 @@ def _general_rows_sql(model, fields, chunk, connection) -> tuple[str, list]:
             value = field.pre_save(obj, True)
             if value is DatabaseDefault:
                 value = field.db_default if not hasattr(field.db_default, "as_sql") else None
-            if hasattr(value, "resolve_expression"):
-                sql, sub = _compile_for_save(value, model, connection)
-                placeholders.append(sql)
-                params.extend(sub)
-            else:
-                placeholders.append("%s")
-                params.append(field.get_db_prep_save(value, connection))
+            placeholders.append(_placeholder(field, value, model, connection, params))
         rows_sql.append(f"({', '.join(placeholders)})")
     return ", ".join(rows_sql), params
+
+
+def _placeholder(field, value, model, connection, params: list) -> str:
+    """SQL standing for ``value`` in an INSERT; appends its parameters to ``params``."""
+    if hasattr(value, "resolve_expression"):
+        sql, sub = _compile_for_save(value, model, connection)
+        params.extend(sub)
+        return sql
+    params.append(field.get_db_prep_save(value, connection))
+    return "%s"
 
 
 def _set_returned_pks(chunk, returned, pk, connection) -> None:

@@ -18,6 +18,7 @@ from orm import signals
 from orm.exceptions import DataError, IntegrityError
 
 from .conftest import create_tables
+from .test_perf_reads import Shouting
 
 
 def _tomorrow():
@@ -75,22 +76,6 @@ class Tagged(orm.Model):
 
     class Meta:
         app_label = "perfwrites"
-
-
-class Shouting:
-    """A data descriptor on a column's attribute: reads upper-case, stores as given."""
-
-    def __set_name__(self, owner, name):
-        self.name = name
-
-    def __get__(self, instance, owner=None):
-        if instance is None:
-            return self
-        value = instance.__dict__.get(self.name)
-        return value.upper() if isinstance(value, str) else value
-
-    def __set__(self, instance, value):
-        instance.__dict__[self.name] = value
 
 
 class Loud(orm.Model):
