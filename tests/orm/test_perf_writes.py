@@ -442,6 +442,20 @@ def test_bulk_create_sends_one_statement_per_batch(models_db):
     assert Record.objects.count() == 30
 
 
+def test_bulk_create_on_a_second_database(models_db, new_db_url):
+    orm.configure(databases={"default": models_db, "replica": new_db_url()})
+    create_tables(Record, using="replica")
+    objs = [sample(index) for index in range(5)]
+    Record.objects.using("replica").bulk_create(objs)
+    assert all(obj._state.db == "replica" and not obj._state.adding for obj in objs)
+    assert Record.objects.using("replica").count() == 5 and Record.objects.count() == 0
+    first = objs[0]
+    first.size = 7
+    first.save()  # an update on the database it was saved to
+    assert Record.objects.using("replica").get(pk=first.pk).size == 7
+    assert Record.objects.count() == 0
+
+
 def test_bulk_create_state_already_used(models_db):
     record = Record(name="a")
     assert record._state.adding is True
