@@ -209,9 +209,8 @@ class Query:
         for position, name in enumerate(names):
             if name == "pk":
                 name = current.pk.name
-            try:
-                field = current.get_field(name)
-            except FieldDoesNotExist:
+            field = _find_field(current, name)
+            if field is None:
                 if position == 0 and name in self.annotations:
                     raise FieldError(f"annotation {name!r} cannot be used here") from None
                 if position == 0:
@@ -767,3 +766,19 @@ def collect_columns(expression) -> list:
     return [node for node in walk(expression) if isinstance(node, Col)]
 
 
+def _find_field(opts, name: str):
+    """``opts.get_field(name)``, or None when there is none.
+
+    A lookup name after a relation (``author__in``) is not a field; asking
+    ``get_field`` would build its close-match error message (~70 us) only to
+    drop it.
+    """
+    cache = opts._field_cache
+    if cache is not None:
+        field = cache.get(name)
+        if field is not None or name != "pk":
+            return field
+    try:
+        return opts.get_field(name)
+    except FieldDoesNotExist:
+        return None
