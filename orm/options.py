@@ -78,6 +78,11 @@ class Options:
         self.local_many_to_many: list = []
         self.private_fields: list = []
         self.related_objects: list = []
+        # Indexes of ``related_objects`` (see ``_related_index``): the list they describe,
+        # field key -> relation, and reverse name -> [(position, relation)].
+        self._indexed_related: list | None = None
+        self._related_by_field: dict[tuple[str, str], Any] = {}
+        self._related_by_name: dict[str, list[tuple[int, Any]]] = {}
         self.pk: Any = None
         self.concrete_model: Any = None
         self.proxy_for_model: Any = None
@@ -160,17 +165,58 @@ class Options:
         field.serialize = False
 
     def add_related_object(self, relation) -> None:
-        """Register a reverse relation (``associations`` calls this)."""
-        self.related_objects = [
-            existing
-            for existing in self.related_objects
-            if not (
-                existing.field.model._meta.label == relation.field.model._meta.label
-                and existing.field.name == relation.field.name
-            )
-        ]
-        self.related_objects.append(relation)
+        """Register a reverse relation (``associations`` calls this).
+
+        It replaces the relation of the same field (same model label and field
+        name) registered earlier, as a redefined model's relation does.
+        """
+        key = _relation_key(relation)
+        if key in self._related_index():
+            # The indexes are rebuilt from the new list when next used.
+            related = [existing for existing in self.related_objects if _relation_key(existing) != key]
+            related.append(relation)
+        else:
+            # A new list, not an append: a proxy model keeps the list it was created with.
+            related = [*self.related_objects, relation]
+            self._index_relation(len(related) - 1, relation, key)
+            self._indexed_related = related
+        self.related_objects = related
         self._expire_cache()
+
+    def reverse_relations_named(self, *names: str) -> list:
+        """The visible reverse relations whose accessor or query name is one of ``names``, in registration order."""
+        self._related_index()
+        found: dict[int, Any] = {}
+        for name in names:
+            found.update(self._related_by_name.get(name, ()))
+        return [found[position] for position in sorted(found)]
+
+    def _related_index(self) -> dict[tuple[str, str], Any]:
+        """Field key -> relation for ``related_objects``, rebuilt when the list was replaced or grew.
+
+        Code outside ``add_related_object`` (the registry forgetting a replaced
+        model, tests) assigns ``related_objects`` a new list; that is what
+        invalidates the indexes.
+        """
+        related = self.related_objects
+        if self._indexed_related is not related or len(self._related_by_field) != len(related):
+            self._related_by_field = {}
+            self._related_by_name = {}
+            for position, relation in enumerate(related):
+                self._index_relation(position, relation, _relation_key(relation))
+            self._indexed_related = related
+        return self._related_by_field
+
+    def _index_relation(self, position: int, relation, key: tuple[str, str]) -> None:
+        self._related_by_field[key] = relation
+        if relation.hidden:
+            return
+        accessor = relation.get_accessor_name()
+        if accessor is not None:
+            self._related_by_name.setdefault(accessor, []).append((position, relation))
+        query_name = relation.query_name
+        if query_name != accessor:
+            self._related_by_name.setdefault(query_name, []).append((position, relation))
 
     def _expire_cache(self) -> None:
         self._field_cache = None
@@ -290,6 +336,12 @@ class Options:
     @property
     def db_returning_fields(self) -> list:
         return [field for field in self.concrete_fields if getattr(field, "db_returning", False) or (field.primary_key and field.get_internal_type() in ("AutoField", "BigAutoField", "SmallAutoField"))]
+
+
+def _relation_key(relation) -> tuple[str, str]:
+    """What identifies a reverse relation's field across redefinitions: model label and field name."""
+    field = relation.field
+    return field.model._meta.label, field.name
 
 
 def _camel_to_words(name: str) -> str:

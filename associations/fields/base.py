@@ -277,7 +277,7 @@ def _check_clashes(field, target, related) -> None:
     opts = target._meta
     accessor = related.get_accessor_name()
     query_name = related.query_name
-    for existing in opts.related_objects:
+    for existing in opts.reverse_relations_named(accessor, query_name):
         if existing.hidden or _same_field(existing.field, field) or _is_replaced(existing.field.model):
             continue
         if _of_another_uninstalled_app(existing.field.model, field.model):

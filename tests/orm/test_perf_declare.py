@@ -1,0 +1,136 @@
+"""Declaring models: the reverse-relation indexes of ``_meta`` give the same clash errors as a full scan."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import orm
+
+_labels = itertools.count()
+
+
+def fresh_app() -> str:
+    return f"perf_declare_{next(_labels)}"
+
+
+def model(name: str, app: str, **attrs):
+    """A model class built at run time (``type()``), in app ``app``."""
+    meta = type("Meta", (), {"app_label": app})
+    return type(name, (orm.Model,), {"__module__": __name__, "Meta": meta, **attrs})
+
+
+def expected_clash(hub, owner: str, field_name: str, related_name: str | None, query_name: str | None):
+    """The existing relation a new ``owner.field_name`` FK to ``hub`` clashes with, by scanning (or None)."""
+    accessor = related_name or f"{owner.lower()}_set"
+    query = query_name or related_name or owner.lower()
+    for existing in hub._meta.related_objects:
+        if existing.hidden:
+            continue
+        same_field = existing.field.model._meta.object_name == owner and existing.field.name == field_name
+        current = orm.registry.all_models.get(existing.field.model._meta.app_label, {}).get(
+            existing.field.model._meta.model_name
+        )
+        if same_field or (current is not None and current is not existing.field.model):
+            continue
+        if existing.get_accessor_name() == accessor or existing.query_name == query:
+            clash = accessor if existing.get_accessor_name() == accessor else query
+            return f"{hub.__name__}.{clash} clashes with the one of {existing.field.model.__name__}.{existing.field.name}"
+    return None
+
+
+def test_redefined_model_replaces_its_reverse_relation():
+    app = fresh_app()
+    Hub = model("Hub", app)
+    first = model("Leaf", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="leaves"))
+    model("Other", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="others"))
+    second = model("Leaf", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="leaves"))
+    assert second is not first
+    assert [(rel.field.model.__name__, rel.get_accessor_name()) for rel in Hub._meta.related_objects] == [
+        ("Other", "others"), ("Leaf", "leaves"),
+    ]
+    assert Hub._meta.get_field("leaves").field.model is second
+    with pytest.raises(orm.ImproperlyConfigured, match=r"Hub\.leaves clashes with the one of Leaf\.hub"):
+        model("Third", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="leaves"))
+
+
+def test_first_registered_clash_is_reported_when_accessor_and_query_name_clash_with_two_relations():
+    app = fresh_app()
+    Hub = model("Hub", app)
+    model("Alpha", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="items",
+                                           related_query_name="things"))
+    model("Beta", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="stuff"))
+    with pytest.raises(orm.ImproperlyConfigured) as error:
+        model("Gamma", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="stuff",
+                                               related_query_name="things"))
+    assert "Hub.things clashes with the one of Alpha.hub" in str(error.value)
+
+
+def test_unregistered_model_frees_its_reverse_names():
+    app = fresh_app()
+    Hub = model("Hub", app)
+    model("Gone", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="spare"))
+    orm.registry.unregister_model(app, "gone")
+    Kept = model("Kept", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="spare"))
+    assert [rel.field.model for rel in Hub._meta.related_objects] == [Kept]
+
+
+def test_related_objects_assigned_from_outside_is_reindexed():
+    app = fresh_app()
+    Hub = model("Hub", app)
+    model("Old", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="shared"))
+    Hub._meta.related_objects = []
+    model("New", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="shared"))
+    assert Hub._meta.reverse_relations_named("shared")[0].field.model.__name__ == "New"
+
+
+def test_hidden_and_default_names():
+    app = fresh_app()
+    Hub = model("Hub", app)
+    model("Quiet", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="+"))
+    model("Quiet2", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="+"))
+    Loud = model("Loud", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE))
+    assert Hub._meta.reverse_relations_named("loud_set") == Hub._meta.reverse_relations_named("loud")
+    assert [rel.field.model for rel in Hub._meta.reverse_relations_named("loud_set", "loud")] == [Loud]
+    assert len(Hub._meta.related_objects) == 3
+    with pytest.raises(orm.ImproperlyConfigured, match=r"Hub\.loud_set clashes with the one of Loud\.hub"):
+        model("Other", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="loud_set"))
+
+
+# Each step: (owner model, related_name, related_query_name, unregister the owner first).
+_steps = st.lists(
+    st.tuples(
+        st.sampled_from(["A", "B", "C", "D"]),
+        st.sampled_from([None, "x", "y", "a_set", "b", "+"]),
+        st.sampled_from([None, "x", "b"]),
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_steps)
+def test_clash_errors_match_a_scan_of_every_reverse_relation(steps):
+    app = fresh_app()
+    Hub = model("Hub", app)
+    for owner, related_name, query_name, unregister in steps:
+        if unregister:
+            orm.registry.unregister_model(app, owner.lower())
+        hidden = related_name == "+"
+        expected = None if hidden else expected_clash(Hub, owner, "hub", related_name, query_name)
+        field = orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name=related_name,
+                               related_query_name=query_name)
+        if expected is None:
+            model(owner, app, hub=field)
+        else:
+            with pytest.raises(orm.ImproperlyConfigured) as error:
+                model(owner, app, hub=field)
+            assert expected in str(error.value)
+        relations = Hub._meta.related_objects
+        keys = [(rel.field.model.__name__, rel.field.name) for rel in relations]
+        assert len(keys) == len(set(keys))
