@@ -6,6 +6,8 @@ import copy
 import enum
 from typing import Any, Callable
 
+from backends.schema import NOT_PROVIDED as NO_COLUMN_DEFAULT
+from backends.schema import Column
 from orm.exceptions import ValidationError
 
 __all__ = [
@@ -102,6 +104,8 @@ class Field:
         "blank": "This field cannot be blank.",
         "unique": "%(model_name)s with this %(field_label)s already exists.",
     }
+    # Set on each class by ``_class_error_messages`` (read from the class's own ``__dict__``).
+    _class_error_messages: dict[str, str]
 
     def __init__(
         self,
@@ -149,11 +153,10 @@ class Field:
         self.serialize = serialize
         self.db_comment = db_comment
         self._error_messages = error_messages
-        messages: dict[str, str] = {}
-        for klass in reversed(type(self).__mro__):
-            messages.update(getattr(klass, "default_error_messages", {}))
-        messages.update(error_messages or {})
-        self.error_messages = messages
+        messages = type(self).__dict__.get("_class_error_messages")
+        if messages is None:
+            messages = _class_error_messages(type(self))
+        self.error_messages = {**messages, **error_messages} if error_messages else messages.copy()
         if auto_created:
             self.creation_counter = Field.auto_creation_counter
             Field.auto_creation_counter -= 1
@@ -471,32 +474,42 @@ class Field:
 
     def column_description(self, connection, *, references=None):
         """This field as a ``backends.schema.Column`` for the schema editor."""
-        from backends.schema import NOT_PROVIDED as NO_DEFAULT
-        from backends.schema import Column
-
-        default = NO_DEFAULT
+        default = NO_COLUMN_DEFAULT
         db_default_sql = None
         if self.db_default is not NOT_PROVIDED:
             if hasattr(self.db_default, "as_sql"):
                 db_default_sql = _compile_default_expression(self.db_default, connection)
             else:
                 default = self.get_db_prep_value(self.db_default, connection)
-        check_sql = self.db_check(connection) if self.column else None
+        primary_key = self.primary_key
         return Column(
-            name=self.column,
-            type=self.db_type(connection),
-            null=self.null,
-            primary_key=self.primary_key,
-            autoincrement=self.get_internal_type() in _AUTO_TYPES,
-            unique=self.unique and not self.primary_key,
-            default=default,
-            db_default_sql=db_default_sql,
-            check_sql=check_sql,
-            references=references,
+            self.column,
+            self.db_type(connection),
+            self.null,
+            primary_key,
+            self.get_internal_type() in _AUTO_TYPES,
+            self.unique and not primary_key,
+            default,
+            db_default_sql,
+            self.db_check(connection) if self.column else None,
+            references,
         )
 
 
 _AUTO_TYPES = {"AutoField", "BigAutoField", "SmallAutoField"}
+
+
+def _class_error_messages(field_class: type[Field]) -> dict[str, str]:
+    """The ``default_error_messages`` of ``field_class`` and its bases merged, kept on the class.
+
+    Merged once per class rather than at each field construction (thousands
+    when a migrate replays its files).
+    """
+    messages: dict[str, str] = {}
+    for klass in reversed(field_class.__mro__):
+        messages.update(getattr(klass, "default_error_messages", {}))
+    field_class._class_error_messages = messages
+    return messages
 
 
 def _compile_default_expression(expression, connection) -> str:

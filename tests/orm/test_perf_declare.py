@@ -134,3 +134,29 @@ def test_clash_errors_match_a_scan_of_every_reverse_relation(steps):
         relations = Hub._meta.related_objects
         keys = [(rel.field.model.__name__, rel.field.name) for rel in relations]
         assert len(keys) == len(set(keys))
+
+
+# -- field construction: the class's merged error messages are computed once -------------------
+
+
+class _StrictField(orm.CharField):
+    default_error_messages = {"blank": "Say something.", "strict": "Too loose."}
+
+
+class _StricterField(_StrictField):
+    pass
+
+
+def test_field_error_messages_merge_the_class_chain_and_the_arguments():
+    plain = orm.CharField(max_length=5)
+    strict = _StrictField(max_length=5)
+    custom = _StricterField(max_length=5, error_messages={"null": "No nulls."})
+    assert plain.error_messages["blank"] == "This field cannot be blank."
+    assert strict.error_messages["blank"] == "Say something." and strict.error_messages["strict"] == "Too loose."
+    assert custom.error_messages["null"] == "No nulls." and custom.error_messages["strict"] == "Too loose."
+    assert custom.error_messages["invalid_choice"] == plain.error_messages["invalid_choice"]
+    # Each field owns its dict: changing one changes neither its class nor other fields.
+    strict.error_messages["blank"] = "changed"
+    assert _StrictField(max_length=5).error_messages["blank"] == "Say something."
+    assert _StricterField(max_length=5).error_messages["null"] == "This field cannot be null."
+    assert custom.deconstruct()[3]["error_messages"] == {"null": "No nulls."}
