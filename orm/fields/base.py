@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import enum
+import itertools
 from typing import Any, Callable
 
 from backends.schema import NOT_PROVIDED as NO_COLUMN_DEFAULT
@@ -73,6 +74,11 @@ class DeferredAttribute:
 
 _BLANK_CHOICE = [("", "---------")]
 
+# Module counters, not class attributes: assigning an attribute of ``Field`` at every
+# construction would invalidate the attribute caches of every field class.
+_creation_counter = itertools.count()
+_auto_creation_counter = itertools.count(-1, -1)
+
 
 class Field:
     """A model field: one column (or none, for relations without one)."""
@@ -95,8 +101,8 @@ class Field:
     auto_created = False
     generated = False
 
+    # Each field's own, from the counters below: declaration order (auto-created fields first).
     creation_counter = 0
-    auto_creation_counter = -1
 
     default_error_messages = {
         "invalid_choice": "Value %(value)r is not a valid choice.",
@@ -157,12 +163,7 @@ class Field:
         if messages is None:
             messages = _class_error_messages(type(self))
         self.error_messages = {**messages, **error_messages} if error_messages else messages.copy()
-        if auto_created:
-            self.creation_counter = Field.auto_creation_counter
-            Field.auto_creation_counter -= 1
-        else:
-            self.creation_counter = Field.creation_counter
-            Field.creation_counter += 1
+        self.creation_counter = next(_auto_creation_counter if auto_created else _creation_counter)
         self.model: Any = None
         self.attname: str | None = None
         self.column: str | None = None

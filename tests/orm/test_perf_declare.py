@@ -160,3 +160,12 @@ def test_field_error_messages_merge_the_class_chain_and_the_arguments():
     assert _StrictField(max_length=5).error_messages["blank"] == "Say something."
     assert _StricterField(max_length=5).error_messages["null"] == "This field cannot be null."
     assert custom.deconstruct()[3]["error_messages"] == {"null": "No nulls."}
+
+
+def test_fields_count_in_declaration_order_and_auto_created_ones_before_all():
+    first, second = orm.IntegerField(), orm.CharField(max_length=3)
+    auto_first, auto_second = orm.BigAutoField(primary_key=True, auto_created=True), orm.IntegerField(auto_created=True)
+    third = orm.TextField()
+    assert first.creation_counter < second.creation_counter < third.creation_counter
+    assert auto_second.creation_counter < auto_first.creation_counter < 0 <= first.creation_counter
+    assert sorted([third, auto_first, second, first, auto_second]) == [auto_second, auto_first, first, second, third]
