@@ -140,6 +140,10 @@ def parse_url(url: str | DatabaseURL) -> DatabaseURL:
             own["connect_timeout"] = _number(url, key, value, float)
         elif key == "conn_max_age":
             own["conn_max_age"] = _number(url, key, value, float)
+        elif key == "prepare_threshold" and vendor == "postgresql":
+            if value.lower() not in ("none", "off"):
+                _number(url, key, value, int)
+            options.append((key, value))
         else:
             options.append((key, value))
 

@@ -40,6 +40,7 @@ def _connect_kwargs(url: DatabaseURL) -> dict[str, Any]:
     options = dict(url.options)
     if "options" in options:
         settings.append(options.pop("options"))
+    threshold = options.pop("prepare_threshold", None)
     kwargs: dict[str, Any] = {
         "host": url.host,
         "port": url.port,
@@ -54,6 +55,10 @@ def _connect_kwargs(url: DatabaseURL) -> dict[str, Any]:
         kwargs["user"] = url.user
     if url.password is not None:
         kwargs["password"] = url.password
+    if threshold is not None:
+        # psycopg's own keyword: after how many runs a server-bound statement is
+        # prepared; "none" never prepares (PgBouncer in transaction mode before 1.21).
+        kwargs["prepare_threshold"] = None if threshold.lower() in ("none", "off") else int(threshold)
     kwargs.update(options)
     return kwargs
 

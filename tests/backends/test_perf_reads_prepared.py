@@ -165,3 +165,25 @@ def test_a_prepared_statement_survives_another_connection_changing_the_table(db_
     finally:
         reader.close()
         writer.close()
+
+
+@pytest.mark.backends("postgresql")
+@pytest.mark.parametrize("option, expected", [("none", None), ("OFF", None), ("0", 0), ("3", 3)])
+def test_prepare_threshold_on_the_url_reaches_psycopg(db_url, option, expected):
+    # "none" is what PgBouncer in transaction mode (before 1.21) needs: nothing prepared.
+    separator = "&" if "?" in db_url else "?"
+    db = backends.connect(f"{db_url}{separator}prepare_threshold={option}")
+    try:
+        _make_things(db)
+        assert db._raw.prepare_threshold == expected
+        assert _both(db, SELECT + "size = %s", [2])[0][1] == "b'e\"e %s %%"
+        prepared = db.fetch_all("SELECT count(*) FROM pg_prepared_statements")[0][0]
+        assert (prepared > 0) == (expected is not None)
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("value", ["-1", "soon", ""])
+def test_a_bad_prepare_threshold_is_a_configuration_error(value):
+    with pytest.raises(backends.errors.ImproperlyConfigured, match="prepare_threshold"):
+        backends.parse_url(f"postgresql://app@db/app?prepare_threshold={value}")
