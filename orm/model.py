@@ -17,7 +17,7 @@ from orm.exceptions import (
     ObjectDoesNotExist,
     ValidationError,
 )
-from orm.fields import DatabaseDefault
+from orm.fields import DatabaseDefault, DeferredAttribute
 from orm.model_base import ModelBase
 from orm.model_init import init_function
 from orm.options import Options
@@ -193,7 +193,7 @@ class Model(metaclass=ModelBase):
             attribute = getattr(cls, name, None)
             if isinstance(attribute, property) and attribute.fset is not None or (
                 attribute is not None and hasattr(attribute, "__set__") and not isinstance(attribute, property)
-            ):
+            ) or isinstance(attribute, DeferredAttribute):  # an attname given with its relation's name
                 setattr(self, name, kwargs.pop(name))
         if kwargs:
             valid = sorted(
