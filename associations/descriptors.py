@@ -25,19 +25,18 @@ __all__ = [
 
 
 class ForeignKeyDeferredAttribute(DeferredAttribute):
-    """``post.author_id``: setting a different value forgets the cached ``post.author``."""
+    """``post.author_id``: the key value; loads it once when deferred.
+
+    Not a data descriptor, so loaded values stay inline in the instance (no
+    ``__dict__`` per row). Changing the value therefore cannot drop the cached
+    ``post.author`` here: readers of that cache check it against the current
+    key instead (``ForeignKey.cache_is_current``).
+    """
 
     field: Any
 
-    def __set__(self, instance, value) -> None:
-        data = instance.__dict__
-        attname = self.field.attname
-        if data.get(attname, value) != value or attname not in data:
-            cache = instance._state.fields_cache
-            cached = cache.get(self.field.name)
-            if cached is not None and getattr(cached, self.field.target_field.attname, None) != value:
-                del cache[self.field.name]
-        data[attname] = value
+
+_MISSING = object()
 
 
 def _read_database(instance, model) -> str:
@@ -95,9 +94,12 @@ class ForwardManyToOneDescriptor:
             return self
         field = self.field
         cache = instance._state.fields_cache
-        try:
-            related = cache[field.name]
-        except KeyError:
+        related = cache.get(field.name, _MISSING)
+        if related is _MISSING or (
+            # Fast check first: the cached object's key equals the instance's key.
+            (None if related is None else getattr(related, field.target_field.attname)) != getattr(instance, field.attname)
+            and not field.cache_is_current(instance, related)
+        ):
             field._require_target()
             related = self.get_object(instance)
             cache[field.name] = related
@@ -121,9 +123,10 @@ class ForwardManyToOneDescriptor:
                 field.remote_field.set_cached_value(previous, None)
             instance.__dict__[field.attname] = None
         else:
-            instance.__dict__[field.attname] = getattr(value, field.target_field.attname)
+            instance.__dict__[field.attname] = key = getattr(value, field.target_field.attname)
             if field.one_to_one:
                 field.remote_field.set_cached_value(value, instance)
+            field.remember_unsaved(instance, value if key is None else None)
         cache[field.name] = value
 
 

@@ -101,12 +101,9 @@ class RelatedField(Field):
         """The key `set_cached_value` stores under in ``instance._state.fields_cache``.
 
         Generated row loaders store a ``select_related`` object there directly.
-        ``None`` when a subclass overrides the cache methods (then they are called).
+        ``None`` when a subclass overrides `set_cached_value` (then it is called).
         """
-        cls = type(self)
-        if cls.set_cached_value is RelatedField.set_cached_value and (
-            cls.get_cached_value is RelatedField.get_cached_value
-        ):
+        if type(self).set_cached_value is RelatedField.set_cached_value:
             return self.name
         return None
 

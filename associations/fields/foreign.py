@@ -19,6 +19,8 @@ from orm.routers import router
 
 __all__ = ["ForeignKey", "OneToOneField"]
 
+_NOT_CACHED = object()
+
 
 class ForeignKey(RelatedField):
     """A many-to-one relation: ``author = orm.ForeignKey(Author, on_delete=orm.CASCADE)``."""
@@ -234,11 +236,56 @@ class ForeignKey(RelatedField):
 
     # -- per-instance cache -----------------------------------------------------------
 
+    # ``post.author_id`` is a plain attribute (no data descriptor, so no ``__dict__``
+    # per loaded row): setting it cannot drop the cached ``post.author``. Every
+    # reader of the forward cache checks the cached object against the key instead.
+
+    def cache_is_current(self, instance, related) -> bool:
+        """Whether ``related``, cached as ``instance.<name>``, still matches ``instance.<attname>``.
+
+        A cached ``None`` matches a ``None`` key only. An object assigned while
+        unsaved (the key became ``None``) stays current, once saved, until the
+        key is set to something else, as it would if ``__set__`` dropped it.
+        """
+        key = getattr(instance, self.attname)  # type: ignore[arg-type]  # set by set_attributes_from_name
+        if related is None:
+            return key is None
+        if getattr(related, self.target_field.attname) == key:
+            return True
+        return key is None and instance._state.fields_cache.get(self.unsaved_cache_key) is related
+
+    @property
+    def unsaved_cache_key(self) -> str:
+        """The ``fields_cache`` key remembering an object assigned while unsaved (not a field name)."""
+        return f"{self.name}:unsaved"
+
+    def remember_unsaved(self, instance, related) -> None:
+        """Note ``related`` (or forget any, for ``None``) as assigned to ``instance`` while unsaved."""
+        cache = instance._state.fields_cache
+        if related is not None:
+            cache[self.unsaved_cache_key] = related
+        elif cache:
+            cache.pop(self.unsaved_cache_key, None)
+
+    def get_cached_value(self, instance, default: Any = ...):
+        """The cached related object; a stale one (the key changed since) counts as missing."""
+        cache = instance._state.fields_cache
+        if self.name in cache:
+            related = cache[self.name]
+            if self.cache_is_current(instance, related):
+                return related
+            del cache[self.name]
+        if default is ...:
+            raise KeyError(self.name)
+        return default
+
+    def is_cached(self, instance) -> bool:
+        """Whether a current related object is cached (see `get_cached_value`)."""
+        return self.get_cached_value(instance, _NOT_CACHED) is not _NOT_CACHED
+
     def prepare_for_save(self, instance) -> None:
         """Before ``save()``: refuse an unsaved related object; copy a late-assigned pk."""
-        if not self.is_cached(instance):
-            return
-        related = instance._state.fields_cache[self.name]
+        related = self.get_cached_value(instance, None)
         if related is None:
             return
         if related.pk is None:
@@ -250,6 +297,7 @@ class ForeignKey(RelatedField):
         value = getattr(related, self.target_field.attname)
         if instance.__dict__.get(self.attname) is None:
             instance.__dict__[self.attname] = value
+            self.remember_unsaved(instance, None)
         elif instance.__dict__.get(self.attname) != value:
             self.delete_cached_value(instance)
 
