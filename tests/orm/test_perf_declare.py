@@ -13,14 +13,15 @@ import orm
 _labels = itertools.count()
 
 
-def fresh_app() -> str:
-    return f"perf_declare_{next(_labels)}"
-
-
-def model(name: str, app: str, **attrs):
-    """A model class built at run time (``type()``), in app ``app``."""
+def new_app():
+    """``(app_label, define)``: ``define(name, **attrs)`` builds a model of that app with ``type()``."""
+    app = f"perf_declare_{next(_labels)}"
     meta = type("Meta", (), {"app_label": app})
-    return type(name, (orm.Model,), {"__module__": __name__, "Meta": meta, **attrs})
+
+    def define(name: str, **attrs):
+        return type(name, (orm.Model,), {"__module__": __name__, "Meta": meta, **attrs})
+
+    return app, define
 
 
 def expected_clash(hub, owner: str, field_name: str, related_name: str | None, query_name: str | None):
@@ -43,61 +44,61 @@ def expected_clash(hub, owner: str, field_name: str, related_name: str | None, q
 
 
 def test_redefined_model_replaces_its_reverse_relation():
-    app = fresh_app()
-    Hub = model("Hub", app)
-    first = model("Leaf", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="leaves"))
-    model("Other", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="others"))
-    second = model("Leaf", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="leaves"))
+    app, model = new_app()
+    Hub = model("Hub")
+    first = model("Leaf", hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="leaves"))
+    model("Other", hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="others"))
+    second = model("Leaf", hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="leaves"))
     assert second is not first
     assert [(rel.field.model.__name__, rel.get_accessor_name()) for rel in Hub._meta.related_objects] == [
         ("Other", "others"), ("Leaf", "leaves"),
     ]
     assert Hub._meta.get_field("leaves").field.model is second
     with pytest.raises(orm.ImproperlyConfigured, match=r"Hub\.leaves clashes with the one of Leaf\.hub"):
-        model("Third", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="leaves"))
+        model("Third", hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="leaves"))
 
 
 def test_first_registered_clash_is_reported_when_accessor_and_query_name_clash_with_two_relations():
-    app = fresh_app()
-    Hub = model("Hub", app)
-    model("Alpha", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="items",
+    app, model = new_app()
+    Hub = model("Hub")
+    model("Alpha", hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="items",
                                            related_query_name="things"))
-    model("Beta", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="stuff"))
+    model("Beta", hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="stuff"))
     with pytest.raises(orm.ImproperlyConfigured) as error:
-        model("Gamma", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="stuff",
+        model("Gamma", hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="stuff",
                                                related_query_name="things"))
     assert "Hub.things clashes with the one of Alpha.hub" in str(error.value)
 
 
 def test_unregistered_model_frees_its_reverse_names():
-    app = fresh_app()
-    Hub = model("Hub", app)
-    model("Gone", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="spare"))
+    app, model = new_app()
+    Hub = model("Hub")
+    model("Gone", hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="spare"))
     orm.registry.unregister_model(app, "gone")
-    Kept = model("Kept", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="spare"))
+    Kept = model("Kept", hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="spare"))
     assert [rel.field.model for rel in Hub._meta.related_objects] == [Kept]
 
 
 def test_related_objects_assigned_from_outside_is_reindexed():
-    app = fresh_app()
-    Hub = model("Hub", app)
-    model("Old", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="shared"))
+    app, model = new_app()
+    Hub = model("Hub")
+    model("Old", hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="shared"))
     Hub._meta.related_objects = []
-    model("New", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="shared"))
+    model("New", hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="shared"))
     assert Hub._meta.reverse_relations_named("shared")[0].field.model.__name__ == "New"
 
 
 def test_hidden_and_default_names():
-    app = fresh_app()
-    Hub = model("Hub", app)
-    model("Quiet", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="+"))
-    model("Quiet2", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="+"))
-    Loud = model("Loud", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE))
+    app, model = new_app()
+    Hub = model("Hub")
+    model("Quiet", hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="+"))
+    model("Quiet2", hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="+"))
+    Loud = model("Loud", hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE))
     assert Hub._meta.reverse_relations_named("loud_set") == Hub._meta.reverse_relations_named("loud")
     assert [rel.field.model for rel in Hub._meta.reverse_relations_named("loud_set", "loud")] == [Loud]
     assert len(Hub._meta.related_objects) == 3
     with pytest.raises(orm.ImproperlyConfigured, match=r"Hub\.loud_set clashes with the one of Loud\.hub"):
-        model("Other", app, hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="loud_set"))
+        model("Other", hub=orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name="loud_set"))
 
 
 # Each step: (owner model, related_name, related_query_name, unregister the owner first).
@@ -116,8 +117,8 @@ _steps = st.lists(
 @settings(max_examples=60, deadline=None)
 @given(_steps)
 def test_clash_errors_match_a_scan_of_every_reverse_relation(steps):
-    app = fresh_app()
-    Hub = model("Hub", app)
+    app, model = new_app()
+    Hub = model("Hub")
     for owner, related_name, query_name, unregister in steps:
         if unregister:
             orm.registry.unregister_model(app, owner.lower())
@@ -126,10 +127,10 @@ def test_clash_errors_match_a_scan_of_every_reverse_relation(steps):
         field = orm.ForeignKey(Hub, on_delete=orm.CASCADE, related_name=related_name,
                                related_query_name=query_name)
         if expected is None:
-            model(owner, app, hub=field)
+            model(owner, hub=field)
         else:
             with pytest.raises(orm.ImproperlyConfigured) as error:
-                model(owner, app, hub=field)
+                model(owner, hub=field)
             assert expected in str(error.value)
         relations = Hub._meta.related_objects
         keys = [(rel.field.model.__name__, rel.field.name) for rel in relations]
