@@ -175,13 +175,8 @@ class Collector:
         """Whether ``objs`` (a QuerySet) can go with one ``DELETE`` and nothing else."""
         if from_field is not None and from_field.remote_field.on_delete is not CASCADE:
             return False
-        if not hasattr(objs, "query") or not hasattr(objs, "model"):
-            return False
-        model = objs.model
-        if _has_delete_signals(model) or signals.m2m_changed.has_listeners(model):
-            return False
-        opts = model._meta
-        if any(getattr(field, "bulk_related_objects", None) for field in opts.private_fields):
+        opts = _deletable_unloaded(objs)
+        if opts is None:
             return False
         return all(rel.field.remote_field.on_delete is DO_NOTHING for rel in relations_to_delete(opts))
 
@@ -250,14 +245,10 @@ class Collector:
         (SELECT ...)`` per relation, then one ``DELETE`` for the QuerySet. Those QuerySets,
         children first, or ``None`` when objects must be collected one by one.
         """
-        if not hasattr(objs, "query") or not hasattr(objs, "model"):
+        opts = _deletable_unloaded(objs)
+        if opts is None:
             return None
         model = objs.model
-        if _has_delete_signals(model) or signals.m2m_changed.has_listeners(model):
-            return None
-        opts = model._meta
-        if any(getattr(field, "bulk_related_objects", None) for field in opts.private_fields):
-            return None
         deletes = []
         for rel in relations_to_delete(opts):
             field = rel.field
@@ -435,3 +426,20 @@ def _thaw(frozen):
     if isinstance(frozen, tuple) and len(frozen) == 3 and frozen[0] == "__unhashable__":
         return frozen[2]
     return frozen
+
+
+def _deletable_unloaded(objs):
+    """``objs``'s ``_meta`` when it is a QuerySet that may be deleted without loading its rows.
+
+    None when it is not a QuerySet, when delete or m2m_changed receivers must see
+    the objects, or when a generic relation has rows of its own to remove.
+    """
+    if not hasattr(objs, "query") or not hasattr(objs, "model"):
+        return None
+    model = objs.model
+    if _has_delete_signals(model) or signals.m2m_changed.has_listeners(model):
+        return None
+    opts = model._meta
+    if any(getattr(field, "bulk_related_objects", None) for field in opts.private_fields):
+        return None
+    return opts
