@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-memory", action="store_true",
                         help="skip the tracemalloc run of the iterator workload")
     parser.add_argument("--markdown", default=None, help="also write the table to this file")
+    parser.add_argument("--processes", choices=("separate", "shared"), default="separate",
+                        help="separate (default): each ORM runs in a process of its own beside "
+                        "the raw driver; shared: every implementation in this one process")
+    # Internal: how the parent of --processes separate starts its children.
+    parser.add_argument("--data-ready", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child-output", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--k", default="50,200,1000",
                         help="migrations suite: model counts of the synthetic projects")
     return parser
@@ -156,10 +162,11 @@ def format_table(figures, implementations, vendor: str, sizes) -> str:
                     text += f", {figure.wall_median * 1000:.1f}"
                 cells.append(text + memory)
             else:
-                ratio = figure.cpu_median / base.cpu_median if base and base.cpu_median else 0
+                own = figure.baseline or base
+                ratio = figure.cpu_median / own.cpu_median if own and own.cpu_median else 0
                 text = f"{figure.cpu_median * 1000:.1f} ms ({ratio:.2f}×)"
                 if server:
-                    wall_ratio = figure.wall_median / base.wall_median if base.wall_median else 0
+                    wall_ratio = figure.wall_median / own.wall_median if own and own.wall_median else 0
                     text += f"; wall {wall_ratio:.2f}×"
                 cells.append(text + memory)
                 if figure.check != "ok":
@@ -171,7 +178,7 @@ def format_table(figures, implementations, vendor: str, sizes) -> str:
 
 
 def run_orm(args) -> int:
-    from bench.harness import Env, run_benchmarks
+    from bench.harness import Env
 
     sizes = SCALES[args.scale]
     url = _server_url(args)
@@ -183,12 +190,46 @@ def run_orm(args) -> int:
     workloads = [w for w in WORKLOADS if not selected or w.name in selected]
     names = args.orms.split(",") if args.orms else None
     env = Env(args.backend, url, sizes, args.scale)
-    print(f"bench: {args.backend} ({env.parsed.masked if env.parsed else url}), "
-          f"scale {args.scale}, {args.repeat} runs per figure", flush=True)
-    started = time.perf_counter()
-    dataset.create_tables(env.admin, args.backend)
-    dataset.load_data(env.admin, args.backend, sizes)
-    print(f"data loaded in {time.perf_counter() - started:.1f} s", flush=True)
+    if not args.data_ready:
+        print(f"bench: {args.backend} ({env.parsed.masked if env.parsed else url}), "
+              f"scale {args.scale}, {args.repeat} runs per figure", flush=True)
+        started = time.perf_counter()
+        dataset.create_tables(env.admin, args.backend)
+        dataset.load_data(env.admin, args.backend, sizes)
+        print(f"data loaded in {time.perf_counter() - started:.1f} s", flush=True)
+    from bench import isolation
+
+    wanted = names if names is not None else isolation.installed_orms(PEERS)
+    if args.processes == "separate" and len(wanted) > 1:
+        env.close()
+        sqlite_dir = os.path.dirname(env.sqlite_path) if args.backend == "sqlite" else None
+        implementations, figures = isolation.run_in_children(args, wanted, sqlite_dir)
+    else:
+        implementations, figures = _run_here(args, env, names, workloads)
+        if args.child_output:
+            isolation.write_child_output(args.child_output, implementations, figures)
+            return 1 if any(f.check == "MISMATCH" for f in figures) else 0
+    table = format_table(figures, implementations, args.backend, sizes)
+    together = args.processes == "shared" or len(implementations) <= 2
+    header = (f"{args.backend}, scale {args.scale}, median of {args.repeat} runs, CPU time "
+              f"(process_time){' and wall time' if args.backend != 'sqlite' else ''}; "
+              + ("every implementation in one process; " if together else
+                 "each ORM in its own process, its ratio to the raw driver in that process; ")
+              + f"{machine()}; {versions(implementations)}")
+    print()
+    print(header)
+    print()
+    print(table)
+    if args.markdown:
+        with open(args.markdown, "w") as out:
+            out.write(header + "\n\n" + table + "\n")
+    bad = [f for f in figures if f.check == "MISMATCH"]
+    return 1 if bad else 0
+
+
+def _run_here(args, env, names, workloads) -> tuple[list, list]:
+    """Set up the implementations in this process and time them, interleaved."""
+    from bench.harness import run_benchmarks
     from bench.implementations.base import Unavailable
 
     ready = []
@@ -199,28 +240,15 @@ def run_orm(args) -> int:
             print(f"skipping {impl.name}: {reason}", flush=True)
             continue
         ready.append(impl)
-    implementations = ready
     try:
-        figures = run_benchmarks(env, implementations, workloads, args.repeat,
+        figures = run_benchmarks(env, ready, workloads, args.repeat,
                                  progress=lambda line: print(line, flush=True),
                                  measure_memory=not args.no_memory)
     finally:
-        for impl in implementations:
+        for impl in ready:
             impl.teardown()
         env.close()
-    table = format_table(figures, implementations, args.backend, sizes)
-    header = (f"{args.backend}, scale {args.scale}, median of {args.repeat} runs, CPU time "
-              f"(process_time){' and wall time' if args.backend != 'sqlite' else ''}; "
-              f"{machine()}; {versions(implementations)}")
-    print()
-    print(header)
-    print()
-    print(table)
-    if args.markdown:
-        with open(args.markdown, "w") as out:
-            out.write(header + "\n\n" + table + "\n")
-    bad = [f for f in figures if f.check == "MISMATCH"]
-    return 1 if bad else 0
+    return ready, figures
 
 
 def main(argv: list[str] | None = None) -> int:

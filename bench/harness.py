@@ -116,6 +116,8 @@ class Figure:
     check: str = ""
     peak_mb: float | None = None
     error: str | None = None
+    #: The raw driver's figure for the same workload, measured in the same process.
+    baseline: Figure | None = None
 
     @property
     def cpu_median(self) -> float:
@@ -203,6 +205,8 @@ def run_benchmarks(env: Env, implementations: list, workloads: list[Workload], r
         base_cpu = row[active[0].name].cpu_median if active else float("nan")
         for impl in active:
             figure = row[impl.name]
+            if impl is not active[0]:
+                figure.baseline = row[active[0].name]
             ratio = figure.cpu_median / base_cpu if base_cpu else float("nan")
             memory = f" peak {figure.peak_mb:.1f} MB" if figure.peak_mb is not None else ""
             progress(

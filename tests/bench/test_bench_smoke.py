@@ -62,3 +62,20 @@ def test_migrations_benchmark_runs_every_step(tmp_path):
     assert results["check_changed"]["changes_found"] is True
     assert results["state_rebuild"]["models"] >= 12
     assert results["migrate"]["statements"] > 0
+
+
+def test_an_orm_in_its_own_process_is_compared_with_the_raw_driver_there(tmp_path, capsys):
+    from bench.cli import build_parser
+    from bench.isolation import run_in_children
+
+    assert main(["--scale", "tiny", "--repeat", "1", "--orms", "manouche", "--only", "load",
+                 "--sqlite-dir", str(tmp_path)]) == 0  # creates the data the child reuses
+    args = build_parser().parse_args(["--scale", "tiny", "--repeat", "1", "--only", "load,fk_join"])
+    implementations, figures = run_in_children(args, ["manouche"], str(tmp_path))
+    assert [impl.name for impl in implementations] == ["sqlite3", "manouche"]
+    ours = [f for f in figures if f.implementation == "manouche"]
+    assert [f.workload.name for f in ours] == ["load", "fk_join"]
+    for figure in ours:
+        assert figure.check == "ok" and len(figure.cpu) == 1
+        assert figure.baseline is not None and figure.baseline.implementation == "sqlite3"
+    assert "in a process of their own" in capsys.readouterr().out
