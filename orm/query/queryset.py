@@ -264,6 +264,12 @@ class QuerySet:
 
     def aggregate(self, *args, **kwargs) -> dict[str, Any]:
         """One dict of aggregate values over the whole QuerySet."""
+        if self._plan is not None and not args and kwargs:
+            from orm.query.aggregation import plan_aggregation
+
+            values = plan_aggregation(self, kwargs, connections[self.db])
+            if values is not None:
+                return values
         if self.query.distinct_fields:
             raise NotImplementedError("aggregate() + distinct(fields) not implemented.")
         for arg in args:

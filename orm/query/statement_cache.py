@@ -40,7 +40,7 @@ from orm.query.row_factory import row_factory
 
 __all__ = [
     "EMPTY_PLAN", "add_filter", "add_ordering", "add_slice", "filtered", "get_clone", "fetch",
-    "replay", "is_sliced",
+    "replay", "is_sliced", "parameter_order", "remember_statement", "usable_shape",
 ]
 
 _VALUE_TYPES = frozenset({int, str, float, bool})
@@ -352,20 +352,9 @@ def _prepare(queryset, connection, shape: Shape, key):
     if len({id(value) for value in args}) != len(args):
         return None  # the same object twice: cannot tell which parameter is which this time
     klass_info = compiler.klass_info
-    positions: list[int] = []
-    matched = True
-    for param in params:
-        for index, value in enumerate(args):
-            if value is param:
-                positions.append(index)
-                break
-        else:
-            matched = False
-            break
-    order: list[int] | None = positions if matched else None
+    order = parameter_order(args, params)
     if (
-        order is None
-        or sorted(order) != list(range(len(args)))
+        order is False
         or klass_info is None
         or klass_info["related"]
         or klass_info["start"] != 0
@@ -379,15 +368,53 @@ def _prepare(queryset, connection, shape: Shape, key):
             sql = sql.replace("%%", "%")
         attnames = tuple(klass_info["attnames"])
         converters = compiler.get_converters()
-        # Parameters in the order the filters gave them need no reordering per query.
-        in_order = order == list(range(len(args)))
-        entry = (sql, None if in_order else tuple(order), attnames, converters,
-                 row_factory(query.model, attnames, converters))
+        entry = (sql, order, attnames, converters, row_factory(query.model, attnames, converters))
+    remember_statement(shape, key, entry)
+    return entry
+
+
+def parameter_order(args: tuple, params) -> tuple | None | bool:
+    """Where each compiled parameter comes from among a plan's filter values ``args``.
+
+    ``None`` when ``params`` are ``args`` in the same order (nothing to
+    reorder per query), a tuple of indexes into ``args`` when each value is
+    used once in another order, ``False`` when the parameters are not exactly
+    the value objects (a field transformed one, the SQL added its own, or the
+    same object was given twice so positions cannot be told apart).
+    """
+    if len({id(value) for value in args}) != len(args) or len(params) != len(args):
+        return False
+    positions: list[int] = []
+    for param in params:
+        for index, value in enumerate(args):
+            if value is param:
+                positions.append(index)
+                break
+        else:
+            return False
+    if sorted(positions) != list(range(len(args))):
+        return False
+    return None if positions == list(range(len(args))) else tuple(positions)
+
+
+def remember_statement(shape: Shape, key, entry) -> None:
+    """Keep a compiled statement (or ``_NOT_CACHEABLE``) with ``shape``, bounded in number."""
     statements = shape.statements
     if len(statements) >= _MAX_ENTRIES:
         statements.clear()
     statements[key] = entry
-    return entry
+
+
+def usable_shape(queryset) -> Shape | None:
+    """The shape of ``queryset``'s plan when its steps may be run from cache, else ``None``."""
+    if not _plan_usable(queryset):
+        return None
+    shape = queryset._plan[0]
+    if shape is _EMPTY_SHAPE:
+        return _root(queryset.model)
+    if shape.root.fields is not queryset.model._meta.__dict__.get("concrete_fields"):
+        return None  # the model's fields changed since these steps were checked
+    return shape
 
 
 def fetch(queryset):
