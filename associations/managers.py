@@ -6,12 +6,14 @@ manager class, so custom manager methods work through relations too.
 
 from __future__ import annotations
 
+from itertools import repeat
 from operator import attrgetter
 from typing import Any
 
 from orm import signals
 from orm.manager import BaseManager
 from orm.model import LOADED_FROM
+from orm.query import statement_cache
 from orm.query.expressions import F
 from orm.query.queryset import QuerySet
 from orm.routers import router
@@ -236,10 +238,13 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
         def __init__(self, instance):
             if ManyRelatedManager._relation_model is None:
                 ManyRelatedManager._prepare_relation()
-            super().__init__()
-            # BaseManager.__init__ set these two on the instance.
-            self.model = ManyRelatedManager._relation_model
-            self.name = ManyRelatedManager._relation_name
+            if not ManyRelatedManager.stock_init:
+                super().__init__()
+                # The superclass's __init__ set these two on the instance.
+                self.model = ManyRelatedManager._relation_model
+                self.name = ManyRelatedManager._relation_name
+            # Otherwise BaseManager.__init__'s attributes are class attributes (see
+            # _prepare_relation): a `post.tags` access sets this one.
             self.instance = instance
 
         accessor_label = property(_accessor_label)
@@ -267,10 +272,15 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             cls.key_is_pk = key_attname == source_field.related_model._meta.pk.attname
             # A manager whose get_queryset(), __init__ and QuerySet filter() are the stock
             # ones: its related QuerySets can be built directly (see related_querysets).
+            cls.stock_init = superclass.__init__ is BaseManager.__init__
+            if cls.stock_init:
+                # What BaseManager.__init__ would set on each manager.
+                cls.model, cls.name, cls._db, cls.creation_counter = model, name, None, -1
             cls.stock_querysets = (
                 superclass.get_queryset is BaseManager.get_queryset
-                and superclass.__init__ is BaseManager.__init__
+                and cls.stock_init
                 and _filters_like_queryset(superclass._queryset_class)
+                and superclass._queryset_class.__init__ is QuerySet.__init__
             )
             cls._relation_name = name
             cls._relation_model = model
@@ -309,35 +319,53 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
                 pass
             return self.related_queryset(self.instance)
 
+        if superclass.all is BaseManager.all:
+            all = get_queryset  # what BaseManager.all() returns, one call less per access
+
         def related_queryset(self, instance):
             """What ``get_queryset()`` of ``instance``'s manager returns before any prefetch."""
             return self.related_querysets([instance])[0]
 
-        def related_querysets(self, instances) -> list:
+        def related_querysets(self, instances, results=None) -> list:
             """``related_queryset()`` of each instance; the prefetch code calls this instead
             of making a manager for each instance.
+
+            With ``results`` (one list per instance), each QuerySet holds its list as
+            already fetched rows, as a prefetch leaves it.
             """
             own_type, own_instance, own_db = type(self.instance), self.instance, self._db
-            queryset_class, model, name, key = self._queryset_class, self.model, self.query_field_name, self._key
-            stock = self.stock_querysets
+            queryset_class, model, name = self._queryset_class, self.model, self.query_field_name
+            key_attname, key_is_pk, stock = self.key_attname, self.key_is_pk, self.stock_querysets
+            new, empty_plan = object.__new__, statement_cache.EMPTY_PLAN
             querysets = []
-            for instance in instances:
+            for instance, fetched in zip(instances, results if results is not None else repeat(None)):
                 if type(instance) is not own_type:
-                    querysets.append(getattr(instance, self.name).get_queryset())
+                    queryset = getattr(instance, self.name).get_queryset()
                 elif not stock:
                     manager = self if instance is own_instance else type(self)(instance)
-                    querysets.append(manager._filtered_queryset())
+                    queryset = manager._filtered_queryset()
                 else:
-                    # What filter() does on a fresh QuerySet whose next filter is deferred
-                    # (the join is only built if the query runs), without the intermediate
-                    # clone. getattr, not __dict__: reading __dict__ would give a loaded row
-                    # a dict of its own.
+                    value = getattr(instance, key_attname)
+                    if value is None or not key_is_pk and instance.pk is None:
+                        self._key(instance)  # raises
+                    # getattr, not __dict__: reading __dict__ would give a loaded row a
+                    # dict of its own.
                     db = (own_db if instance is own_instance else None) or getattr(instance, LOADED_FROM, None)
-                    queryset = queryset_class(
-                        model=model, using=db or instance._state.db or router.db_for_read(model, instance=instance)
-                    )
-                    queryset._deferred_filter = (False, (), {name: key(instance)})
-                    querysets.append(queryset)
+                    # QuerySet(model=model, using=db) (stock_querysets: its __init__ is
+                    # QuerySet's) without the keyword call, then what filter() does when
+                    # the next filter is deferred: the join is only built if the query runs.
+                    queryset = new(queryset_class)
+                    queryset.model = model
+                    queryset._db = db or instance._state.db or router.db_for_read(model, instance=instance)
+                    queryset._hints = {}
+                    queryset._query = None
+                    queryset._plan = empty_plan
+                    queryset._known_related_objects = {}
+                    queryset._deferred_filter = (False, (), {name: value})
+                if fetched is not None:
+                    queryset._result_cache = fetched
+                    queryset._prefetch_done = True
+                querysets.append(queryset)
             return querysets
 
         def _filtered_queryset(self):

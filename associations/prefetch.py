@@ -244,10 +244,9 @@ def prefetch_one_level(instances, prefetcher, lookup, level: int):
     # One QuerySet (and a list) per instance: the cyclic GC would walk every live object
     # several times over while they are made, and they make no cycles.
     with _gc_paused(len(instances)):
-        querysets = _related_querysets(instances, prefetcher, to_attr, lookup.queryset if leaf else None)
+        results = [rel_obj_cache.get(instance_key(obj), []) for obj in instances]
+        querysets = _related_querysets(instances, results, prefetcher, to_attr, lookup.queryset if leaf else None)
         for obj, cached in zip(instances, querysets):
-            cached._result_cache = rel_obj_cache.get(instance_key(obj), [])
-            cached._prefetch_done = True
             obj._prefetched_objects_cache[cache_name] = cached
     return all_related_objects, additional_lookups
 
@@ -268,15 +267,21 @@ def _gc_paused(count: int):
             gc.enable()
 
 
-def _related_querysets(instances, prefetcher, to_attr: str, queryset) -> list:
-    """The QuerySet ``instance.<to_attr>`` hands out for each instance (narrowing ``queryset`` if given).
+def _related_querysets(instances, results: list, prefetcher, to_attr: str, queryset) -> list:
+    """The QuerySet ``instance.<to_attr>`` hands out for each instance (narrowing ``queryset`` if
+    given), holding that instance's ``results`` as already fetched.
 
-    A related manager offering ``related_querysets(instances)`` builds them without a
-    manager per instance.
+    A related manager offering ``related_querysets(instances, results)`` builds them without
+    a manager per instance.
     """
-    if queryset is not None:
-        return [getattr(obj, to_attr)._apply_rel_filters(queryset) for obj in instances]
     related_querysets = getattr(prefetcher, "related_querysets", None)
-    if related_querysets is None:
-        return [getattr(obj, to_attr).get_queryset() for obj in instances]
-    return related_querysets(instances)
+    if queryset is None and related_querysets is not None:
+        return related_querysets(instances, results)
+    if queryset is not None:
+        querysets = [getattr(obj, to_attr)._apply_rel_filters(queryset) for obj in instances]
+    else:
+        querysets = [getattr(obj, to_attr).get_queryset() for obj in instances]
+    for cached, fetched in zip(querysets, results):
+        cached._result_cache = fetched
+        cached._prefetch_done = True
+    return querysets

@@ -1,0 +1,134 @@
+"""Many-to-many managers and their QuerySets made without the keyword calls equal the ordinary ones."""
+
+from __future__ import annotations
+
+import orm
+from associations import prefetch_related_objects
+from orm.query import statement_cache
+from orm.query.queryset import QuerySet
+
+APP = "assoc_perf_prefetch_managers"
+
+
+class Badge(orm.Model):
+    name = orm.CharField(max_length=20)
+
+    class Meta:
+        app_label = APP
+
+
+class CountingManager(orm.Manager):
+    """A manager with its own ``__init__``: related managers must run it."""
+
+    def __init__(self):
+        super().__init__()
+        self.label = "counted"
+
+
+class Ribbon(orm.Model):
+    name = orm.CharField(max_length=20)
+
+    objects = CountingManager()
+
+    class Meta:
+        app_label = APP
+
+
+class NamedAllManager(orm.Manager):
+    """A manager overriding ``all()``: related managers must keep the override."""
+
+    def all(self):
+        return super().all().order_by("-name")
+
+
+class Medal(orm.Model):
+    name = orm.CharField(max_length=20)
+
+    objects = NamedAllManager()
+
+    class Meta:
+        app_label = APP
+
+
+class Scout(orm.Model):
+    name = orm.CharField(max_length=20)
+    badges = orm.ManyToManyField(Badge, related_name="scouts")
+    ribbons = orm.ManyToManyField(Ribbon, related_name="scouts")
+    medals = orm.ManyToManyField(Medal, related_name="scouts")
+
+    class Meta:
+        app_label = APP
+
+
+MODELS = (Badge, Ribbon, Medal, Scout)
+
+
+def _troop():
+    scouts = [Scout.objects.create(name=f"s{i}") for i in range(3)]
+    badges = [Badge.objects.create(name=f"b{i}") for i in range(3)]
+    ribbons = [Ribbon.objects.create(name=f"r{i}") for i in range(2)]
+    medals = [Medal.objects.create(name=f"m{i}") for i in range(3)]
+    scouts[0].badges.add(*badges)
+    scouts[1].badges.add(badges[2])
+    scouts[0].ribbons.add(*ribbons)
+    scouts[0].medals.add(*medals)
+    return scouts
+
+
+def test_related_queryset_has_the_attributes_of_a_fresh_queryset_with_a_deferred_filter(setup_models):
+    setup_models(*MODELS)
+    scout = _troop()[0]
+    fast = scout.badges.all()
+    fresh = QuerySet(model=Badge, using=scout._state.db)
+    assert type(fast) is QuerySet
+    assert {name: value for name, value in vars(fast).items() if name != "_deferred_filter"} == vars(fresh)
+    assert fast._plan is statement_cache.EMPTY_PLAN
+    assert fast._deferred_filter == (False, (), {"scouts": scout.pk})
+    assert sorted(badge.name for badge in fast) == ["b0", "b1", "b2"]
+
+
+def test_prefetched_querysets_hold_their_rows_and_still_filter(setup_models):
+    setup_models(*MODELS)
+    _troop()
+    scouts = list(Scout.objects.order_by("name"))
+    prefetch_related_objects(scouts, "badges")
+    with orm.capture_queries() as queries:
+        held = [sorted(badge.name for badge in scout.badges.all()) for scout in scouts]
+    assert held == [["b0", "b1", "b2"], ["b2"], []] and not queries
+    assert all(scout.badges.all()._prefetch_done for scout in scouts)
+    assert [badge.name for badge in scouts[0].badges.filter(name="b1")] == ["b1"]
+    assert scouts[2].badges.count() == 0 and scouts[1].badges.exists()
+
+
+def test_manager_attributes_without_basemanager_init(setup_models):
+    setup_models(*MODELS)
+    scout = _troop()[0]
+    manager = scout.badges
+    assert (manager.model, manager.name, manager.instance, manager._db) == (Badge, "badges", scout, None)
+    assert manager.db == "default"
+    other = manager.db_manager("default")
+    assert other._db == "default" and manager._db is None
+    assert sorted(badge.name for badge in other.all()) == ["b0", "b1", "b2"]
+    reverse = Badge.objects.get(name="b2").scouts
+    assert (reverse.model, reverse.name) == (Scout, "scouts")
+    assert sorted(scout.name for scout in reverse.all()) == ["s0", "s1"]
+
+
+def test_manager_with_its_own_init_runs_it(setup_models):
+    setup_models(*MODELS)
+    scouts = _troop()
+    manager = scouts[0].ribbons
+    assert manager.label == "counted"
+    assert (manager.model, manager.name, manager.instance) == (Ribbon, "ribbons", scouts[0])
+    lazy = [sorted(ribbon.name for ribbon in scout.ribbons.all()) for scout in scouts]
+    loaded = list(Scout.objects.filter(pk__in=[scout.pk for scout in scouts]).order_by("name"))
+    prefetch_related_objects(loaded, "ribbons")
+    assert [sorted(ribbon.name for ribbon in scout.ribbons.all()) for scout in loaded] == lazy
+    assert lazy[0] == ["r0", "r1"]
+
+
+def test_manager_overriding_all_keeps_its_all(setup_models):
+    setup_models(*MODELS)
+    scout = _troop()[0]
+    assert [medal.name for medal in scout.medals.all()] == ["m2", "m1", "m0"]
+    assert sorted(medal.name for medal in scout.medals.get_queryset()) == ["m0", "m1", "m2"]
