@@ -8,9 +8,7 @@ from orm.exceptions import EmptyResultSet, FieldError
 from orm.query.compiler import execute
 from orm.query.expressions import Col, Ref, Star, walk
 
-__all__ = ["get_aggregation", "get_count", "plan_aggregation"]
-
-_NOT_CACHEABLE = object()
+__all__ = ["get_aggregation", "get_count", "select_aggregates"]
 
 
 def _needs_subquery(query) -> bool:
@@ -30,12 +28,12 @@ def get_aggregation(query, aggregates: dict[str, Any], connection) -> dict[str, 
     inner = query.clone()
     if _needs_subquery(inner):
         return _aggregate_over_subquery(inner, aggregates, connection)
-    _select_aggregates(inner, aggregates)
+    select_aggregates(inner, aggregates)
     compiler = inner.get_compiler(connection=connection)
     return _run_single(compiler, aggregates, inner)
 
 
-def _select_aggregates(inner, aggregates: dict[str, Any]) -> None:
+def select_aggregates(inner, aggregates: dict[str, Any]) -> None:
     """Make ``inner`` (no subquery needed) select just ``aggregates``, in order."""
     inner.clear_ordering(force=True)
     inner.default_cols = False
@@ -48,109 +46,6 @@ def _select_aggregates(inner, aggregates: dict[str, Any]) -> None:
         _reject_nested(resolved, alias, inner)
         inner.annotations[alias] = resolved
         inner.annotation_select_mask.append(alias)
-
-
-def _signature(aggregates: dict[str, Any]) -> tuple | None:
-    """A cache key for aggregates built by plain calls such as ``Count("id", distinct=True)``.
-
-    Only the stock aggregate classes over field names (or ``"*"``), with no
-    ``filter``, ``default``, ``output_field`` or extra options: what such an
-    aggregate compiles to depends on nothing but its class, names and
-    ``distinct``. Anything else (``None``) takes the ordinary path.
-    """
-    key = []
-    for alias, aggregate in aggregates.items():
-        if type(aggregate) not in _plain_aggregates():
-            return None
-        args, kwargs = aggregate.__dict__.get("_constructor_args", ((None,), None))
-        distinct = kwargs.get("distinct", False) if kwargs else False
-        if (
-            any(type(arg) is not str for arg in args)
-            or kwargs and (len(kwargs) > 1 or type(distinct) is not bool)
-            or aggregate.filter is not None
-            or aggregate.default is not None
-            or aggregate.extra
-            or "_output_field" in aggregate.__dict__
-        ):
-            return None
-        key.append((alias, type(aggregate), args, distinct))
-    return tuple(key)
-
-
-_PLAIN: frozenset = frozenset()
-
-
-def _plain_aggregates() -> frozenset:
-    global _PLAIN
-    if not _PLAIN:
-        from orm.query import aggregates as classes
-
-        _PLAIN = frozenset({classes.Count, classes.Sum, classes.Avg, classes.Min, classes.Max,
-                            classes.StdDev, classes.Variance})
-    return _PLAIN
-
-
-def plan_aggregation(queryset, aggregates: dict[str, Any], connection) -> dict[str, Any] | None:
-    """``aggregate()`` of a statement-cache plan QuerySet, its SQL compiled once per shape.
-
-    ``None`` when the QuerySet has no usable plan, the plan is sliced (that
-    needs a subquery), the aggregates are not plain (see ``_signature``) or
-    the compiled statement cannot be reused; the caller then takes the
-    ordinary path. The rules are the statement cache's: the statement is kept
-    only when its parameters are exactly the plan's filter values.
-    """
-    from orm.query import statement_cache
-
-    shape = statement_cache.usable_shape(queryset)
-    if shape is None or shape.sliced:
-        return None
-    signature = _signature(aggregates)
-    if signature is None:
-        return None
-    key = (type(connection.dialect), signature)
-    entry = shape.statements.get(key)
-    if entry is None:
-        args = queryset._plan[1]
-        if len({id(value) for value in args}) != len(args):
-            return None  # the same object twice: which parameter is which is unknown this time
-        entry = _compile_plan(queryset, aggregates, connection)
-        statement_cache.remember_statement(shape, key, entry)
-    if entry is _NOT_CACHEABLE:
-        return None
-    sql, order, columns = entry
-    args = queryset._plan[1]
-    rows = connection.fetch_all(
-        sql, args if order is None else [args[index] for index in order], prepared=True
-    )
-    row = rows[0] if rows else None
-    return {
-        alias: (None if row is None else row[index]) if converter is None
-        else converter(None if row is None else row[index])
-        for alias, index, converter in columns
-    }
-
-
-def _compile_plan(queryset, aggregates: dict[str, Any], connection):
-    """The cache entry of ``plan_aggregation``: (sql, parameter order, columns), or not cacheable."""
-    from orm.query import statement_cache
-
-    inner = statement_cache.replay(queryset)
-    _select_aggregates(inner, aggregates)
-    compiler = inner.get_compiler(connection=connection)
-    try:
-        sql, params = compiler.as_sql()
-    except EmptyResultSet:
-        return _NOT_CACHEABLE
-    order = statement_cache.parameter_order(queryset._plan[1], params)
-    if order is False:
-        return _NOT_CACHEABLE
-    if not params and "%%" in sql:
-        sql = sql.replace("%%", "%")
-    converters = dict(compiler.get_converters())
-    columns = tuple(
-        (alias, index, converters.get(index)) for alias, index in compiler.annotation_col_map.items()
-    )
-    return sql, order, columns
 
 
 def _reject_nested(resolved, alias, query) -> None:

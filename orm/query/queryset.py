@@ -265,7 +265,7 @@ class QuerySet:
     def aggregate(self, *args, **kwargs) -> dict[str, Any]:
         """One dict of aggregate values over the whole QuerySet."""
         if self._plan is not None and not args and kwargs:
-            from orm.query.aggregation import plan_aggregation
+            from orm.query.plan_statements import plan_aggregation
 
             values = plan_aggregation(self, kwargs, connections[self.db])
             if values is not None:
@@ -509,14 +509,21 @@ class QuerySet:
 
     def update(self, **kwargs) -> int:
         """Set fields on every row with one UPDATE; returns the number of rows matched."""
-        if self.query.is_sliced:
+        if statement_cache.is_sliced(self):
             raise TypeError("Cannot update a query once a slice has been taken.")
         if not kwargs:
             raise ValueError("update() needs at least one field=value")
         from orm.query.persistence import update_queryset
 
         self._for_write = True
-        rows = update_queryset(self, kwargs, connections[self.db])
+        connection = connections[self.db]
+        rows = None
+        if self._plan is not None:
+            from orm.query.plan_statements import plan_update
+
+            rows = plan_update(self, kwargs, connection)
+        if rows is None:
+            rows = update_queryset(self, kwargs, connection)
         self._result_cache = None
         return rows
 

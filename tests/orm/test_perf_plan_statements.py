@@ -1,4 +1,4 @@
-"""``aggregate()`` of a statement-cache plan: the SQL is compiled once per shape and reused.
+"""``aggregate()`` and ``update()`` of a statement-cache plan: compiled once per shape, then reused.
 
 Each test compares the cached path with the ordinary one (forced by reading
 ``QuerySet.query``, which drops the plan), on every backend.
@@ -162,3 +162,62 @@ def _close_or_none(left: dict, right: dict) -> None:
     else:
         _close({k: v for k, v in left.items() if v is not None},
                {k: v for k, v in right.items() if v is not None})
+
+
+def test_keyword_spellings_of_the_source_are_not_confused_with_count_star(widgets):
+    assert Widget.objects.filter(size__gte=0).aggregate(n=orm.Count()) == {"n": 45}
+    assert Widget.objects.filter(size__gte=0).aggregate(n=orm.Count(expression="weight")) == {
+        "n": ordinary(Widget.objects.filter(size__gte=0), n=orm.Count("weight"))["n"]
+    }
+
+
+def test_plan_update_matches_the_ordinary_update(widgets):
+    for round_number in range(3):  # compile, then cached
+        label = f"r{round_number}"
+        changed = Widget.objects.filter(size__gte=4, label="w1").update(label=label, size=7)
+        queryset = Widget.objects.filter(label=label)
+        queryset.query  # noqa: B018 - ordinary path
+        assert changed == len(list(queryset)) > 0
+        assert {w.size for w in queryset} == {7}
+        Widget.objects.filter(label=label).update(label="w1", size=4)
+    with orm.capture_queries() as queries:
+        assert Widget.objects.filter(id__lte=3).update(weight=2.5) == 3
+    assert len(queries) == 1 and queries[0].sql.startswith("UPDATE")
+    assert sorted(w.weight for w in Widget.objects.filter(id__lte=3)) == [2.5, 2.5, 2.5]
+
+
+def test_plan_update_edge_cases_take_the_ordinary_path(widgets):
+    with pytest.raises(TypeError, match="slice"):
+        Widget.objects.filter(size=1)[:2].update(size=3)
+    assert Widget.objects.filter(size=1).update(weight=None) == 5
+    assert Widget.objects.filter(weight__isnull=True, size=1).count() == 5
+    assert Widget.objects.filter(size=1).update(price=decimal.Decimal("1.50")) == 5
+    assert Widget.objects.filter(size=1).update(price=2.25) == 5  # a float a DecimalField converts
+    assert {w.price for w in Widget.objects.filter(size=1)} == {decimal.Decimal("2.25")}
+    value = 6
+    assert Widget.objects.filter(size=value).update(size=value) == 5  # same object twice
+    with pytest.raises(FieldError):
+        Widget.objects.filter(size=1).update(nope=1)
+    assert Widget.objects.filter(size=100).update(size=1) == 0
+
+
+def test_a_shape_compiles_once_per_aggregates_and_assigned_fields(widgets, monkeypatch):
+    from orm.query import persistence, plan_statements
+
+    calls = {"update": 0, "aggregate": 0}
+    real_update, real_select = persistence.update_statement, plan_statements.select_aggregates
+
+    def counting_update(*args):
+        calls["update"] += 1
+        return real_update(*args)
+
+    def counting_select(*args):
+        calls["aggregate"] += 1
+        return real_select(*args)
+
+    monkeypatch.setattr(persistence, "update_statement", counting_update)
+    monkeypatch.setattr(plan_statements, "select_aggregates", counting_select)
+    for size in (11, 12, 13):
+        Widget.objects.filter(size__lt=size, label="w4").update(weight=float(size))
+        Widget.objects.filter(size__lt=size, label="w3").aggregate(top=orm.Max("weight"))
+    assert calls == {"update": 1, "aggregate": 1}
