@@ -362,66 +362,49 @@ def _insert_groups(model, connection, groups, batch_size, ignore_conflicts, upda
     dialect = connection.dialect
     pk = opts.pk
     quote = dialect.quote_name
-    plain_conflicts = not ignore_conflicts and not update_conflicts
     for group, include_pk in groups:
         if not group:
             continue
         fields, column_types, chunk_params = _bulk_plan(model, connection, include_pk)
-        arrays_allowed = dialect.supports_bulk_insert_arrays and plain_conflicts
-        batch = _batch_rows(dialect, len(fields), len(group), batch_size)
-        returning = dialect.supports_returning and not include_pk and plain_conflicts
+        arrays_allowed = dialect.supports_bulk_insert_arrays and not ignore_conflicts and not update_conflicts
+        batch = batch_size or dialect.bulk_batch_size(max(len(fields), 1), len(group))
+        batch = min(batch, dialect.bulk_batch_size(max(len(fields), 1), len(group)))
+        can_return = dialect.supports_returning and not include_pk and not ignore_conflicts
         row_sql = f"({', '.join(['%s'] * len(fields))})"
-        head = (
-            f"{dialect.insert_prefix(ignore=ignore_conflicts)} INTO {quote(opts.db_table)} "
-            f"({', '.join(quote(field.column) for field in fields)}) "
-        )
-        tail = dialect.on_conflict_sql(ignore=ignore_conflicts, update_fields=update_columns, unique_fields=unique_columns)
-        if returning:
-            tail = f"{tail} {dialect.returning_sql([pk.column])}" if tail else dialect.returning_sql([pk.column])
-        if tail:
-            tail = f" {tail}"
-        # Every batch but the last has the same size: one SQL text (the driver caches
-        # statements by their text) built once per size.
-        values_sql: dict[int, str] = {}
-        converter = pk.from_db_converter(connection) if returning else None
+        columns = ", ".join(quote(field.column) for field in fields)
+        prefix = dialect.insert_prefix(ignore=ignore_conflicts)
+        conflict = dialect.on_conflict_sql(ignore=ignore_conflicts, update_fields=update_columns, unique_fields=unique_columns)
         for start in range(0, len(group), batch):
             chunk = group[start : start + batch]
             params = chunk_params(chunk, connection)
             arrays = _column_arrays(params, column_types, dialect) if arrays_allowed and len(chunk) > 1 else None
             if arrays is not None:
                 rows_sql, params = arrays
-                sql = f"{head}{rows_sql}{tail}"
             elif params is not None:
-                sql = values_sql.get(len(chunk))  # type: ignore[assignment]
-                if sql is None:
-                    sql = values_sql[len(chunk)] = f"{head}VALUES {', '.join([row_sql] * len(chunk))}{tail}"
+                rows_sql = "VALUES " + ", ".join([row_sql] * len(chunk))
             else:
-                rows_sql, params = _general_rows_sql(model, fields, chunk, connection)
-                sql = f"{head}VALUES {rows_sql}{tail}"
-            if returning:
-                _set_returned_pks(chunk, connection.fetch_all(sql, params), pk.attname, converter)
-                continue
-            cursor = execute(connection, sql, params)
-            try:
-                if not include_pk and plain_conflicts and connection.vendor == "mysql":
-                    first = cursor.lastrowid
-                    if first:
-                        for offset, obj in enumerate(chunk):
-                            obj.__dict__[pk.attname] = first + offset
-                elif not include_pk and plain_conflicts and len(chunk) == 1:
-                    obj = chunk[0]
-                    obj.__dict__[pk.attname] = connection.last_insert_id(cursor, opts.db_table, pk.column)
-            finally:
-                cursor.close()
-
-
-def _batch_rows(dialect, width: int, count: int, batch_size: int | None) -> int:
-    """Rows per INSERT: the caller's ``batch_size`` or the dialect's choice, within its parameter limit."""
-    most = dialect.bulk_batch_size(max(width, 1), count)
-    if batch_size:
-        return min(batch_size, most)
-    cap = dialect.bulk_insert_max_rows
-    return min(cap, most) if cap else most
+                values_sql, params = _general_rows_sql(model, fields, chunk, connection)
+                rows_sql = f"VALUES {values_sql}"
+            sql = f"{prefix} INTO {quote(opts.db_table)} ({columns}) {rows_sql}"
+            if conflict:
+                sql = f"{sql} {conflict}"
+            if can_return and not update_conflicts:
+                sql = f"{sql} {dialect.returning_sql([pk.column])}"
+                returned = connection.fetch_all(sql, params)
+                _set_returned_pks(chunk, returned, pk, connection)
+            else:
+                cursor = execute(connection, sql, params)
+                try:
+                    if not include_pk and not ignore_conflicts and not update_conflicts and connection.vendor == "mysql":
+                        first = cursor.lastrowid
+                        if first:
+                            for offset, obj in enumerate(chunk):
+                                obj.__dict__[pk.attname] = first + offset
+                    elif not include_pk and not ignore_conflicts and not update_conflicts and len(chunk) == 1:
+                        obj = chunk[0]
+                        obj.__dict__[pk.attname] = connection.last_insert_id(cursor, opts.db_table, pk.column)
+                finally:
+                    cursor.close()
 
 
 def _bulk_plan(model, connection, include_pk: bool):
@@ -493,8 +476,10 @@ def _placeholder(field, value, model, connection, params: list) -> str:
     return "%s"
 
 
-def _set_returned_pks(chunk, returned, attname: str, converter) -> None:
+def _set_returned_pks(chunk, returned, pk, connection) -> None:
     """Store the primary keys a ``RETURNING`` gave back, in the order of ``chunk``."""
+    attname = pk.attname
+    converter = pk.from_db_converter(connection)
     if converter is None:
         for obj, (value,) in zip(chunk, returned):
             obj.__dict__[attname] = value
