@@ -11,6 +11,7 @@ import dataclasses
 from typing import Any
 
 from backends.schema import NOT_PROVIDED, Column, Constraint, ForeignKeyRef, Index, Table
+from orm.indexes import default_index_name
 
 from .state import ModelState, ProjectState, relation_target, resolve_relation, through_target
 
@@ -27,20 +28,14 @@ __all__ = [
 ]
 
 
-def _default_index_name(table: str, columns: list[str], suffix: str) -> str:
-    from orm.indexes import default_index_name
-
-    return default_index_name(table, columns, suffix)
-
-
 def field_index_name(table: str, column: str) -> str:
     """The name of the index a ``db_index=True`` field (or a foreign key) gets."""
-    return _default_index_name(table, [column], "idx")
+    return default_index_name(table, [column], "idx")
 
 
 def unique_together_name(table: str, columns: tuple[str, ...] | list[str]) -> str:
     """The name of the unique constraint of one ``unique_together`` entry."""
-    return _default_index_name(table, list(columns), "uniq")
+    return default_index_name(table, list(columns), "uniq")
 
 
 def bound_field(field: Any, name: str) -> Any:
@@ -106,6 +101,13 @@ def column_for_field(
         field = bound_field(field, name)
     if not field.is_relation or relation_target(field) is None:
         return field.column_description(connection)
+    return _relation_column(model_state, name, field, state, connection)
+
+
+def _relation_column(
+    model_state: ModelState, name: str, field: Any, state: ProjectState, connection: Any
+) -> Column:
+    """The column of a bound foreign key (or one-to-one) field: its target's key type."""
     target = _concrete_target(_target_state(model_state, field, state), state)
     target_name, target_field = _target_field(target, field)
     if target_field is None:
@@ -202,19 +204,29 @@ def table_for_model_state(
     table = model_state.db_table
     columns = []
     indexes: list[Index] = []
+    # column_for_field and field_indexes inlined: this runs for every field of every
+    # CreateModel of a migrate.
     for name, field in model_state.fields.items():
         if getattr(field, "many_to_many", False) or not getattr(field, "concrete", True):
             continue
-        field = bound_field(field, name)
-        columns.append(column_for_field(model_state, name, field, project_state, connection))
+        if field.name != name or field.column is None:
+            field = bound_field(field, name)
+        if field.is_relation and relation_target(field) is not None:
+            columns.append(_relation_column(model_state, name, field, project_state, connection))
+        else:
+            columns.append(field.column_description(connection))
         if field.db_index and not field.primary_key and not field.unique:
-            indexes.append(Index(field_index_name(table, field.column), (field.column,)))
-    for index in model_state.options.get("indexes") or []:
-        indexes.append(_meta_index(model_state, index, project_state, connection))
-    constraints = unique_together_constraints(model_state)
-    for constraint in model_state.options.get("constraints") or []:
-        constraints.append(_meta_constraint(model_state, constraint, project_state, connection))
-    return Table(table, tuple(columns), tuple(indexes), tuple(constraints))
+            column = field.column
+            indexes.append(Index(default_index_name(table, [column], "idx"), (column,)))
+    options = model_state.options
+    if options:
+        for index in options.get("indexes") or ():
+            indexes.append(_meta_index(model_state, index, project_state, connection))
+        constraints = unique_together_constraints(model_state)
+        for constraint in options.get("constraints") or ():
+            constraints.append(_meta_constraint(model_state, constraint, project_state, connection))
+        return Table(table, tuple(columns), tuple(indexes), tuple(constraints))
+    return Table(table, tuple(columns), tuple(indexes))
 
 
 def junction_table_for_field(
@@ -249,6 +261,8 @@ def junction_tables_for(
     """The automatic junction tables of every many-to-many field of ``model_state``."""
     tables = []
     for name, field in model_state.fields.items():
+        if not getattr(field, "many_to_many", False):
+            continue
         junction = junction_table_for_field(model_state, name, field, project_state, connection)
         if junction is not None:
             tables.append(junction)

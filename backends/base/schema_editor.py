@@ -167,22 +167,27 @@ class SchemaEditor:
         inline = (
             self.inline_column_constraints if inline_constraints is None else inline_constraints
         )
-        parts = [self.quote_name(column.name), column.type]
-        default = self.default_sql(column)
-        if default is not None:
-            parts.append("DEFAULT " + default)
-        parts.append("NULL" if column.null and not column.primary_key else "NOT NULL")
+        sql = self.quote_name(column.name) + " " + column.type
+        # default_sql, skipped when neither default is set (it returns None then on every
+        # backend): one call less per column of every CREATE TABLE.
+        if column.db_default_sql is not None or column.default is not NOT_PROVIDED:
+            default = self.default_sql(column)
+            if default is not None:
+                sql += " DEFAULT " + default
         if column.primary_key:
-            parts.append("PRIMARY KEY")
+            sql += " NOT NULL PRIMARY KEY"
             if column.autoincrement and self.dialect.autoincrement_suffix:
-                parts.append(self.dialect.autoincrement_suffix)
-        elif column.unique:
-            parts.append("UNIQUE")
-        if inline and column.check_sql:
-            parts.append(f"CHECK ({column.check_sql})")
-        if inline and column.references is not None:
-            parts.append(self.references_sql(column.references))
-        return " ".join(parts)
+                sql += " " + self.dialect.autoincrement_suffix
+        else:
+            sql += " NULL" if column.null else " NOT NULL"
+            if column.unique:
+                sql += " UNIQUE"
+        if inline:
+            if column.check_sql:
+                sql += f" CHECK ({column.check_sql})"
+            if column.references is not None:
+                sql += " " + self.references_sql(column.references)
+        return sql
 
     def references_sql(self, reference: ForeignKeyRef) -> str:
         """Return ``REFERENCES "t" ("c")`` with ON DELETE / DEFERRABLE where given."""
@@ -238,15 +243,19 @@ class SchemaEditor:
                 f"{self.dialect.vendor} does not support partial indexes "
                 f"(index {index.name!r} on {table!r} has a condition)"
             )
-        columns = []
-        for position, column in enumerate(index.columns):
-            order = index.orders[position] if position < len(index.orders) else ""
-            if order and order.upper() not in ("ASC", "DESC"):
-                raise ProgrammingError(f"index {index.name!r}: order must be ASC or DESC")
-            columns.append(self.quote_name(column) + (f" {order.upper()}" if order else ""))
+        quote_name = self.quote_name
+        if index.orders:
+            columns = []
+            for position, column in enumerate(index.columns):
+                order = index.orders[position] if position < len(index.orders) else ""
+                if order and order.upper() not in ("ASC", "DESC"):
+                    raise ProgrammingError(f"index {index.name!r}: order must be ASC or DESC")
+                columns.append(quote_name(column) + (f" {order.upper()}" if order else ""))
+        else:
+            columns = [quote_name(column) for column in index.columns]
         sql = (
-            f"CREATE {'UNIQUE ' if index.unique else ''}INDEX {self.quote_name(index.name)} "
-            f"ON {self.quote_name(table)} ({', '.join(columns)})"
+            f"CREATE {'UNIQUE ' if index.unique else ''}INDEX {quote_name(index.name)} "
+            f"ON {quote_name(table)} ({', '.join(columns)})"
         )
         if index.condition_sql:
             sql += f" WHERE {index.condition_sql}"
