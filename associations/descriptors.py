@@ -12,6 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from orm.fields import DeferredAttribute
+from orm.query.row_factory import LOADED_RELATED_PREFIX
 from orm.routers import router
 
 __all__ = [
@@ -48,6 +49,12 @@ class ForwardManyToOneDescriptor:
 
     def __init__(self, field):
         self.field = field
+        # Read on every access: plain attributes, not the field's properties.
+        self.cache_name = field.name
+        self.attname = field.attname
+        self.loaded_name = f"{LOADED_RELATED_PREFIX}{field.name}"
+        self.null = field.null
+        self._target = (None, None)
 
     @cached_property
     def RelatedObjectDoesNotExist(self):  # noqa: N802 - Django's name for it
@@ -89,15 +96,42 @@ class ForwardManyToOneDescriptor:
         queryset = self.get_queryset().using(_read_database(instance, field.related_model))
         return queryset.get(**{field.target_field.attname: value})
 
+    def target_attname(self) -> str:
+        """``field.target_field.attname``, remembered for the target model it was read from."""
+        model, attname = self._target
+        target_model = self.field.remote_field.model
+        if model is not target_model:
+            attname = self.field.target_field.attname
+            self._target = (target_model, attname)
+        return attname
+
     def __get__(self, instance, owner=None):
         if instance is None:
             return self
+        # An object a select_related loader left beside the values (orm/query/row_factory.py),
+        # else the state's cache; either is used while it matches the key.
+        related = getattr(instance, self.loaded_name, _MISSING)
+        if related is _MISSING:
+            related = instance._state.fields_cache.get(self.cache_name, _MISSING)
+        if related is None:
+            if self.null and getattr(instance, self.attname) is None:
+                return None
+        elif related is not _MISSING:
+            model, target = self._target
+            if model is self.field.remote_field.model and getattr(related, target) == getattr(
+                instance, self.attname
+            ):
+                return related
+        return self._get_checked(instance)
+
+    def _get_checked(self, instance):
+        """``__get__`` beyond a current cached object: ``None``, a changed key, a query."""
         field = self.field
         cache = instance._state.fields_cache
         related = cache.get(field.name, _MISSING)
         if related is _MISSING or (
             # Fast check first: the cached object's key equals the instance's key.
-            (None if related is None else getattr(related, field.target_field.attname)) != getattr(instance, field.attname)
+            (None if related is None else getattr(related, self.target_attname())) != getattr(instance, field.attname)
             and not field.cache_is_current(instance, related)
         ):
             field._require_target()

@@ -15,9 +15,13 @@ from __future__ import annotations
 import gc
 import keyword
 
-from orm.model import ModelState
+from orm.model import LOADED_FROM, ModelState
 
-__all__ = ["row_factory"]
+__all__ = ["LOADED_RELATED_PREFIX", "joined_row_factory", "prepare_model", "row_factory"]
+
+#: Prefix of the ``__dict__`` keys where a ``select_related`` loader leaves a related
+#: object until the instance's ``_state`` is built (see `prepare_model`).
+LOADED_RELATED_PREFIX = "_state_cache_"
 
 _factories: dict = {}
 _MAX_FACTORIES = 1024
@@ -49,10 +53,39 @@ def _build(model, attnames, converters):
     body = [
         f"    for {unpack} in rows:",
         "        instance = new(model)",
-        *_store_lines("instance", model, [*pairs, ("_state_db", "db")], "        "),
+        *_store_lines("instance", model, [*pairs, (LOADED_FROM, "db")], "        "),
         "        append(instance)",
     ]
     return _compile(body, namespace, f"<row factory for {model.__name__}>")
+
+
+def prepare_model(model) -> None:
+    """Settle, once per model class, the attributes the loaders store on its instances.
+
+    ``model._loaded_related`` lists ``(attribute, fields_cache key)`` for each
+    relation whose ``select_related`` object a loader may leave beside the
+    instance's values, until the instance's state is built (which moves it into
+    ``_state.fields_cache``: see ``orm.model._NewInstanceState``).
+
+    CPython keeps an instance's attributes inline (no dict per instance) only
+    for the names in its class's shared key table, which stops taking new
+    names once a few dozen instances exist. Storing every name the loaders use
+    on a throwaway instance now puts them in that table, whatever the program
+    creates first.
+    """
+    related = []
+    for field in model._meta.concrete_fields:
+        name = f"{LOADED_RELATED_PREFIX}{field.name}"
+        if field.is_relation and _plain_attribute(model, name):
+            related.append((name, field.name))
+    model._loaded_related = tuple(related)
+    if model.__setattr__ is not object.__setattr__:
+        return
+    names = [field.attname for field in model._meta.concrete_fields]
+    sample = object.__new__(model)
+    for name in [*names, LOADED_FROM, "_state", *(name for name, _key in related)]:
+        if _plain_attribute(model, name):
+            setattr(sample, name, None)
 
 
 def _store_lines(target: str, model, pairs, indent: str) -> list[str]:
@@ -122,10 +155,11 @@ def joined_row_factory(model, attnames, related, converters):
 
     ``related`` lists ``(related model, attnames, pk index, cache key, set_cached,
     set_remote)`` in column order (one level, no nesting). The related object
-    (``None`` when its primary key is NULL) is stored in the instance's
-    ``_state.fields_cache`` under the cache key, or, when the key is ``None``, by
-    ``set_cached(instance, obj)``; ``set_remote(obj, instance)`` (or ``None``)
-    sets the reverse side.
+    (``None`` when its primary key is NULL) is cached on the instance under the
+    cache key: left beside its values when the model lists the key in
+    ``_loaded_related`` (see `prepare_model`; no state is built per row), else in
+    its ``_state.fields_cache``; when a key is ``None``, by ``set_cached(instance,
+    obj)``. ``set_remote(obj, instance)`` (or ``None``) sets the reverse side.
     """
     key = (model, tuple(attnames), tuple(related), tuple(converters))
     factory = _factories.get(key)
@@ -155,19 +189,26 @@ def _build_joined(model, attnames, related, converters):
     pairs = [
         (name, _value_source(index, converters, namespace)) for index, name in enumerate(attnames)
     ]
-    body = [
-        f"    for {columns}{',' if total == 1 else ''} in rows:",
-        "        instance = new(model)",
-        # The related objects go into the state's cache: create it now, not on first use.
-        "        state = State(False, db)",
-        *_store_lines("instance", model, [*pairs, ("_state", "state")], "        "),
-    ]
-    if any(spec[3] is not None for spec in related):
-        body.append("        cache = state.fields_cache")
+    loaded = dict((key, name) for name, key in model.__dict__.get("_loaded_related", ()))
+    beside = model.__setattr__ is object.__setattr__ and all(spec[3] in loaded for spec in related)
+    body = [f"    for {columns}{',' if total == 1 else ''} in rows:", "        instance = new(model)"]
+    if beside:
+        # The objects wait beside the values until the state is built (orm.model).
+        body += _store_lines("instance", model, [*pairs, (LOADED_FROM, "db")], "        ")
+    else:
+        body += [
+            # The related objects go into the state's cache: create it now, not on first use.
+            "        state = State(False, db)",
+            *_store_lines("instance", model, [*pairs, ("_state", "state")], "        "),
+        ]
+        if any(spec[3] is not None for spec in related):
+            body.append("        cache = state.fields_cache")
     position = len(attnames)
     for number, (related_model, names, pk_index, key, set_cached, set_remote) in enumerate(related):
         namespace[f"model{number}"] = related_model
-        if key is None:
+        if beside:
+            store = f"instance.{loaded[key]} = {{}}"
+        elif key is None:
             namespace[f"cache{number}"] = set_cached
             store = f"cache{number}(instance, {{}})"
         else:
@@ -182,7 +223,7 @@ def _build_joined(model, attnames, related, converters):
             "        else:",
             f"            other = new(model{number})",
             *_store_lines(
-                "other", related_model, [*related_pairs, ("_state_db", "db")], "            "
+                "other", related_model, [*related_pairs, (LOADED_FROM, "db")], "            "
             ),
             f"            {store.format('other')}",
         ]
