@@ -103,7 +103,15 @@ class _NewInstanceState:
         # Rows loaded by the generated loaders (orm/query/row_factory.py) carry only the
         # alias: an instance whose __dict__ holds plain values is not tracked by the GC.
         db = data.pop(LOADED_FROM, _MISSING)
-        state = data["_state"] = ModelState() if db is _MISSING else ModelState(False, db)
+        if db is _MISSING:
+            state = data["_state"] = ModelState()
+            return state
+        state = data["_state"] = ModelState(False, db)
+        # Related objects a select_related loader left beside the values (``(key of
+        # __dict__, fields_cache key)`` pairs, see orm/query/row_factory.py).
+        for name, key in type(instance)._loaded_related:
+            if name in data:
+                state.fields_cache[key] = data.pop(name)
         return state
 
 
@@ -127,6 +135,7 @@ class Model(metaclass=ModelBase):
     """Base class of every model (see SPEC §3)."""
 
     _state = _NewInstanceState()
+    _loaded_related: tuple[tuple[str, str], ...] = ()
     _meta: Options
     DoesNotExist: type[ObjectDoesNotExist]
     MultipleObjectsReturned: type[MultipleObjectsReturned]
@@ -209,7 +218,9 @@ class Model(metaclass=ModelBase):
 
     @classmethod
     def _prepare_row_factory_cache(cls) -> None:
-        cls._row_factory_cache = {}  # type: ignore[attr-defined]
+        from orm.query.row_factory import prepare_model  # orm.query imports this module
+
+        prepare_model(cls)
 
     @classmethod
     def from_db(cls, db: str | None, field_names, values):
