@@ -167,6 +167,9 @@ class Dialect:
     max_name_length: ClassVar[int] = 63
     #: Most `%s` parameters one statement may carry.
     max_query_params: ClassVar[int] = 65_535
+    #: Most rows in one bulk INSERT when the caller gives no batch size (None: as many
+    #: as ``max_query_params`` allows).
+    bulk_insert_max_rows: ClassVar[int | None] = None
 
     #: internal type -> SQL type template (``%(max_length)s`` etc. from params).
     data_types: ClassVar[dict[str, str]] = {}

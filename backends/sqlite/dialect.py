@@ -77,6 +77,10 @@ class Dialect(base.Dialect):
     supports_update_conflicts_with_target = sqlite3.sqlite_version_info >= (3, 24)
     max_name_length = 1024
     max_query_params = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+    # sqlite3 runs a multi-row INSERT ... RETURNING of 100,000 rows faster in statements of
+    # 200-500 rows than in ones as long as the parameter limit allows (~69 vs ~77 ms, four
+    # columns; the same for 2 or 20), and no slower without RETURNING.
+    bulk_insert_max_rows = 500
     autoincrement_suffix = "AUTOINCREMENT"
 
     data_types: ClassVar[dict[str, str]] = {
