@@ -145,6 +145,8 @@ class Dialect:
     prefers_last_insert_id: ClassVar[bool] = False
     #: Bulk INSERTs may send one array per column (see bulk_insert_array_type).
     supports_bulk_insert_arrays: ClassVar[bool] = False
+    #: ``IN`` lists of one type may go as one array parameter (see in_array_type).
+    compares_with_arrays: ClassVar[bool] = False
     supports_partial_indexes: ClassVar[bool] = True
     supports_deferrable_constraints: ClassVar[bool] = False
     supports_select_for_update: ClassVar[bool] = True
@@ -350,6 +352,15 @@ class Dialect:
         Only asked when ``supports_bulk_insert_arrays``; ``None``: rows go as a
         multi-row ``VALUES`` list. When every column has one, each column is one
         array parameter, spread into rows by ``unnest_rows_sql``.
+        """
+        return None
+
+    def in_array_type(self, column_type: str | None, values: Sequence[Any]) -> str | None:
+        """The array type to compare a column with ``values`` as one parameter, or ``None``.
+
+        ``column IN (%s, %s, ...)`` becomes ``column = ANY(%s::<type>)`` with the
+        list as its one parameter (far cheaper for the driver to send than one
+        parameter per value). ``None`` (the default): the ``IN`` list.
         """
         return None
 

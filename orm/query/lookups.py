@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from orm.exceptions import EmptyResultSet, FieldError
-from orm.query.expressions import Expression, Func
+from orm.query.expressions import Col, Expression, Func
 
 __all__ = [
     "Lookup",
@@ -270,13 +270,8 @@ class In(Lookup):
             return sql, params
         if not self.rhs:
             raise EmptyResultSet
-        if plain_values(self.rhs) and type(self).db_prep is Lookup.db_prep:  # prepared in one pass
-            field = self.lhs._output_field_or_none
-            if field is None:
-                params = list(self.rhs)
-            else:
-                prepare = field.get_db_prep_value
-                params = [prepare(value, connection, prepared=True) for value in self.rhs]
+        params = self._plain_params(connection)
+        if params is not None:
             return f"({', '.join(['%s'] * len(params))})", params
         parts, params = [], []
         for value in self.rhs:
@@ -289,8 +284,31 @@ class In(Lookup):
                 params.append(self.db_prep(value, connection))
         return f"({', '.join(parts)})", params
 
+    def _plain_params(self, connection) -> list | None:
+        """The driver values of a list of plain values (prepared in one pass), or ``None``."""
+        if not plain_values(self.rhs) or type(self).db_prep is not Lookup.db_prep:
+            return None
+        field = self.lhs._output_field_or_none
+        if field is None:
+            return list(self.rhs)
+        prepare = field.get_db_prep_value
+        return [prepare(value, connection, prepared=True) for value in self.rhs]
+
     def as_sql(self, compiler, connection):
         lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        if (
+            connection.dialect.compares_with_arrays
+            and type(self.lhs) is Col
+            and type(self).process_rhs is In.process_rhs
+            and not self.rhs_is_expression()
+            and self.rhs
+        ):
+            params = self._plain_params(connection)
+            if params is not None:
+                array_type = connection.dialect.in_array_type(self.lhs.target.db_type(connection), params)
+                if array_type is not None:
+                    return f"{lhs_sql} = ANY(%s::{array_type})", [*lhs_params, params]
+                return f"{lhs_sql} IN ({', '.join(['%s'] * len(params))})", [*lhs_params, *params]
         rhs_sql, rhs_params = self.process_rhs(compiler, connection)
         return f"{lhs_sql} IN {rhs_sql}", [*lhs_params, *rhs_params]
 
