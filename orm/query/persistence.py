@@ -346,7 +346,7 @@ def bulk_insert(model, objs, connection, using, batch_size, ignore_conflicts, up
         gc.disable()
     try:
         _insert_groups(
-            model, connection, ((with_pk, True), (without_pk, False)), batch_size,
+            model, connection, using, ((with_pk, True), (without_pk, False)), batch_size,
             ignore_conflicts, update_conflicts, update_columns, unique_columns,
         )
         mark_saved(objs, using)
@@ -356,55 +356,120 @@ def bulk_insert(model, objs, connection, using, batch_size, ignore_conflicts, up
     return objs
 
 
-def _insert_groups(model, connection, groups, batch_size, ignore_conflicts, update_conflicts, update_columns, unique_columns) -> None:
+def _insert_groups(model, connection, using, groups, batch_size, ignore_conflicts, update_conflicts, update_columns, unique_columns) -> None:
     """The INSERT statements of ``bulk_create``: per group of objects (with pks, without), per batch."""
-    opts = model._meta
+    from orm.transaction import atomic
+
     dialect = connection.dialect
-    pk = opts.pk
-    quote = dialect.quote_name
     for group, include_pk in groups:
         if not group:
             continue
-        fields, column_types, chunk_params = _bulk_plan(model, connection, include_pk)
-        arrays_allowed = dialect.supports_bulk_insert_arrays and not ignore_conflicts and not update_conflicts
-        batch = batch_size or dialect.bulk_batch_size(max(len(fields), 1), len(group))
-        batch = min(batch, dialect.bulk_batch_size(max(len(fields), 1), len(group)))
-        can_return = dialect.supports_returning and not include_pk and not ignore_conflicts
-        row_sql = f"({', '.join(['%s'] * len(fields))})"
-        columns = ", ".join(quote(field.column) for field in fields)
-        prefix = dialect.insert_prefix(ignore=ignore_conflicts)
-        conflict = dialect.on_conflict_sql(ignore=ignore_conflicts, update_fields=update_columns, unique_fields=unique_columns)
-        for start in range(0, len(group), batch):
-            chunk = group[start : start + batch]
-            params = chunk_params(chunk, connection)
-            arrays = _column_arrays(params, column_types, dialect) if arrays_allowed and len(chunk) > 1 else None
-            if arrays is not None:
-                rows_sql, params = arrays
-            elif params is not None:
-                rows_sql = "VALUES " + ", ".join([row_sql] * len(chunk))
-            else:
-                values_sql, params = _general_rows_sql(model, fields, chunk, connection)
-                rows_sql = f"VALUES {values_sql}"
-            sql = f"{prefix} INTO {quote(opts.db_table)} ({columns}) {rows_sql}"
-            if conflict:
-                sql = f"{sql} {conflict}"
-            if can_return and not update_conflicts:
-                sql = f"{sql} {dialect.returning_sql([pk.column])}"
-                returned = connection.fetch_all(sql, params)
-                _set_returned_pks(chunk, returned, pk, connection)
-            else:
-                cursor = execute(connection, sql, params)
-                try:
-                    if not include_pk and not ignore_conflicts and not update_conflicts and connection.vendor == "mysql":
-                        first = cursor.lastrowid
-                        if first:
-                            for offset, obj in enumerate(chunk):
-                                obj.__dict__[pk.attname] = first + offset
-                    elif not include_pk and not ignore_conflicts and not update_conflicts and len(chunk) == 1:
-                        obj = chunk[0]
-                        obj.__dict__[pk.attname] = connection.last_insert_id(cursor, opts.db_table, pk.column)
-                finally:
-                    cursor.close()
+        insert = _BatchInsert(model, connection, include_pk, ignore_conflicts, update_conflicts, update_columns, unique_columns)
+        width = max(len(insert.fields), 1)
+        # Rows per statement as the parameter limit (or the caller) sets them...
+        whole = min(batch_size, dialect.bulk_batch_size(width, len(group))) if batch_size else (
+            dialect.bulk_batch_size(width, len(group))
+        )
+        # ...and as sent: the dialect may prefer shorter statements. Each run of them that
+        # stands for one statement of ``whole`` rows is all or nothing, as that one would be
+        # (pks set once it has gone through).
+        cap = None if batch_size else dialect.bulk_insert_max_rows
+        batch = min(cap, whole) if cap else whole
+        for start in range(0, len(group), whole):
+            unit = group[start : start + whole]
+            if len(unit) <= batch:
+                insert.store_pks(unit, insert.run(unit))
+                continue
+            with atomic(using=using):
+                returned = [(chunk, insert.run(chunk)) for chunk in
+                            (unit[offset : offset + batch] for offset in range(0, len(unit), batch))]
+            for chunk, rows in returned:
+                insert.store_pks(chunk, rows)
+
+
+class _BatchInsert:
+    """One ``bulk_create`` group's INSERT: its SQL pieces, run per batch of objects."""
+
+    def __init__(self, model, connection, include_pk, ignore_conflicts, update_conflicts, update_columns, unique_columns):
+        opts = model._meta
+        dialect = connection.dialect
+        quote = dialect.quote_name
+        self.model = model
+        self.connection = connection
+        self.include_pk = include_pk
+        self.pk = pk = opts.pk
+        self.fields, self.column_types, self.chunk_params = _bulk_plan(model, connection, include_pk)
+        self.plain = plain = not ignore_conflicts and not update_conflicts
+        self.arrays_allowed = dialect.supports_bulk_insert_arrays and plain
+        self.returning = dialect.supports_returning and not include_pk and plain
+        self.row_sql = f"({', '.join(['%s'] * len(self.fields))})"
+        self.head = (
+            f"{dialect.insert_prefix(ignore=ignore_conflicts)} INTO {quote(opts.db_table)} "
+            f"({', '.join(quote(field.column) for field in self.fields)}) "
+        )
+        tail = dialect.on_conflict_sql(ignore=ignore_conflicts, update_fields=update_columns, unique_fields=unique_columns)
+        if self.returning:
+            tail = " ".join(filter(None, (tail, dialect.returning_sql([pk.column]))))
+        self.tail = f" {tail}" if tail else ""
+        # Batches but the last have one size: one SQL text per size (drivers cache
+        # statements by their text).
+        self.values_sql: dict[int, str] = {}
+        self.converter = pk.from_db_converter(connection) if self.returning else None
+
+    def run(self, chunk) -> list | range | None:
+        """INSERT ``chunk``; its new primary keys when the database tells them.
+
+        Rows of one value (``RETURNING``, the last insert id of one row), or the
+        range of keys a MySQL multi-row INSERT takes from its first one.
+        """
+        connection = self.connection
+        params = self.chunk_params(chunk, connection)
+        arrays = _column_arrays(params, self.column_types, connection.dialect) if (
+            self.arrays_allowed and len(chunk) > 1
+        ) else None
+        if arrays is not None:
+            rows_sql, params = arrays
+            sql = f"{self.head}{rows_sql}{self.tail}"
+        elif params is not None:
+            sql = self.values_sql.get(len(chunk))  # type: ignore[assignment]
+            if sql is None:
+                sql = self.values_sql[len(chunk)] = (
+                    f"{self.head}VALUES {', '.join([self.row_sql] * len(chunk))}{self.tail}"
+                )
+        else:
+            rows_sql, params = _general_rows_sql(self.model, self.fields, chunk, connection)
+            sql = f"{self.head}VALUES {rows_sql}{self.tail}"
+        if self.returning:
+            return connection.fetch_all(sql, params)
+        cursor = execute(connection, sql, params)
+        try:
+            if self.include_pk or not self.plain:
+                return None
+            if connection.vendor == "mysql":
+                first = cursor.lastrowid
+                return range(first, first + len(chunk)) if first else None
+            if len(chunk) == 1:
+                return [(connection.last_insert_id(cursor, self.model._meta.db_table, self.pk.column),)]
+            return None
+        finally:
+            cursor.close()
+
+    def store_pks(self, chunk, returned: list | range | None) -> None:
+        """Store the primary keys ``run`` gave, in the order of ``chunk``."""
+        if returned is None:
+            return
+        attname = self.pk.attname
+        if type(returned) is range:
+            for obj, key in zip(chunk, returned):
+                obj.__dict__[attname] = key
+            return
+        converter = self.converter
+        if converter is None:
+            for obj, (value,) in zip(chunk, returned):
+                obj.__dict__[attname] = value
+        else:
+            for obj, (value,) in zip(chunk, returned):
+                obj.__dict__[attname] = converter(value)
 
 
 def _bulk_plan(model, connection, include_pk: bool):
@@ -474,18 +539,6 @@ def _placeholder(field, value, model, connection, params: list) -> str:
         return sql
     params.append(field.get_db_prep_save(value, connection))
     return "%s"
-
-
-def _set_returned_pks(chunk, returned, pk, connection) -> None:
-    """Store the primary keys a ``RETURNING`` gave back, in the order of ``chunk``."""
-    attname = pk.attname
-    converter = pk.from_db_converter(connection)
-    if converter is None:
-        for obj, (value,) in zip(chunk, returned):
-            obj.__dict__[attname] = value
-    else:
-        for obj, (value,) in zip(chunk, returned):
-            obj.__dict__[attname] = converter(value)
 
 
 def _concrete_field(opts, name, argument):
