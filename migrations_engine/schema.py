@@ -12,6 +12,7 @@ from typing import Any
 
 from backends.schema import NOT_PROVIDED, Column, Constraint, ForeignKeyRef, Index, Table
 from orm.indexes import default_index_name
+from orm.model_base import _default_auto_field
 
 from .state import ModelState, ProjectState, relation_target, resolve_relation, through_target
 
@@ -242,13 +243,12 @@ def junction_table_for_field(
     field = bound_field(field, name)
     target = _concrete_target(_target_state(model_state, field, state), state)
     source = _concrete_target(model_state, state)
-    from orm.model_base import _default_auto_field
-
     id_field = _default_auto_field()(primary_key=True)
     id_field.set_attributes_from_name("id")
     sides = []
     for side in (source, target):
-        pk = bound_field(side.get_field(side.pk_name()), side.pk_name())
+        pk_name = side.pk_name()
+        pk = bound_field(side.get_field(pk_name), pk_name)
         sides.append((side.name_lower, side.db_table, pk.column, pk.rel_db_type(connection)))
     return field.junction_table_from_state(
         connection, sides[0], sides[1], id_field.column_description(connection)
