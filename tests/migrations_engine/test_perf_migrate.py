@@ -99,3 +99,99 @@ def test_index_sql_is_the_old_text(db, table, index):
     assert _outcome(lambda: editor.index_sql(table, index)) == _outcome(
         lambda: _old_index_sql(editor, table, index)
     )
+
+
+# -- table descriptions -------------------------------------------------------------------
+
+SHOP_MODELS = '''
+class Brand(orm.Model):
+    code = orm.CharField(max_length=10, primary_key=True)
+    name = orm.CharField(max_length=50, unique=True)
+
+
+class Item(orm.Model):
+    title = orm.CharField(max_length=40, db_index=True, db_column="item_title")
+    price = orm.DecimalField(max_digits=8, decimal_places=2, null=True)
+    stock = orm.PositiveIntegerField(default=0)
+    made = orm.DateTimeField(db_default=orm.Now())
+    note = orm.TextField(default="it's")
+    brand = orm.ForeignKey(Brand, on_delete=orm.CASCADE)
+    by_name = orm.ForeignKey(Brand, on_delete=orm.SET_NULL, null=True, to_field="name",
+                             related_name="named_items", db_constraint=False)
+    parent = orm.ForeignKey("self", on_delete=orm.CASCADE, null=True, db_index=False,
+                            related_name="children")
+    tags = orm.ManyToManyField(Brand, related_name="tagged_items")
+
+    class Meta:
+        db_table = "shop_items"
+        unique_together = [("title", "brand")]
+        indexes = [orm.Index(fields=["-price", "title"], name="item_price_title")]
+        constraints = [orm.CheckConstraint(condition=orm.Q(stock__lte=1000), name="stock_cap")]
+
+
+class Special(Item):
+    class Meta:
+        proxy = True
+
+
+class Pin(orm.Model):
+    item = orm.OneToOneField(Special, on_delete=orm.CASCADE)
+    sku = orm.SlugField(unique=True, db_default="x")
+'''
+
+
+def _old_table_for_model_state(model_state, project_state, connection):
+    """``schema.table_for_model_state`` before issue 8 (column_for_field per field)."""
+    from backends.schema import Table
+    from migrations_engine import schema
+
+    table = model_state.db_table
+    columns = []
+    indexes = []
+    for name, field in model_state.fields.items():
+        if getattr(field, "many_to_many", False) or not getattr(field, "concrete", True):
+            continue
+        field = schema.bound_field(field, name)
+        columns.append(schema.column_for_field(model_state, name, field, project_state, connection))
+        if field.db_index and not field.primary_key and not field.unique:
+            indexes.append(Index(schema.field_index_name(table, field.column), (field.column,)))
+    for index in model_state.options.get("indexes") or []:
+        indexes.append(schema.index_description(model_state, index, project_state, connection))
+    constraints = schema.unique_together_constraints(model_state)
+    for constraint in model_state.options.get("constraints") or []:
+        constraints.append(
+            schema.constraint_description(model_state, constraint, project_state, connection)
+        )
+    return Table(table, tuple(columns), tuple(indexes), tuple(constraints))
+
+
+def test_table_descriptions_equal_the_old_composition(tmp_path, db_url):
+    from migrations_engine import schema
+    from migrations_engine.state import ProjectState
+    from tests.migrations_engine.runtime_project import Project
+
+    project = Project(tmp_path, db_url)
+    try:
+        project.app("shop", models=SHOP_MODELS)
+        project.configure()
+        import importlib
+
+        importlib.import_module("shop.models")
+        connection = project.connection
+        fresh = ProjectState.from_registry(app_labels={"shop"})
+        old = ProjectState.from_registry(app_labels={"shop"})
+        described = 0
+        for key, model_state in fresh.models.items():
+            if not model_state.has_table:
+                continue
+            table = schema.table_for_model_state(model_state, fresh, connection)
+            assert table == _old_table_for_model_state(old.models[key], old, connection)
+            assert schema.junction_tables_for(model_state, fresh, connection) == [
+                junction for name, field in old.models[key].fields.items()
+                if (junction := schema.junction_table_for_field(
+                    old.models[key], name, field, old, connection)) is not None
+            ]
+            described += 1
+        assert described == 3
+    finally:
+        project.close()
