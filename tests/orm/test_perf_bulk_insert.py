@@ -150,3 +150,16 @@ def test_capped_batches_on_a_second_database(capped, new_db_url, models_db, monk
     objs[0].size = 99
     objs[0].save()
     assert Entry.objects.using("other").get(pk=objs[0].pk).size == 99
+
+
+def test_capped_batches_join_a_transaction_opened_by_hand(capped):
+    connection = orm.connections["default"]
+    connection.begin()
+    try:
+        Entry.objects.bulk_create([entry(index) for index in range(1, 8)])
+        with pytest.raises(IntegrityError):
+            Entry.objects.bulk_create([entry(index) for index in range(1, 8)] + [entry(8, name=None)])
+        assert connection.in_transaction and Entry.objects.count() == 7
+    finally:
+        connection.rollback()
+    assert Entry.objects.count() == 0
