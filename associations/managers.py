@@ -376,9 +376,13 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             """The prefetch protocol: one query joining the junction table for all instances."""
             queryset = querysets[0] if querysets else super().get_queryset()
             queryset = queryset.using(queryset._db or self._db or instances[0]._state.db or router.db_for_read(self.model))
-            attname = self.source_field.target_field.attname
-            keys = _sorted_keys({getattr(instance, attname) for instance in instances} - {None})
-            queryset = queryset.filter(**{f"{self.query_field_name}__in": keys})
+            key_field = self.source_field.target_field
+            attname = key_field.attname
+            keys = _sorted_keys(set(map(attrgetter(attname), instances)) - {None})
+            # Through the key field (books__id__in, not books__in): the same column, but its
+            # values are prepared by that field directly rather than through the junction's
+            # foreign key.
+            queryset = queryset.filter(**{f"{self.query_field_name}__{key_field.name}__in": keys})
             label = f"_prefetch_related_val_{self.source_field.attname}"
             queryset = queryset.annotate(**{label: F(self.query_field_name)})
             return (queryset, attrgetter(label), attrgetter(attname), False, self.prefetch_cache_name, False)

@@ -60,7 +60,25 @@ class Scout(orm.Model):
         app_label = APP
 
 
-MODELS = (Badge, Ribbon, Medal, Scout)
+class Patrol(orm.Model):
+    code = orm.CharField(max_length=10, unique=True)
+    badges = orm.ManyToManyField(Badge, through="Enrolment", related_name="patrols")
+
+    class Meta:
+        app_label = APP
+
+
+class Enrolment(orm.Model):
+    """A through model whose key to the patrol is its code, not its id."""
+
+    patrol = orm.ForeignKey(Patrol, on_delete=orm.CASCADE, to_field="code")
+    badge = orm.ForeignKey(Badge, on_delete=orm.CASCADE)
+
+    class Meta:
+        app_label = APP
+
+
+MODELS = (Badge, Ribbon, Medal, Scout, Patrol, Enrolment)
 
 
 def _troop():
@@ -132,3 +150,20 @@ def test_manager_overriding_all_keeps_its_all(setup_models):
     scout = _troop()[0]
     assert [medal.name for medal in scout.medals.all()] == ["m2", "m1", "m0"]
     assert sorted(medal.name for medal in scout.medals.get_queryset()) == ["m0", "m1", "m2"]
+
+
+def test_prefetch_through_a_key_other_than_the_primary_key(setup_models):
+    setup_models(*MODELS)
+    badges = [Badge.objects.create(name=f"b{i}") for i in range(3)]
+    patrols = [Patrol.objects.create(code=f"p{i}") for i in range(3)]
+    for patrol, count in zip(patrols, (2, 0, 3)):
+        for badge in badges[:count]:
+            Enrolment.objects.create(patrol=patrol, badge=badge)
+    lazy = {patrol.code: sorted(b.name for b in patrol.badges.all()) for patrol in Patrol.objects.all()}
+    with orm.capture_queries() as queries:
+        loaded = {p.code: sorted(b.name for b in p.badges.all()) for p in Patrol.objects.prefetch_related("badges")}
+    assert loaded == lazy == {"p0": ["b0", "b1"], "p1": [], "p2": ["b0", "b1", "b2"]}
+    assert len(queries) == 2
+    assert queries[1].params == [["p0", "p1", "p2"]] or queries[1].params == ["p0", "p1", "p2"]
+    reverse = {b.name: sorted(p.code for p in b.patrols.all()) for b in Badge.objects.prefetch_related("patrols")}
+    assert reverse == {"b0": ["p0", "p2"], "b1": ["p0", "p2"], "b2": ["p2"]}
