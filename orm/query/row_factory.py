@@ -17,11 +17,15 @@ import keyword
 
 from orm.model import LOADED_FROM, ModelState
 
-__all__ = ["LOADED_RELATED_PREFIX", "joined_row_factory", "prepare_model", "row_factory"]
+__all__ = [
+    "LOADED_RELATED_PREFIX", "NOT_LOADED", "joined_row_factory", "prepare_model", "row_factory",
+]
 
 #: Prefix of the ``__dict__`` keys where a ``select_related`` loader leaves a related
 #: object until the instance's ``_state`` is built (see `prepare_model`).
 LOADED_RELATED_PREFIX = "_state_cache_"
+#: The class attribute under each of those names: "nothing left there" (see `prepare_model`).
+NOT_LOADED = object()
 
 _factories: dict = {}
 _MAX_FACTORIES = 1024
@@ -72,12 +76,18 @@ def prepare_model(model) -> None:
     names once a few dozen instances exist. Storing every name the loaders use
     on a throwaway instance now puts them in that table, whatever the program
     creates first.
+
+    The class itself holds `NOT_LOADED` under each of those names, so reading
+    one from an instance never fails: a plain attribute read (which CPython
+    specialises) rather than ``getattr()`` with a default.
     """
     related = []
     for field in model._meta.concrete_fields:
         name = f"{LOADED_RELATED_PREFIX}{field.name}"
         if field.is_relation and _plain_attribute(model, name):
             related.append((name, field.name))
+            if getattr(model, name, NOT_LOADED) is NOT_LOADED:
+                setattr(model, name, NOT_LOADED)
     model._loaded_related = tuple(related)
     if model.__setattr__ is not object.__setattr__:
         return
