@@ -135,7 +135,11 @@ def prefetch_related_objects(model_instances, *related_lookups) -> None:
                     "prefetching - this is an invalid parameter to prefetch_related()."
                 )
             obj_to_fetch = None
-            if prefetcher is not None:
+            if type(is_fetched) is _InPrefetchedCache and prefetcher is not None:
+                # Every object has its prefetch cache now: no call per object.
+                cache_name = is_fetched.cache_name
+                obj_to_fetch = [obj for obj in obj_list if cache_name not in obj._prefetched_objects_cache]
+            elif prefetcher is not None:
                 obj_to_fetch = [obj for obj in obj_list if not is_fetched(obj)]
             if obj_to_fetch:
                 obj_list, additional_lookups = prefetch_one_level(obj_to_fetch, prefetcher, lookup, level)
@@ -198,12 +202,20 @@ def get_prefetcher(instance, through_attr: str, to_attr: str):
     if hasattr(related, "get_prefetch_querysets"):
         prefetcher = related
     if through_attr == to_attr:
-
-        def in_prefetched_cache(obj) -> bool:
-            return through_attr in getattr(obj, "_prefetched_objects_cache", _NO_CACHE)
-
-        is_fetched = in_prefetched_cache
+        is_fetched = _InPrefetchedCache(through_attr)
     return prefetcher, descriptor, True, is_fetched
+
+
+class _InPrefetchedCache:
+    """``is_fetched(obj)``: whether ``obj``'s prefetch cache holds ``cache_name``."""
+
+    __slots__ = ("cache_name",)
+
+    def __init__(self, cache_name: str) -> None:
+        self.cache_name = cache_name
+
+    def __call__(self, obj) -> bool:
+        return self.cache_name in getattr(obj, "_prefetched_objects_cache", _NO_CACHE)
 
 
 def prefetch_one_level(instances, prefetcher, lookup, level: int):
@@ -244,7 +256,8 @@ def prefetch_one_level(instances, prefetcher, lookup, level: int):
     # One QuerySet (and a list) per instance: the cyclic GC would walk every live object
     # several times over while they are made, and they make no cycles.
     with _gc_paused(len(instances)):
-        results = [rel_obj_cache.get(instance_key(obj), []) for obj in instances]
+        found = rel_obj_cache.get
+        results = [found(key) or [] for key in map(instance_key, instances)]
         querysets = _related_querysets(instances, results, prefetcher, to_attr, lookup.queryset if leaf else None)
         for obj, cached in zip(instances, querysets):
             obj._prefetched_objects_cache[cache_name] = cached

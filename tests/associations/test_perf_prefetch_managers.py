@@ -167,3 +167,22 @@ def test_prefetch_through_a_key_other_than_the_primary_key(setup_models):
     assert queries[1].params == [["p0", "p1", "p2"]] or queries[1].params == ["p0", "p1", "p2"]
     reverse = {b.name: sorted(p.code for p in b.patrols.all()) for b in Badge.objects.prefetch_related("patrols")}
     assert reverse == {"b0": ["p0", "p2"], "b1": ["p0", "p2"], "b2": ["p2"]}
+
+
+def test_objects_already_prefetched_are_skipped(setup_models):
+    setup_models(*MODELS)
+    scouts = _troop()
+    loaded = list(Scout.objects.order_by("name"))
+    prefetch_related_objects(loaded[:1], "badges")
+    first = loaded[0].badges.all()
+    with orm.capture_queries() as queries:
+        prefetch_related_objects(loaded, "badges")
+    assert len(queries) == 1
+    assert sorted(key for value in queries[0].params for key in (value if isinstance(value, list) else [value])) == [
+        scout.pk for scout in scouts[1:]
+    ]
+    assert loaded[0].badges.all() is first
+    with orm.capture_queries() as queries:
+        prefetch_related_objects(loaded, "badges")
+    assert not queries
+    assert [sorted(b.name for b in scout.badges.all()) for scout in loaded] == [["b0", "b1", "b2"], ["b2"], []]
