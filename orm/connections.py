@@ -13,6 +13,7 @@ __all__ = ["ConnectionHandler", "connections", "DEFAULT_DB_ALIAS"]
 DEFAULT_DB_ALIAS = "default"
 # A connection idle for longer than this is pinged before it is handed out again.
 HEALTH_CHECK_AFTER_SECONDS = 30.0
+_monotonic = time.monotonic  # read for every query (a global, not a module attribute)
 
 
 class ConnectionHandler:
@@ -61,18 +62,18 @@ class ConnectionHandler:
         cache = self._local.__dict__
         connection = cache.get(alias)
         if connection is not None:
-            if connection.closed and _in_atomic_block(connection):
-                # Swapping it now would run the rest of the block outside its
-                # transaction: let the block fail, replace it afterwards.
-                return connection
             if not connection.closed:
-                now = time.monotonic()
+                now = _monotonic()
                 idle = now - connection._orm_last_used
                 connection._orm_last_used = now
                 if idle < HEALTH_CHECK_AFTER_SECONDS or connection.in_transaction:
                     return connection
                 if connection.is_usable():
                     return connection
+            elif _in_atomic_block(connection):
+                # Swapping it now would run the rest of the block outside its
+                # transaction: let the block fail, replace it afterwards.
+                return connection
             self._discard(connection)
             del cache[alias]
         connection = self._open(alias)

@@ -63,10 +63,10 @@ class BaseManager:
             not args
             and queryset_class is not None
             and self.model is not None
-            and cls.get_queryset is BaseManager.get_queryset
-            and queryset_class.filter is QuerySet.filter
-            and queryset_class._filter_or_exclude is QuerySet._filter_or_exclude
-            and queryset_class.__init__ is QuerySet.__init__
+            and cls.get_queryset is _stock_get_queryset
+            and queryset_class.filter is _stock_filter
+            and queryset_class._filter_or_exclude is _stock_filter_or_exclude
+            and queryset_class.__init__ is _stock_init
         ):
             # The plan of the manager's fresh QuerySet filtered, made as one object.
             planned = statement_cache.filtered(queryset_class, self.model, self._db, kwargs)
@@ -146,6 +146,13 @@ def _proxy_methods(queryset_class, manager_class) -> dict[str, Any]:
 
 from orm.query import statement_cache  # noqa: E402 - needs nothing from this module
 from orm.query.queryset import QuerySet  # noqa: E402 - QuerySet needs nothing from this module
+
+# What Manager.filter compares with on every call: module globals are quicker to read
+# than the attributes of a class.
+_stock_get_queryset = BaseManager.get_queryset
+_stock_filter = QuerySet.filter
+_stock_filter_or_exclude = QuerySet._filter_or_exclude
+_stock_init = QuerySet.__init__
 
 
 class Manager(BaseManager.from_queryset(QuerySet)):  # type: ignore[misc]

@@ -47,10 +47,13 @@ class ConnectionRouter:
         return DEFAULT_DB_ALIAS
 
     def db_for_read(self, model, **hints) -> str:
-        return self._route("db_for_read", model, **hints) if self.routers or hints else DEFAULT_DB_ALIAS
+        # The loaded list is read directly (this runs for every query); the property loads it.
+        routers = self._routers if self._routers is not None else self.routers
+        return self._route("db_for_read", model, **hints) if routers or hints else DEFAULT_DB_ALIAS
 
     def db_for_write(self, model, **hints) -> str:
-        return self._route("db_for_write", model, **hints) if self.routers or hints else DEFAULT_DB_ALIAS
+        routers = self._routers if self._routers is not None else self.routers
+        return self._route("db_for_write", model, **hints) if routers or hints else DEFAULT_DB_ALIAS
 
     def allow_relation(self, obj1, obj2, **hints) -> bool:
         for candidate in self.routers:

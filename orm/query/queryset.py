@@ -127,11 +127,14 @@ class QuerySet:
         return f"<{type(self).__name__} {data!r}>"
 
     def __len__(self) -> int:
-        self._fetch_all()
+        if self._result_cache is None or self._prefetch_related_lookups and not self._prefetch_done:
+            self._fetch_all()
         return len(self._result_cache)  # type: ignore[arg-type]
 
     def __iter__(self):
-        self._fetch_all()
+        # list(queryset) asks for the length first: the second call finds the cache filled.
+        if self._result_cache is None or self._prefetch_related_lookups and not self._prefetch_done:
+            self._fetch_all()
         return iter(self._result_cache)  # type: ignore[arg-type]
 
     def __bool__(self) -> bool:
@@ -207,9 +210,10 @@ class QuerySet:
         """The alias this query will run on."""
         if self._db is not None:
             return self._db
+        hints = self._hints
         if self._for_write:
-            return router.db_for_write(self.model, **self._hints)
-        return router.db_for_read(self.model, **self._hints)
+            return router.db_for_write(self.model, **hints) if hints else router.db_for_write(self.model)
+        return router.db_for_read(self.model, **hints) if hints else router.db_for_read(self.model)
 
     @property
     def ordered(self) -> bool:

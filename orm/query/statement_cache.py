@@ -176,6 +176,14 @@ def is_sliced(queryset) -> bool:
     return queryset.query.is_sliced
 
 
+#: The class defaults of QuerySet that a plan QuerySet carries in its own ``__dict__``.
+_PLAN_DEFAULTS = {
+    "_result_cache": None, "_prefetch_done": False, "_sticky_filter": False,
+    "_defer_next_filter": False, "_deferred_filter": None, "_iterable_class": ModelIterable,
+    "_prefetch_related_lookups": (),
+}
+
+
 def _derive(queryset, shape: Shape, values=()):
     """A copy of ``queryset`` (as ``_chain`` makes) whose plan is ``shape`` with ``values`` added."""
     args = queryset._plan[1]
@@ -238,15 +246,24 @@ def filtered(queryset_class, model, using, kwargs: dict):
     """
     if not kwargs:
         return None
+    known = model._meta.__dict__  # _root(model), inlined
+    root = known.get("_statement_shapes")
+    if root is None or root.fields is not known.get("concrete_fields"):
+        root = _root(model)
     values = tuple(kwargs.values())
-    child = _filter_child(_root(model), tuple(kwargs), values)
+    key = (tuple(kwargs), tuple(map(type, values)))
+    child = root.filters.get(key)
     if child is None:
+        child = _remember(root.filters, key, _filter_step(root, *key))
+    if child is None or child is _INVALID:
         return None
     queryset = object.__new__(queryset_class)
-    # What QuerySet.__init__ sets for a model and no query, with the plan in place.
+    # What QuerySet.__init__ sets for a model and no query, with the plan in place, and
+    # the class defaults the plan steps and fetch() read: in the instance's own dict
+    # such a read is a quick hinted lookup, copied along by every later step.
     queryset.__dict__ = {
         "model": model, "_db": using, "_hints": {}, "_query": None, "_plan": (child, values),
-        "_known_related_objects": {},
+        "_known_related_objects": {}, **_PLAN_DEFAULTS,
     }
     return queryset
 
@@ -261,11 +278,16 @@ def _ordering_step(shape: Shape, field_names: tuple):
 
 def add_ordering(queryset, field_names: tuple):
     """``queryset.order_by(*field_names)`` as a plan step, or ``None``."""
-    if not _plan_usable(queryset):
+    shape = queryset._plan[0]  # the caller checked there is one; _plan_usable, inlined:
+    if (
+        queryset._deferred_filter is not None
+        or queryset._defer_next_filter
+        or queryset._sticky_filter
+        or shape.sliced
+    ):
         return None
-    shape = _shape(queryset)
-    if shape.sliced:
-        return None
+    if shape is _EMPTY_SHAPE:
+        shape = _root(queryset.model)
     try:
         child = shape.orderings.get(field_names)
     except TypeError:  # an unhashable argument: the ordinary path says what is wrong
@@ -281,15 +303,18 @@ def add_ordering(queryset, field_names: tuple):
 
 def add_slice(queryset, start, stop):
     """``queryset[start:stop]`` as a plan step, or ``None``."""
+    shape = queryset._plan[0]  # the caller checked there is one; _plan_usable, inlined:
     if (
         start is not None and (type(start) is not int or start < 0)
         or stop is not None and (type(stop) is not int or stop < 0)
-        or not _plan_usable(queryset)
+        or queryset._deferred_filter is not None
+        or queryset._defer_next_filter
+        or queryset._sticky_filter
+        or shape.sliced
     ):
         return None
-    shape = _shape(queryset)
-    if shape.sliced:
-        return None
+    if shape is _EMPTY_SHAPE:
+        shape = _root(queryset.model)
     child = shape.slices.get((start, stop))
     if child is None:
         child = _remember(
@@ -429,12 +454,13 @@ def fetch(queryset):
         return None
     model = queryset.model
     shape, args = queryset._plan  # the caller checked there is one
-    root = shape.root
     if shape is _EMPTY_SHAPE:
-        shape = root = _root(model)
-    elif root.fields is not model._meta.__dict__.get("concrete_fields"):
+        shape = _root(model)
+    elif shape.root.fields is not model._meta.__dict__.get("concrete_fields"):
         return None  # the model's fields changed since these steps were checked
-    db = queryset.db
+    db = queryset._db
+    if db is None:
+        db = queryset.db
     connection = connections[db]
     dialect = connection.dialect
     entry = shape.statements.get(type(dialect))
