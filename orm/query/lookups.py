@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from orm.exceptions import EmptyResultSet, FieldError
+from orm.fields.base import Field
 from orm.query.expressions import Col, Expression, Func
 
 __all__ = [
@@ -291,6 +292,12 @@ class In(Lookup):
         field = self.lhs._output_field_or_none
         if field is None:
             return list(self.rhs)
+        if type(field).get_db_prep_value is Field.get_db_prep_value:
+            # Field.get_db_prep_value(value, connection, prepared=True), its adapter looked up once.
+            adapter = field.get_db_adapter(connection)
+            if adapter is None:
+                return list(self.rhs)
+            return [None if value is None else adapter(value) for value in self.rhs]
         prepare = field.get_db_prep_value
         return [prepare(value, connection, prepared=True) for value in self.rhs]
 

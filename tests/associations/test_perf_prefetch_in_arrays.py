@@ -56,7 +56,24 @@ class Holder(orm.Model):
         app_label = APP
 
 
-MODELS = (Sample, Keyed, Holder)
+class ReversedField(orm.CharField):
+    """Stores text reversed through its adapter (not get_db_prep_value)."""
+
+    def get_internal_type(self) -> str:
+        return "CharField"
+
+    def get_db_adapter(self, connection):
+        return lambda value: value[::-1]
+
+
+class Word(orm.Model):
+    text = ReversedField(max_length=10)
+
+    class Meta:
+        app_label = APP
+
+
+MODELS = (Sample, Keyed, Holder, Word)
 TOKENS = [uuid.UUID(int=index + 1) for index in range(6)]
 
 
@@ -189,3 +206,18 @@ def test_dialect_takes_one_array_only_for_values_of_one_type_the_column_takes():
     assert dialect.in_array_type("double precision", [1]) is None
     assert dialect.in_array_type(None, [1]) is None
     assert dialect.in_array_type("integer", []) is None
+
+
+def test_in_list_values_go_through_the_fields_adapter(setup_models):
+    setup_models(*MODELS)
+    for text in ("abc", "xyz", "cba"):
+        Word.objects.create(text=text)
+
+    def pks(queryset):
+        return sorted(queryset.values_list("pk", flat=True))
+
+    for values in (["abc"], ["abc", "nope"], ["abc", "xyz"], ["cba", "abc", "xyz"]):
+        exact = sorted({pk for value in values for pk in pks(Word.objects.filter(text=value))})
+        assert pks(Word.objects.filter(text__in=values)) == exact
+        assert pks(Word.objects.exclude(text__in=values)) == [pk for pk in pks(Word.objects.all()) if pk not in exact]
+    assert len(pks(Word.objects.filter(text__in=["abc", "xyz"]))) == 2
