@@ -57,14 +57,29 @@ def _sorted_keys(keys) -> list:
 def create_reverse_many_to_one_manager(superclass, rel):
     """The manager class behind ``author.posts`` for the reverse relation ``rel``."""
 
+    stock_init = superclass.__init__ is BaseManager.__init__
+
     class RelatedManager(superclass):
+        # What depends only on the relation (resolved by the time a manager class is made),
+        # and with BaseManager's own __init__ what it would set on each manager: an
+        # `author.posts` access sets only the instance.
+        field = rel.field
+        prefetch_cache_name = rel.get_cache_name()
+        if stock_init:
+            model, name, _db, creation_counter = rel.related_model, rel.get_accessor_name(), None, -1
+
         def __init__(self, instance):
-            super().__init__()
+            if not stock_init:
+                super().__init__()
+                # The superclass's __init__ set these two on the instance.
+                self.model = rel.related_model
+                self.name = rel.get_accessor_name()
             self.instance = instance
-            self.model = rel.related_model
-            self.field = rel.field
-            self.name = rel.get_accessor_name()
-            self.core_filters = {self.field.name: instance}
+
+        @property
+        def core_filters(self) -> dict:
+            """The filter selecting this instance's related rows (``{"author": author}``)."""
+            return {self.field.name: self.instance}
 
         accessor_label = property(_accessor_label)
 
@@ -96,11 +111,11 @@ def create_reverse_many_to_one_manager(superclass, rel):
             return queryset
 
         def _remove_prefetched_objects(self):
-            self.instance.__dict__.get("_prefetched_objects_cache", {}).pop(rel.get_cache_name(), None)
+            self.instance.__dict__.get("_prefetched_objects_cache", {}).pop(self.prefetch_cache_name, None)
 
         def get_queryset(self):
             try:
-                return self.instance._prefetched_objects_cache[rel.get_cache_name()]
+                return self.instance._prefetched_objects_cache[self.prefetch_cache_name]
             except (AttributeError, KeyError):  # not prefetched
                 pass
             return self._apply_rel_filters(super().get_queryset())
@@ -115,7 +130,8 @@ def create_reverse_many_to_one_manager(superclass, rel):
             queryset = queryset.filter(**{f"{field.attname}__in": _sorted_keys(set(by_value) - {None})})
             queryset._known_related_objects = {field: by_value}
             return (
-                queryset, attrgetter(field.attname), attrgetter(target.attname), False, rel.get_cache_name(), False,
+                queryset, attrgetter(field.attname), attrgetter(target.attname), False, self.prefetch_cache_name,
+                False,
             )
 
         def add(self, *objs, bulk=True):
@@ -219,7 +235,7 @@ def create_reverse_many_to_one_manager(superclass, rel):
         set.alters_data = True  # type: ignore[attr-defined]
 
         def _prefetched(self) -> bool:
-            return rel.get_cache_name() in self.instance.__dict__.get("_prefetched_objects_cache", {})
+            return self.prefetch_cache_name in self.instance.__dict__.get("_prefetched_objects_cache", {})
 
     RelatedManager.__name__ = "RelatedManager"
     RelatedManager.__qualname__ = f"{rel.field.model.__name__}.RelatedManager"

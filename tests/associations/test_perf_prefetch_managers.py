@@ -78,7 +78,34 @@ class Enrolment(orm.Model):
         app_label = APP
 
 
-MODELS = (Badge, Ribbon, Medal, Scout, Patrol, Enrolment)
+class Leader(orm.Model):
+    name = orm.CharField(max_length=20)
+
+    class Meta:
+        app_label = APP
+
+
+class Cub(orm.Model):
+    name = orm.CharField(max_length=20)
+    leader = orm.ForeignKey(Leader, on_delete=orm.SET_NULL, null=True, related_name="cubs")
+
+    class Meta:
+        app_label = APP
+
+
+class Pup(orm.Model):
+    """Its default manager has its own ``__init__``: ``leader.pups`` must run it."""
+
+    name = orm.CharField(max_length=20)
+    leader = orm.ForeignKey(Leader, on_delete=orm.CASCADE, related_name="pups")
+
+    objects = CountingManager()
+
+    class Meta:
+        app_label = APP
+
+
+MODELS = (Badge, Ribbon, Medal, Scout, Patrol, Enrolment, Leader, Cub, Pup)
 
 
 def _troop():
@@ -186,3 +213,38 @@ def test_objects_already_prefetched_are_skipped(setup_models):
         prefetch_related_objects(loaded, "badges")
     assert not queries
     assert [sorted(b.name for b in scout.badges.all()) for scout in loaded] == [["b0", "b1", "b2"], ["b2"], []]
+
+
+def test_reverse_foreign_key_manager_attributes_and_prefetch(setup_models):
+    setup_models(*MODELS)
+    leaders = [Leader.objects.create(name=f"l{i}") for i in range(3)]
+    for index, leader in enumerate(leaders):
+        for k in range(index):
+            Cub.objects.create(name=f"c{index}{k}", leader=leader)
+            Pup.objects.create(name=f"p{index}{k}", leader=leader)
+    manager = leaders[2].cubs
+    assert (manager.model, manager.name, manager.field, manager.instance, manager._db) == (
+        Cub, "cubs", Cub._meta.get_field("leader"), leaders[2], None,
+    )
+    assert manager.core_filters == {"leader": leaders[2]}
+    assert manager.db_manager("default")._db == "default" and manager._db is None
+    pups = leaders[2].pups
+    assert pups.label == "counted" and (pups.model, pups.name, pups.instance) == (Pup, "pups", leaders[2])
+    lazy = {
+        leader.name: (sorted(c.name for c in leader.cubs.all()), sorted(p.name for p in leader.pups.all()))
+        for leader in Leader.objects.all()
+    }
+    with orm.capture_queries() as queries:
+        loaded = {
+            leader.name: (sorted(c.name for c in leader.cubs.all()), sorted(p.name for p in leader.pups.all()))
+            for leader in Leader.objects.prefetch_related("cubs", "pups")
+        }
+    assert loaded == lazy and len(queries) == 3
+    assert lazy["l2"] == (["c20", "c21"], ["p20", "p21"])
+    prefetched = list(Leader.objects.prefetch_related("cubs").order_by("name"))
+    cub = prefetched[2].cubs.all()[0]
+    assert cub.leader is prefetched[2]
+    prefetched[2].cubs.remove(cub)
+    assert sorted(c.name for c in prefetched[2].cubs.all()) == ["c21"]
+    prefetched[1].cubs.clear()
+    assert Cub.objects.filter(leader__isnull=True).count() == 2
