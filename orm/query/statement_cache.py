@@ -251,7 +251,15 @@ def filtered(queryset_class, model, using, kwargs: dict):
     if root is None or root.fields is not known.get("concrete_fields"):
         root = _root(model)
     values = tuple(kwargs.values())
-    key = (tuple(kwargs), tuple(map(type, values)))
+    # _filter_child's key, built without map() for the usual one or two values.
+    count = len(values)
+    if count == 1:
+        types: tuple = (type(values[0]),)
+    elif count == 2:
+        types = (type(values[0]), type(values[1]))
+    else:
+        types = tuple(map(type, values))
+    key = (tuple(kwargs), types)
     child = root.filters.get(key)
     if child is None:
         child = _remember(root.filters, key, _filter_step(root, *key))
