@@ -81,21 +81,25 @@ def prepare_model(model) -> None:
     one from an instance never fails: a plain attribute read (which CPython
     specialises) rather than ``getattr()`` with a default.
     """
+    fields = model._meta.concrete_fields
+    namespaces = [vars(klass) for klass in model.__mro__]
     related = []
-    for field in model._meta.concrete_fields:
-        name = f"{LOADED_RELATED_PREFIX}{field.name}"
-        if field.is_relation and _plain_attribute(model, name):
-            related.append((name, field.name))
-            if getattr(model, name, NOT_LOADED) is NOT_LOADED:
-                setattr(model, name, NOT_LOADED)
+    for field in fields:
+        if field.is_relation:
+            name = f"{LOADED_RELATED_PREFIX}{field.name}"
+            if _plain_attribute(model, name, namespaces):
+                related.append((name, field.name))
+                if getattr(model, name, NOT_LOADED) is NOT_LOADED:
+                    setattr(model, name, NOT_LOADED)
     model._loaded_related = tuple(related)
     if model.__setattr__ is not object.__setattr__:
         return
-    names = [field.attname for field in model._meta.concrete_fields]
     sample = object.__new__(model)
-    for name in [*names, LOADED_FROM, "_state", *(name for name, _key in related)]:
-        if _plain_attribute(model, name):
+    for name in [*(field.attname for field in fields), LOADED_FROM, "_state"]:
+        if _plain_attribute(model, name, namespaces):
             setattr(sample, name, None)
+    for name, _key in related:
+        setattr(sample, name, None)
 
 
 def _store_lines(target: str, model, pairs, indent: str) -> list[str]:
@@ -117,15 +121,33 @@ def _store_lines(target: str, model, pairs, indent: str) -> list[str]:
     return lines
 
 
-def _plain_attribute(model, name: str) -> bool:
-    """Whether ``instance.<name> = value`` only stores the value in the instance's ``__dict__``."""
+def _plain_attribute(model, name: str, namespaces=None) -> bool:
+    """Whether ``instance.<name> = value`` only stores the value in the instance's ``__dict__``.
+
+    ``namespaces``: the ``vars()`` of ``model.__mro__``'s classes, when the caller has them.
+    """
     if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("__"):
         return False
-    for klass in model.__mro__:
-        if name in klass.__dict__:
-            kind = type(klass.__dict__[name])
-            return not (hasattr(kind, "__set__") or hasattr(kind, "__delete__"))
+    for namespace in namespaces if namespaces is not None else [vars(k) for k in model.__mro__]:
+        if name in namespace:
+            return not _is_data_descriptor_type(type(namespace[name]))
     return True
+
+
+_data_descriptor_types: dict[type, bool] = {}
+
+
+def _is_data_descriptor_type(kind: type) -> bool:
+    """Whether instances of ``kind`` are data descriptors (``__set__`` or ``__delete__``).
+
+    Remembered per type: a miss of ``hasattr`` raises and catches an AttributeError.
+    """
+    known = _data_descriptor_types.get(kind)
+    if known is None:
+        if len(_data_descriptor_types) >= _MAX_FACTORIES:
+            _data_descriptor_types.clear()
+        known = _data_descriptor_types[kind] = hasattr(kind, "__set__") or hasattr(kind, "__delete__")
+    return known
 
 
 # Building many instances allocates several tracked objects per row; the cyclic
