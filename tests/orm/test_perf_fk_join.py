@@ -21,8 +21,8 @@ import sys
 import pytest
 
 import orm
-from orm import signals
 from orm.query.row_factory import LOADED_RELATED_PREFIX
+from tests.orm.test_perf_reads import _generic
 
 
 class Brand(orm.Model):
@@ -100,19 +100,6 @@ def gadgets(models_db):
         if i % 2:
             Manual.objects.create(gadget=gadget, pages=i)
     return brands
-
-
-def _generic(build):
-    """The results of ``build()`` through the generic loop (a post_init receiver forces it)."""
-
-    def receiver(sender, instance, **kwargs):
-        pass
-
-    signals.post_init.connect(receiver)
-    try:
-        return list(build())
-    finally:
-        signals.post_init.disconnect(receiver)
 
 
 def _brand(brand):
