@@ -36,7 +36,8 @@ def _iso_text(value: Any) -> str:
     return value.isoformat()
 
 
-def _parse_date_text(value: Any) -> datetime.date:
+@base._none_safe
+def _date_from_text(value: Any) -> datetime.date:
     """Stored text -> date."""
     if type(value) is str and len(value) == 10:
         return _date_fromisoformat(value)
@@ -44,32 +45,6 @@ def _parse_date_text(value: Any) -> datetime.date:
 
 
 _date_fromisoformat = datetime.date.fromisoformat
-
-
-class _DatesByText(dict):
-    """The dates parsed from stored texts, by text: a hit is one C call, no Python frame.
-
-    Rows repeat dates, and a date is immutable, so loaded instances may share one.
-    Only ``str`` keys are kept (an ``int`` key would also answer the equal ``float``),
-    and at most ``_DATES_KEPT`` of them.
-    """
-
-    __slots__ = ()
-
-    def __missing__(self, value: Any) -> datetime.date:
-        date = _parse_date_text(value)
-        if type(value) is str:
-            if len(self) >= _DATES_KEPT:
-                self.clear()
-            self[value] = date
-        return date
-
-
-_DATES_KEPT = 4096
-# The generated row loaders call ``__wrapped__`` (the dict's own __getitem__) directly.
-_date_from_text = base._none_safe(_DatesByText().__getitem__)
-_date_from_text.__name__ = "_date_from_text"
-_date_from_text.__doc__ = _parse_date_text.__doc__
 
 
 @base._none_safe
