@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+
+import pytest
+
 import orm
 from associations import prefetch_related_objects
 from orm.query import statement_cache
@@ -248,3 +252,21 @@ def test_reverse_foreign_key_manager_attributes_and_prefetch(setup_models):
     assert sorted(c.name for c in prefetched[2].cubs.all()) == ["c21"]
     prefetched[1].cubs.clear()
     assert Cub.objects.filter(leader__isnull=True).count() == 2
+
+
+def test_prefetch_leaves_the_cyclic_gc_as_it_found_it(setup_models):
+    setup_models(*MODELS)
+    _troop()
+    scouts = list(Scout.objects.all()) * 200  # above the size where the GC waits
+    assert gc.isenabled()
+    prefetch_related_objects(list(scouts), "badges")
+    assert gc.isenabled()
+    with pytest.raises(AttributeError):
+        prefetch_related_objects(list(scouts), "nothing_here")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        prefetch_related_objects(list(Scout.objects.all()) * 200, "ribbons")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
