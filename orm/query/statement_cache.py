@@ -31,6 +31,8 @@ The rules that keep this exact:
 
 from __future__ import annotations
 
+from typing import Any
+
 from orm import signals
 from orm.connections import connections
 from orm.exceptions import EmptyResultSet
@@ -179,7 +181,7 @@ def is_sliced(queryset) -> bool:
 #: The ``__dict__`` of a new plan QuerySet, before its model, alias, hints and plan are
 #: set: what QuerySet.__init__ sets, plus the class defaults of QuerySet that the plan
 #: steps and fetch() read (a read from the instance's own dict is a quick hinted lookup).
-_PLAN_STATE = {
+_PLAN_STATE: dict[str, Any] = {
     "model": None, "_db": None, "_hints": None, "_query": None, "_plan": None,
     "_known_related_objects": None, "_result_cache": None, "_prefetch_done": False,
     "_sticky_filter": False, "_defer_next_filter": False, "_deferred_filter": None,
