@@ -199,6 +199,7 @@ class Dialect:
 
     def __init__(self) -> None:
         self._quoted: dict[str, str] = {}
+        self._sized_types: dict[tuple, str] = {}
 
     # -- identifiers --------------------------------------------------------
 
@@ -229,6 +230,36 @@ class Dialect:
         if "%(max_length)s" in template and values["max_length"] is None:
             return self._unbounded_char(internal_type)
         return template % values
+
+    def sized_column_type(
+        self, internal_type: str, max_length: Any, max_digits: Any, decimal_places: Any, column: str | None
+    ) -> str:
+        """``column_type`` for these size parameters, remembered per dialect.
+
+        A field's column type depends only on its internal type and sizes (the
+        type map is fixed per dialect class), and a migrate asks for the same
+        few thousands of times. Sizes other than ``None`` or plain integers
+        (``1.0`` and ``True`` equal ``1`` as keys) and templates naming the
+        column are looked up each time.
+        """
+        if (
+            (max_length is None or type(max_length) is int)
+            and (max_digits is None or type(max_digits) is int)
+            and (decimal_places is None or type(decimal_places) is int)
+        ):
+            key: tuple | None = (internal_type, max_length, max_digits, decimal_places)
+            cached = self._sized_types.get(key)
+            if cached is not None:
+                return cached
+        else:
+            key = None
+        params = {
+            "max_length": max_length, "max_digits": max_digits, "decimal_places": decimal_places, "column": column,
+        }
+        column_type = self.column_type(internal_type, params)
+        if key is not None and "%(column)" not in self.data_types.get(internal_type, ""):
+            self._sized_types[key] = column_type
+        return column_type
 
     def _unbounded_char(self, internal_type: str) -> str:
         return "varchar"

@@ -268,9 +268,6 @@ class BooleanField(Field):
 class CharField(Field):
     """A string of at most ``max_length`` characters."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-
     def check(self) -> list[str]:
         problems = super().check()
         if self.max_length is None and type(self)._requires_max_length:
