@@ -208,9 +208,15 @@ def table_for_model_state(
     # column_for_field and field_indexes inlined: this runs for every field of every
     # CreateModel of a migrate.
     for name, field in model_state.fields.items():
-        if getattr(field, "many_to_many", False) or not getattr(field, "concrete", True):
+        try:
+            skip = field.many_to_many or not field.concrete
+        except AttributeError:
+            skip = getattr(field, "many_to_many", False) or not getattr(field, "concrete", True)
+        if skip:
             continue
-        if field.name != name or field.column is None:
+        if field.name is None:
+            field.set_attributes_from_name(name)
+        elif field.name != name or field.column is None:
             field = bound_field(field, name)
         if field.is_relation and relation_target(field) is not None:
             columns.append(_relation_column(model_state, name, field, project_state, connection))

@@ -247,10 +247,11 @@ class Dialect:
             and (max_digits is None or type(max_digits) is int)
             and (decimal_places is None or type(decimal_places) is int)
         ):
-            key: tuple | None = (internal_type, max_length, max_digits, decimal_places)
-            cached = self._sized_types.get(key)
+            sizes = (internal_type, max_length, max_digits, decimal_places)
+            cached = self._sized_types.get(sizes)
             if cached is not None:
                 return cached
+            key: tuple | None = sizes
         else:
             key = None
         params = {

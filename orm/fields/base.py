@@ -103,6 +103,9 @@ class Field:
 
     # Each field's own, from the counters below: declaration order (auto-created fields first).
     creation_counter = 0
+    # DecimalField's sizes (its instances set them); None for the type map of every other field.
+    max_digits: Any = None
+    decimal_places: Any = None
 
     default_error_messages = {
         "invalid_choice": "Value %(value)r is not a valid choice.",
@@ -458,8 +461,8 @@ class Field:
         """Parameters of the type map for this field."""
         return {
             "max_length": self.max_length,
-            "max_digits": getattr(self, "max_digits", None),
-            "decimal_places": getattr(self, "decimal_places", None),
+            "max_digits": self.max_digits,
+            "decimal_places": self.decimal_places,
             "column": self.column,
         }
 
@@ -501,8 +504,8 @@ class Field:
                 dialect.sized_column_type(
                     internal_type,
                     self.max_length,
-                    getattr(self, "max_digits", None),
-                    getattr(self, "decimal_places", None),
+                    self.max_digits,
+                    self.decimal_places,
                     column,
                 ),
                 self.null,
