@@ -499,22 +499,42 @@ class Field:
             # What db_type/db_check/unique give, without building db_params() for
             # each column (a migrate describes thousands).
             dialect = connection.dialect
+            column_type = dialect.sized_column_type(
+                internal_type, self.max_length, self.max_digits, self.decimal_places, column
+            )
+            null = self.null
+            check = dialect.column_check(internal_type, column) if column else None
+            unique = False if primary_key or not self._unique else True
+            if (
+                default is NO_COLUMN_DEFAULT
+                and db_default_sql is None
+                and references is None
+                and (null is True or null is False)
+                and (primary_key is True or primary_key is False)
+                and type(column) is str
+            ):
+                # Columns are frozen values: equal descriptions share one (a migrate
+                # describes the same "name varchar(100)" column for many models).
+                autoincrement = internal_type in _AUTO_TYPES
+                key = (column, column_type, null, primary_key, autoincrement, unique, check)
+                shared = _SHARED_COLUMNS.get(key)
+                if shared is None:
+                    if len(_SHARED_COLUMNS) >= _SHARED_COLUMNS_MAX:
+                        _SHARED_COLUMNS.clear()
+                    shared = _SHARED_COLUMNS[key] = Column(
+                        column, column_type, null, primary_key, autoincrement, unique, default, None, check
+                    )
+                return shared
             return Column(
                 column,
-                dialect.sized_column_type(
-                    internal_type,
-                    self.max_length,
-                    self.max_digits,
-                    self.decimal_places,
-                    column,
-                ),
-                self.null,
+                column_type,
+                null,
                 primary_key,
                 internal_type in _AUTO_TYPES,
-                False if primary_key or not self._unique else True,
+                unique,
                 default,
                 db_default_sql,
-                dialect.column_check(internal_type, column) if column else None,
+                check,
                 references,
             )
         return Column(
@@ -536,6 +556,9 @@ _FIELD_DB_TYPE = Field.db_type
 _FIELD_DB_PARAMS = Field.db_params
 _FIELD_DB_CHECK = Field.db_check
 _FIELD_UNIQUE = Field.unique
+# Shared column descriptions by value; cleared when full, so distinct definitions never pile up.
+_SHARED_COLUMNS: dict[tuple, Column] = {}
+_SHARED_COLUMNS_MAX = 4096
 
 
 def _class_error_messages(field_class: type[Field]) -> dict[str, str]:

@@ -201,3 +201,26 @@ def test_sized_column_type_equals_column_type(orm_db, internal_type, max_length,
     expected = dialect.column_type(internal_type, params)
     for _ in range(2):
         assert dialect.sized_column_type(internal_type, max_length, max_digits, decimal_places, "c") == expected
+
+
+def test_shared_columns_are_equal_values_and_keep_odd_flags(orm_db, monkeypatch):
+    import orm.fields.base as base
+
+    connection = orm.connections["default"]
+    first, second = orm.CharField(max_length=9), orm.CharField(max_length=9)
+    first.set_attributes_from_name("same")
+    second.set_attributes_from_name("same")
+    assert first.column_description(connection) == second.column_description(connection)
+    truthy = orm.IntegerField(null=1)
+    truthy.set_attributes_from_name("n")
+    plain = orm.IntegerField(null=True)
+    plain.set_attributes_from_name("n")
+    assert plain.column_description(connection).null is True
+    assert truthy.column_description(connection).null == 1
+    assert repr(truthy.column_description(connection)) == repr(described(truthy.clone(), "n", connection))
+    monkeypatch.setattr(base, "_SHARED_COLUMNS_MAX", 3)
+    for number in range(10):
+        field = orm.IntegerField()
+        field.set_attributes_from_name(f"c{number}")
+        assert field.column_description(connection).name == f"c{number}"
+    assert len(base._SHARED_COLUMNS) <= 3
