@@ -149,12 +149,12 @@ class CreateModel(ModelOperation):
         managers: Any = None,
     ) -> None:
         super().__init__(name)
-        self.fields = list(fields.items()) if isinstance(fields, dict) else list(fields)
-        self.options = dict(options or {})
-        self.bases = tuple(bases or ("orm.Model",))
-        self.managers = list(managers or [])
-        names = [field_name for field_name, _ in self.fields]
-        if len(set(names)) != len(names):
+        self.fields = fields = list(fields.items()) if isinstance(fields, dict) else list(fields)
+        self.options = dict(options) if options else {}
+        self.bases = tuple(bases) if bases else ("orm.Model",)
+        self.managers = list(managers) if managers else []
+        if len({field_name for field_name, _ in fields}) != len(fields):
+            names = [field_name for field_name, _ in fields]
             duplicates = sorted({field_name for field_name in names if names.count(field_name) > 1})
             raise ValueError(f"CreateModel {name}: duplicate field name(s) {duplicates}")
 
