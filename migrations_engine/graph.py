@@ -113,13 +113,25 @@ class MigrationGraph:
         """Every node ``target`` needs, dependencies first, ending with ``target``."""
         self._check(target)
         nodes = nx.ancestors(self.graph, target) | {target}
-        return list(nx.lexicographical_topological_sort(self.graph.subgraph(nodes)))
+        return list(nx.lexicographical_topological_sort(self._subgraph(nodes)))
 
     def backwards_plan(self, target: Node) -> list[Node]:
         """Every node depending on ``target``, dependants first, ending with ``target``."""
         self._check(target)
         nodes = nx.descendants(self.graph, target) | {target}
-        return list(reversed(list(nx.lexicographical_topological_sort(self.graph.subgraph(nodes)))))
+        return list(reversed(list(nx.lexicographical_topological_sort(self._subgraph(nodes)))))
+
+    def _subgraph(self, nodes: set[Node]) -> nx.DiGraph:
+        """A plain graph of ``nodes`` and the edges between them.
+
+        Sorting it costs about half of sorting ``self.graph.subgraph(nodes)``,
+        a view that filters every neighbour it walks; the order is the same
+        (the sort breaks ties by node, not by insertion order).
+        """
+        subgraph: nx.DiGraph = nx.DiGraph()
+        subgraph.add_nodes_from(nodes)
+        subgraph.add_edges_from((parent, child) for parent, child in self.graph.edges(nodes) if child in nodes)
+        return subgraph
 
     def full_plan(self) -> list[Node]:
         """Every node, dependencies first."""
