@@ -61,16 +61,19 @@ def has_column(field: Any) -> bool:
     return not is_many_to_many(field) and getattr(field, "concrete", True)
 
 
-def _target_state(model_state: ModelState, field: Any, state: ProjectState) -> ModelState:
-    to = relation_target(field)
+def _target_state(model_state: ModelState, field: Any, state: ProjectState, to: Any = None) -> ModelState:
+    """The state of the model ``field`` points at (``to``: its target when the caller has it)."""
+    if to is None:
+        to = relation_target(field)
     app_label, model_name = resolve_relation(model_state.app_label, model_state.name, to)
-    try:
-        return state.get_model(app_label, model_name)
-    except KeyError:
+    # resolve_relation lowercases the name: look the key up directly rather than via get_model.
+    target = state.models.get((app_label, model_name))
+    if target is None:
         raise KeyError(
             f"{model_state.label}.{field.name}: related model {app_label}.{model_name} is not "
             "in the migration state; add a dependency on the migration that creates it"
-        ) from None
+        )
+    return target
 
 
 def _target_field(target: ModelState, field: Any) -> tuple[str, Any]:
@@ -106,10 +109,10 @@ def column_for_field(
 
 
 def _relation_column(
-    model_state: ModelState, name: str, field: Any, state: ProjectState, connection: Any
+    model_state: ModelState, name: str, field: Any, state: ProjectState, connection: Any, to: Any = None
 ) -> Column:
     """The column of a bound foreign key (or one-to-one) field: its target's key type."""
-    target = _concrete_target(_target_state(model_state, field, state), state)
+    target = _concrete_target(_target_state(model_state, field, state, to), state)
     target_name, target_field = _target_field(target, field)
     if target_field is None:
         raise KeyError(f"{model_state.label}.{name}: target {target.label} has no table")
@@ -117,11 +120,10 @@ def _relation_column(
     if db_constraint is None:
         db_constraint = field.deconstruct()[3].get("db_constraint", True)
     # Deferrable where the backend can, as the live field's own column_description makes it.
+    # Positional arguments: a keyword call of these generated constructors costs a third more.
     reference = (
         ForeignKeyRef(
-            target.db_table,
-            target_field.column,
-            deferrable=bool(connection.dialect.supports_deferrable_constraints),
+            target.db_table, target_field.column, bool(connection.dialect.supports_deferrable_constraints)
         )
         if db_constraint
         else None
@@ -131,15 +133,19 @@ def _relation_column(
     db_default = getattr(field, "db_default", NOT_PROVIDED)
     if db_default is not NOT_PROVIDED and type(db_default).__name__ != "_NotProvided":
         default = target_field.get_db_prep_value(db_default, connection)
+    primary_key = field.primary_key
+    # name, type, null, primary_key, autoincrement, unique, default, db_default_sql, check_sql, references
     return Column(
-        name=field.column,
-        type=column_type,
-        null=field.null,
-        primary_key=field.primary_key,
-        autoincrement=False,
-        unique=bool(field.unique) and not field.primary_key,
-        default=default,
-        references=reference,
+        field.column,
+        column_type,
+        field.null,
+        primary_key,
+        False,
+        bool(field.unique) and not primary_key,
+        default,
+        None,
+        None,
+        reference,
     )
 
 
@@ -218,8 +224,9 @@ def table_for_model_state(
             field.set_attributes_from_name(name)
         elif field.name != name or field.column is None:
             field = bound_field(field, name)
-        if field.is_relation and relation_target(field) is not None:
-            columns.append(_relation_column(model_state, name, field, project_state, connection))
+        to = relation_target(field) if field.is_relation else None
+        if to is not None:
+            columns.append(_relation_column(model_state, name, field, project_state, connection, to))
         else:
             columns.append(field.column_description(connection))
         if field.db_index and not field.primary_key and not field.unique:
