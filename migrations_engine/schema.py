@@ -274,7 +274,11 @@ def junction_tables_for(
     """The automatic junction tables of every many-to-many field of ``model_state``."""
     tables = []
     for name, field in model_state.fields.items():
-        if not getattr(field, "many_to_many", False):
+        try:
+            many_to_many = field.many_to_many  # an attribute read: cheaper than getattr() per field
+        except AttributeError:
+            continue
+        if not many_to_many:
             continue
         junction = junction_table_for_field(model_state, name, field, project_state, connection)
         if junction is not None:
