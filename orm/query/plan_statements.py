@@ -18,6 +18,7 @@ from typing import Any
 
 from orm.exceptions import EmptyResultSet
 from orm.query import statement_cache
+from orm.query.aggregates import Avg, Count, Max, Min, StdDev, Sum, Variance
 from orm.query.aggregation import select_aggregates
 
 __all__ = ["plan_aggregation", "plan_update"]
@@ -25,6 +26,8 @@ __all__ = ["plan_aggregation", "plan_update"]
 _NOT_CACHEABLE = object()
 #: Value types an update may assign from cache (as the statement cache's filter values).
 _VALUE_TYPES = frozenset({int, str, float, bool})
+#: The aggregate classes whose SQL depends only on their names and ``distinct``.
+_PLAIN_AGGREGATES = frozenset({Count, Sum, Avg, Min, Max, StdDev, Variance})
 
 
 def _signature(aggregates: dict[str, Any]) -> tuple | None:
@@ -37,7 +40,7 @@ def _signature(aggregates: dict[str, Any]) -> tuple | None:
     """
     key = []
     for alias, aggregate in aggregates.items():
-        if type(aggregate) not in _plain_aggregates():
+        if type(aggregate) not in _PLAIN_AGGREGATES:
             return None
         args, kwargs = aggregate.__dict__.get("_constructor_args", ((None,), None))
         distinct = kwargs.get("distinct", False) if kwargs else False
@@ -52,19 +55,6 @@ def _signature(aggregates: dict[str, Any]) -> tuple | None:
             return None
         key.append((alias, type(aggregate), args, distinct))
     return tuple(key)
-
-
-_PLAIN: frozenset = frozenset()
-
-
-def _plain_aggregates() -> frozenset:
-    global _PLAIN
-    if not _PLAIN:
-        from orm.query import aggregates as classes
-
-        _PLAIN = frozenset({classes.Count, classes.Sum, classes.Avg, classes.Min, classes.Max,
-                            classes.StdDev, classes.Variance})
-    return _PLAIN
 
 
 def plan_aggregation(queryset, aggregates: dict[str, Any], connection) -> dict[str, Any] | None:
