@@ -1,4 +1,10 @@
-"""Connections by alias: one per thread per alias, opened lazily, checked on reuse."""
+"""Connections by alias: one per thread per alias, opened lazily, checked on reuse.
+
+A URL's ``conn_max_age`` (seconds) bounds how long a connection is reused: the
+first time it is handed out after that age, outside a transaction, it is
+closed and a new one opened in its place. Without it a connection lives until
+it is closed or found broken.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ DEFAULT_DB_ALIAS = "default"
 # A connection idle for longer than this is pinged before it is handed out again.
 HEALTH_CHECK_AFTER_SECONDS = 30.0
 _monotonic = time.monotonic  # read for every query (a global, not a module attribute)
+_NEVER = float("inf")
 
 
 class ConnectionHandler:
@@ -53,7 +60,10 @@ class ConnectionHandler:
                 f"no database alias {alias!r}; configured aliases: {sorted(self.urls)}"
             ) from None
         connection = backends.connect(url, alias=alias)
-        connection._orm_last_used = time.monotonic()  # type: ignore[attr-defined]
+        now = _monotonic()
+        connection._orm_last_used = now  # type: ignore[attr-defined]
+        max_age = connection.url.conn_max_age
+        connection._orm_expires = _NEVER if max_age is None else now + max_age  # type: ignore[attr-defined]
         with self._all_lock:
             self._all.append(connection)
         return connection
@@ -66,9 +76,11 @@ class ConnectionHandler:
                 now = _monotonic()
                 idle = now - connection._orm_last_used
                 connection._orm_last_used = now
-                if idle < HEALTH_CHECK_AFTER_SECONDS or connection.in_transaction:
+                if idle < HEALTH_CHECK_AFTER_SECONDS and now < connection._orm_expires:
                     return connection
-                if connection.is_usable():
+                if connection.in_transaction:
+                    return connection  # never swapped inside a transaction, even when too old
+                if now < connection._orm_expires and connection.is_usable():
                     return connection
             elif _in_atomic_block(connection):
                 # Swapping it now would run the rest of the block outside its

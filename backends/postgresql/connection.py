@@ -74,12 +74,14 @@ def _pool_for(url: DatabaseURL) -> Any:
         url.options,
         url.isolation_level,
         url.pool_size,
+        url.conn_max_age,
     )
     with _POOLS_LOCK:
         pool = _POOLS.get(key)
         if pool is None:
             from psycopg_pool import ConnectionPool
 
+            lifetime = {} if not url.conn_max_age else {"max_lifetime": url.conn_max_age}
             pool = ConnectionPool(
                 conninfo="",
                 kwargs=_connect_kwargs(url),
@@ -88,6 +90,7 @@ def _pool_for(url: DatabaseURL) -> Any:
                 timeout=url.connect_timeout,
                 open=True,
                 name=f"manouche-{url.host}:{url.port}/{url.name}",
+                **lifetime,
             )
             _POOLS[key] = pool
         return pool
