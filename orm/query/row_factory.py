@@ -156,18 +156,46 @@ def _is_data_descriptor_type(kind: type) -> bool:
 _GC_PAUSE_ROWS = 500
 
 
+def _pause_collector() -> bool:
+    """Turn the cyclic collector off for a large load; whether it was on (and so is to be resumed).
+
+    First the young generations are collected (as the next automatic
+    collection would), so that when `_resume_collector` moves what is young
+    into the oldest generation, that is only what the load made.
+    """
+    if not gc.isenabled():
+        return False
+    if not gc.get_freeze_count():
+        gc.collect(1)
+    gc.disable()
+    return True
+
+
+def _resume_collector() -> None:
+    """Turn the collector back on, the instances just built moved to the oldest generation.
+
+    Left young, the next collection would walk every one of them only to find
+    them alive (a tenth of a 100,000-row load's time, with cold caches), and
+    the one after that again. ``freeze()`` then ``unfreeze()`` moves them in
+    constant time; full collections still look at them. Skipped when the
+    program froze objects itself (``unfreeze()`` would release them).
+    """
+    if not gc.get_freeze_count():
+        gc.freeze()
+        gc.unfreeze()
+    gc.enable()
+
+
 def _compile(loop: list[str], namespace: dict, filename: str):
     """The function ``build(rows, db)`` running ``loop`` (which appends to ``result``).
 
     The collector pause is part of the generated function, so a small result
     (the usual case for filtered queries) costs no extra call.
     """
-    namespace.update(isenabled=gc.isenabled, disable=gc.disable, enable=gc.enable)
+    namespace.update(pause=_pause_collector, resume=_resume_collector)
     body = [
         "def build(rows, db):",
-        f"    paused = len(rows) >= {_GC_PAUSE_ROWS} and isenabled()",
-        "    if paused:",
-        "        disable()",
+        f"    paused = len(rows) >= {_GC_PAUSE_ROWS} and pause()",
         "    try:",
         "        result = []",
         "        append = result.append",
@@ -175,7 +203,7 @@ def _compile(loop: list[str], namespace: dict, filename: str):
         "        return result",
         "    finally:",
         "        if paused:",
-        "            enable()",
+        "            resume()",
         "",
     ]
     exec(compile("\n".join(body), filename, "exec"), namespace)  # noqa: S102
