@@ -81,7 +81,7 @@ def _pool_for(url: DatabaseURL) -> Any:
         if pool is None:
             from psycopg_pool import ConnectionPool
 
-            lifetime = {} if not url.conn_max_age else {"max_lifetime": url.conn_max_age}
+            lifetime: dict[str, Any] = {"max_lifetime": url.conn_max_age} if url.conn_max_age else {}
             pool = ConnectionPool(
                 conninfo="",
                 kwargs=_connect_kwargs(url),
