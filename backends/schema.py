@@ -192,3 +192,5 @@ class ConstraintInfo:
     columns: tuple[str, ...] = ()
     check: str | None = None
     references: tuple[str, str] | None = None
+    #: For a foreign key: whether it is ``DEFERRABLE INITIALLY DEFERRED`` (None: not known).
+    deferred: bool | None = None

@@ -111,6 +111,9 @@ def _compare_table(introspection: Any, table: Any) -> list[str]:
             problems.append(f"{table.name}: missing check constraint {constraint.name}")
 
     live_fks = introspection.get_foreign_keys(table.name)
+    live_deferred = {
+        c.columns[0]: c.deferred for c in constraints if c.kind == "foreign_key" and c.columns
+    }
     for column in table.columns:
         reference = column.references
         live = live_fks.get(column.name)
@@ -130,4 +133,15 @@ def _compare_table(introspection: Any, table: Any) -> list[str]:
             problems.append(
                 f"{table.name}.{column.name}: extra foreign key to {live[0]}.{live[1]}"
             )
+        if reference is not None and live is not None:
+            deferred = live_deferred.get(column.name)
+            if deferred is not None and deferred != bool(reference.deferrable):
+                problems.append(
+                    f"{table.name}.{column.name}: foreign key is "
+                    f"{_deferral(deferred)}, migrations say {_deferral(reference.deferrable)}"
+                )
     return problems
+
+
+def _deferral(deferred: bool) -> str:
+    return "DEFERRABLE INITIALLY DEFERRED" if deferred else "checked immediately (not deferrable)"

@@ -84,7 +84,8 @@ class Introspection(BaseIntrospection):
                    (SELECT relname FROM pg_class WHERE oid = k.confrelid),
                    ARRAY(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY u(num, ord)
                          JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.num
-                         ORDER BY u.ord)
+                         ORDER BY u.ord),
+                   k.condeferrable AND k.condeferred
             FROM pg_constraint k
             WHERE k.conrelid = %s::regclass AND k.contype IN ('p', 'u', 'c', 'f')
             ORDER BY k.conname
@@ -92,11 +93,14 @@ class Introspection(BaseIntrospection):
             (self._oid(table),),
         )
         constraints = []
-        for name, kind, columns, check, target_table, target_columns in rows:
+        for name, kind, columns, check, target_table, target_columns, deferred in rows:
             references = None
             if kind == "f" and target_columns:
                 references = (target_table, target_columns[0])
             constraints.append(
-                ConstraintInfo(name, _KINDS[kind], tuple(columns), check, references)
+                ConstraintInfo(
+                    name, _KINDS[kind], tuple(columns), check, references,
+                    deferred if kind == "f" else None,
+                )
             )
         return constraints

@@ -114,9 +114,15 @@ class Introspection(BaseIntrospection):
         for column in parsed.columns.values():
             for check in column.checks:
                 constraints.append(ConstraintInfo(None, "check", (column.name,), check))
+        deferred = _deferrable_foreign_keys(parsed)
         for source, target in self._foreign_key_rows(table):
             name = named.get(("foreign_key", (source,)))
-            constraints.append(ConstraintInfo(name, "foreign_key", (source,), references=target))
+            constraints.append(
+                ConstraintInfo(
+                    name, "foreign_key", (source,), references=target,
+                    deferred=deferred.get(source, False),
+                )
+            )
         return constraints
 
     def _foreign_key_rows(self, table: str) -> list[tuple[str, tuple[str, str]]]:
@@ -144,24 +150,18 @@ class Introspection(BaseIntrospection):
                     c.kind == "unique" and c.columns == columns for c in parsed.constraints
                 ):
                     unique_single.add(columns[0])
-        deferrable_fk: dict[str, bool] = {}
+        deferrable_fk = _deferrable_foreign_keys(parsed)
         fk_rows = self._pragma("foreign_key_list", table)
-        for constraint in parsed.constraints:
-            if constraint.kind == "foreign_key":
-                for column in constraint.columns:
-                    deferrable_fk[column] = constraint.deferrable
         references: dict[str, ForeignKeyRef] = {}
         for row in fk_rows:
             target_table, source, target_column, on_delete = row[2], row[3], row[4], row[6]
             if target_column is None:
                 target_pk = self.get_primary_key_columns(target_table)
                 target_column = target_pk[0] if target_pk else "rowid"
-            extra = parsed.columns.get(source)
-            deferrable = deferrable_fk.get(source, bool(extra and extra.deferrable))
             references[source] = ForeignKeyRef(
                 target_table,
                 target_column,
-                deferrable,
+                deferrable_fk.get(source, False),
                 None if on_delete in (None, "NO ACTION") else on_delete,
             )
         table_columns: list[Column] = []
@@ -203,3 +203,15 @@ class Introspection(BaseIntrospection):
             )
             indexes.append(Index(info.name, info.columns, info.unique, info.condition, orders))
         return Table(table, tuple(table_columns), tuple(indexes), tuple(constraints))
+
+
+def _deferrable_foreign_keys(parsed) -> dict[str, bool]:
+    """Per foreign key column of a parsed CREATE TABLE: whether it is DEFERRABLE INITIALLY DEFERRED."""
+    deferrable = {
+        name: bool(column.deferrable) for name, column in parsed.columns.items()
+    }
+    for constraint in parsed.constraints:
+        if constraint.kind == "foreign_key":
+            for column in constraint.columns:
+                deferrable[column] = constraint.deferrable
+    return deferrable

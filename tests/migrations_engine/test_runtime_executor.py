@@ -283,3 +283,47 @@ def test_showmigrations_sqlmigrate_and_checkdb(project):
     assert commands.checkdb(stdout=out) == 1
     assert "memo_note: extra column sneaky" in out.getvalue()
     assert "extra table stray" in out.getvalue()
+
+
+CREATE_AUTHOR_AND_POST = migration_source('''
+    migrations.CreateModel(
+        name="Author",
+        fields=[("id", orm.BigAutoField(primary_key=True))],
+    ),
+    migrations.CreateModel(
+        name="Post",
+        fields=[
+            ("id", orm.BigAutoField(primary_key=True)),
+            ("author", orm.ForeignKey("memo.author", on_delete=orm.CASCADE)),
+        ],
+    ),
+''', initial=True)
+
+
+def test_checkdb_reports_a_foreign_key_checked_immediately_where_migrations_defer_it(project):
+    project.app("memo", {"0001_initial": CREATE_AUTHOR_AND_POST})
+    project.configure()
+    project.migrate()
+    out = io.StringIO()
+    assert commands.checkdb(stdout=out) == 0, out.getvalue()
+    connection = project.connection
+    if connection.vendor == "mysql":
+        return  # MySQL has no deferrable constraints: nothing to differ
+    if connection.vendor == "postgresql":
+        name = connection.execute(
+            "SELECT conname FROM pg_constraint WHERE conrelid = 'memo_post'::regclass AND contype = 'f'"
+        ).fetchone()[0]
+        connection.execute(f'ALTER TABLE memo_post ALTER CONSTRAINT "{name}" NOT DEFERRABLE')
+    else:
+        connection.execute("DROP TABLE memo_post")
+        connection.execute(
+            'CREATE TABLE "memo_post" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, '
+            '"author_id" bigint NOT NULL REFERENCES "memo_author" ("id"))'
+        )
+        connection.execute('CREATE INDEX "memo_post_author_id" ON "memo_post" ("author_id")')
+    out = io.StringIO()
+    assert commands.checkdb(stdout=out) == 1
+    assert (
+        "memo_post.author_id: foreign key is checked immediately (not deferrable), "
+        "migrations say DEFERRABLE INITIALLY DEFERRED"
+    ) in out.getvalue()
