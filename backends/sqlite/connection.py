@@ -37,6 +37,41 @@ _FLOAT_OPTIONS = {"timeout"}
 _BOOL_OPTIONS = {"uri"}
 
 
+class _Cursor(sqlite3.Cursor):
+    """The cursor ``execute()`` returns: errors met while fetching become ours too.
+
+    sqlite3 runs a statement a row at a time, so an error on a later row
+    (an integer overflow, a failing function) surfaces in ``fetch*()``, not in
+    ``execute()``.
+    """
+
+    _translate: Any
+
+    def fetchone(self) -> Any:
+        try:
+            return super().fetchone()
+        except sqlite3.Error as error:
+            raise self._translate(error) from error
+
+    def fetchmany(self, size: int | None = None) -> list:
+        try:
+            return super().fetchmany(self.arraysize if size is None else size)
+        except sqlite3.Error as error:
+            raise self._translate(error) from error
+
+    def fetchall(self) -> list:
+        try:
+            return super().fetchall()
+        except sqlite3.Error as error:
+            raise self._translate(error) from error
+
+    def __next__(self) -> Any:
+        try:
+            return super().__next__()
+        except sqlite3.Error as error:
+            raise self._translate(error) from error
+
+
 def _to_qmark(sql: str, count: int) -> str:
     """Turn `%s` placeholders into `?` and `%%` into `%` (cached)."""
     key = (sql, count)
@@ -121,7 +156,7 @@ class Connection(BaseConnection):
         """Run one statement with `%s` placeholders and return the sqlite3 cursor."""
         if query_listeners:
             notify_listeners(sql, params, self.vendor, self.alias)
-        cursor = self.cursor()
+        cursor = self._translating_cursor()
         try:
             if params:
                 cursor.execute(_to_qmark(sql, len(params)), params)
@@ -133,6 +168,13 @@ class Connection(BaseConnection):
             raise errors.ProgrammingError(f"{error} in SQL: {sql}") from error
         return cursor
 
+    def _translating_cursor(self) -> _Cursor:
+        if self._closed:
+            raise errors.InterfaceError(f"connection {self._label()} is closed")
+        cursor = self._raw.cursor(_Cursor)
+        cursor._translate = self._translate
+        return cursor
+
     def _driver_sql(self, sql: str, params: Sequence[Any]) -> str:
         converted = _PLACEHOLDER_CACHE.get((sql, len(params)))
         return converted if converted is not None else _to_qmark(sql, len(params))
@@ -142,7 +184,7 @@ class Connection(BaseConnection):
         if query_listeners:
             notify_listeners(sql, seq_of_params, self.vendor, self.alias)
         seq_of_params = list(seq_of_params)
-        cursor = self.cursor()
+        cursor = self._translating_cursor()
         if seq_of_params and seq_of_params[0]:
             sql = _to_qmark(sql, len(seq_of_params[0]))
         try:

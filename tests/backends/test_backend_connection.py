@@ -206,3 +206,24 @@ def test_closed_connection_is_not_usable(db_url):
     assert connection.closed and not connection.is_usable()
     with pytest.raises(backends.InterfaceError):
         connection.execute("SELECT 1")
+
+
+@pytest.mark.backends("sqlite")
+def test_an_error_met_while_fetching_is_ours(db):
+    # sqlite3 runs a statement a row at a time: the second row's overflow surfaces in fetch*().
+    sql = (
+        "SELECT CASE WHEN column1 = 2 THEN abs(-9223372036854775807 - 1) ELSE column1 END "
+        "FROM (VALUES (1), (2))"
+    )
+    for fetch in (
+        lambda cursor: cursor.fetchall(),
+        lambda cursor: cursor.fetchmany(5),
+        lambda cursor: [cursor.fetchone(), cursor.fetchone()],
+        list,
+    ):
+        cursor = db.execute(sql)
+        with pytest.raises(backends.OperationalError, match="integer overflow") as caught:
+            fetch(cursor)
+        assert type(caught.value.__cause__).__module__ == "sqlite3"
+    assert db.execute("SELECT 1 UNION ALL SELECT 2").fetchmany() == [(1,)]
+    assert list(db.execute("SELECT 1 UNION ALL SELECT 2")) == [(1,), (2,)]
