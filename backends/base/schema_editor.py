@@ -39,6 +39,10 @@ class SchemaEditor:
 
     #: Whether column-level CHECK and REFERENCES go inside the column definition.
     inline_column_constraints = False
+    #: Whether a column referenced by foreign keys may change type while they exist
+    #: (SQLite rebuilds the table and checks keys at commit); elsewhere they are
+    #: dropped first and added back once both sides have the new type.
+    alters_referenced_columns_in_place = False
 
     def __init__(self, connection: Connection, collect_sql: bool = False) -> None:
         self.connection = connection

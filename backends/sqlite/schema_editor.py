@@ -28,6 +28,7 @@ class SchemaEditor(BaseSchemaEditor):
     """DDL for SQLite, rebuilding tables where ALTER TABLE falls short."""
 
     inline_column_constraints = True
+    alters_referenced_columns_in_place = True
 
     # -- transaction: foreign keys off for the whole block ------------------
 

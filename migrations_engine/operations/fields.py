@@ -279,6 +279,19 @@ class AlterField(_FieldDefinitionOperation):
         current = table_of(from_state, app_label, self.model_name, connection)
         old_column = schema.column_for_field(old_state, self.name, old_field, from_state, connection)
         new_column = schema.column_for_field(new_state, self.name, new_field, to_state, connection)
+        incoming = []
+        if _may_be_referenced(old_field) or _may_be_referenced(new_field):
+            incoming = [
+                change for change in _incoming_changes(
+                    app_label, self.model_name, from_state, to_state, connection
+                )
+                if change[0].name != table or change[1].name not in (old_column.name, new_column.name)
+            ]
+            if not schema_editor.alters_referenced_columns_in_place:
+                incoming = [
+                    _drop_reference(schema_editor, current if other.name == table else other, before, after)
+                    for other, before, after in incoming
+                ]
         old_indexes = {i.name: i for i in schema.field_indexes(table, self.name, old_field)}
         new_indexes = {i.name: i for i in schema.field_indexes(table, self.name, new_field)}
         # A new target alone keeps the index (MySQL refuses to drop one a foreign key needs).
@@ -323,9 +336,17 @@ class AlterField(_FieldDefinitionOperation):
                 )
                 old_column = nullable
             schema_editor.alter_column(current, old_column, new_column)
+            current = _replace_column(current, old_column.name, new_column)
         for name, index in new_indexes.items():
             if name not in old_indexes or column_changed:
                 schema_editor.create_index(table, index)
+        # The columns that point at this one follow its new type (and get their keys back).
+        for other, before, after in incoming:
+            if other.name == table:
+                schema_editor.alter_column(current, before, after)
+                current = _replace_column(current, before.name, after)
+            else:
+                schema_editor.alter_column(other, before, after)
 
     def describe(self) -> str:
         return f"Alter field {self.name} on {self.model_name}"
@@ -376,6 +397,63 @@ def _rename_in_options(options: dict[str, Any], old: str, new: str) -> None:
         constraints.append(type(constraint)(*args, **kwargs) if changed else constraint)
     if constraints:
         options["constraints"] = constraints
+
+
+def _may_be_referenced(field: Any) -> bool:
+    """Whether foreign keys may point at ``field``'s column (a primary key or a unique one)."""
+    return bool(getattr(field, "primary_key", False) or getattr(field, "unique", False))
+
+
+def _incoming_changes(
+    app_label: str, model_name: str, from_state: ProjectState, to_state: ProjectState, connection: Any
+) -> list[tuple[Any, Any, Any]]:
+    """``(table, column before, column after)`` of the columns pointing at this model that change.
+
+    A foreign key's column takes its type from the field it points at, so
+    altering that field (``AutoField`` to ``BigAutoField``, a longer key)
+    changes the columns of other tables, junction tables included.
+    """
+    key = (app_label, model_name.lower())
+    own_table = to_state.get_model(app_label, model_name).db_table
+    before = {table.name: table for table in _tables_pointing_at(from_state, key, connection)}
+    changes = []
+    for table in _tables_pointing_at(to_state, key, connection):
+        old_table = before.get(table.name)
+        if old_table is None:
+            continue
+        old_columns = {column.name: column for column in old_table.columns}
+        for column in table.columns:
+            old_column = old_columns.get(column.name)
+            if (
+                old_column is not None
+                and old_column != column
+                and column.references is not None
+                and column.references.table == own_table
+                and not column.primary_key
+            ):
+                changes.append((old_table, old_column, column))
+    return changes
+
+
+def _tables_pointing_at(state: ProjectState, key: tuple[str, str], connection: Any) -> list[Any]:
+    """The tables of the models with a relation to ``key``, and the junction tables touching it."""
+    from .models import junction_map
+
+    tables = [
+        schema.table_for_model_state(model_state, state, connection)
+        for model_state in state.related_models(*key)
+        if model_state.has_table
+    ]
+    return tables + list(junction_map(state, connection, {key}).values())
+
+
+def _drop_reference(schema_editor: Any, table: Any, before: Any, after: Any) -> tuple[Any, Any, Any]:
+    """Drop ``before``'s foreign key (the referenced column is about to change type)."""
+    if before.references is None:
+        return table, before, after
+    unreferenced = dataclasses.replace(before, references=None)
+    schema_editor.alter_column(table, before, unreferenced)
+    return _replace_column(table, before.name, unreferenced), unreferenced, after
 
 
 def _replace_column(table: Any, name: str, column: Any) -> Any:
