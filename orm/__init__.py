@@ -115,6 +115,22 @@ from orm.query.functions import (
 from orm.query.q import Q
 from orm.query.queryset import EmptyQuerySet, QuerySet
 from orm.query.subqueries import Exists, OuterRef, Subquery
+from orm.query.window import (
+    CumeDist,
+    DenseRank,
+    FirstValue,
+    Lag,
+    LastValue,
+    Lead,
+    NthValue,
+    NTile,
+    PercentRank,
+    Rank,
+    RowNumber,
+    RowRange,
+    ValueRange,
+    Window,
+)
 from orm.registry import registry
 from orm.routers import router
 from orm.signals import (
@@ -153,7 +169,9 @@ __all__ = [
     "TruncTime", "TruncWeek", "TruncYear", "Upper", "Q", "EmptyQuerySet", "QuerySet", "registry",
     "router", "m2m_changed", "post_delete", "post_init", "post_migrate", "post_save", "pre_delete",
     "pre_init", "pre_migrate", "pre_save", "receiver", "atomic", "on_commit", "set_rollback",
-    "SoftDeleteModel", "TimestampedModel",
+    "SoftDeleteModel", "TimestampedModel", "Window", "RowRange", "ValueRange", "RowNumber", "Rank",
+    "DenseRank", "PercentRank", "CumeDist", "NTile", "Lag", "Lead", "FirstValue", "LastValue",
+    "NthValue",
 ]
 
 # SPEC §1: model modules need only ``import orm``; relation fields live in ``associations``.

@@ -11,7 +11,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from orm.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError
+from orm.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError, NotSupportedError
 from orm.options import closest_names
 from orm.query.expressions import Col, F, Ref, Value, walk
 from orm.query.joins import INNER, LOUTER, BaseTable, Join, MultiJoin
@@ -441,6 +441,11 @@ class Query:
             return custom[parts[0]](self, parts, value, current_negated, can_reuse)
         if parts[0] in self.annotations:
             annotation = self.annotations[parts[0]]
+            if any(getattr(part, "contains_over_clause", False) for part in walk(annotation)):
+                raise NotSupportedError(
+                    f"cannot filter on {parts[0]!r}: it is a window expression, computed after "
+                    "WHERE; filter an outer query on a subquery of this one instead"
+                )
             condition = self.build_lookup(parts[1:], annotation, value)
             return WhereNode([condition]), set()
         opts = self.get_meta()
