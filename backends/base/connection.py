@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .. import errors
@@ -14,7 +14,10 @@ if TYPE_CHECKING:
     from .introspection import Introspection
     from .schema_editor import SchemaEditor
 
-__all__ = ["Connection"]
+__all__ = ["Connection", "FETCH_CHUNK_ROWS"]
+
+#: Rows read from the driver at a time when `Connection.fetch_all` is given a ``load`` function.
+FETCH_CHUNK_ROWS = 1000
 
 
 class Connection:
@@ -103,7 +106,11 @@ class Connection:
         return cursor
 
     def fetch_all(
-        self, sql: str, params: Sequence[Any] | None = (), prepared: bool = False
+        self,
+        sql: str,
+        params: Sequence[Any] | None = (),
+        prepared: bool = False,
+        load: Callable[[list], list] | None = None,
     ) -> list:
         """Run a query and return all its rows, as `execute` + ``fetchall()`` would.
 
@@ -112,6 +119,10 @@ class Connection:
         ``prepared=True`` says the statement is a fixed shape run many times
         whose every parameter is compared with a column: a backend may then
         bind the parameters server-side and prepare the statement (PostgreSQL).
+        ``load``: a function turning a list of rows into a list of results
+        (rows into objects); the rows are then read and given to it
+        `FETCH_CHUNK_ROWS` at a time and its results returned joined (see
+        `_load_chunks`). Its own errors are not translated.
         """
         if query_listeners:
             notify_listeners(sql, params, self.vendor, self.alias)
@@ -123,17 +134,77 @@ class Connection:
                 cursor.execute(self._driver_sql(sql, params), params)
             else:
                 cursor.execute(sql)
-            return cursor.fetchall()
+            if load is None:
+                return cursor.fetchall()
+            rows = cursor.fetchmany(FETCH_CHUNK_ROWS)
         except self._driver_base_error as error:
             self._fetch_cursor = None
             raise self._translate(error) from error
         except self._parameter_errors as error:
             self._fetch_cursor = None
             raise errors.ProgrammingError(f"{error} in SQL: {sql}") from error
+        return self._load_chunks(cursor, rows, load)
+
+    def _load_chunks(self, cursor: Any, rows: list, load: Callable[[list], list]) -> list:
+        """``load(rows)`` (the first chunk), then ``load`` of each next chunk of ``cursor``, joined.
+
+        Each row becomes an object while it is still in the CPU's caches: read
+        all at once, a large result's rows would be written out to memory,
+        read back to be converted, and freed cold, which cost more than the
+        raw driver's whole fetch in the ORM's loads. ``load`` may query this
+        connection between chunks, so a cursor with more to read is taken
+        off the ones the connection reuses.
+        """
+        if len(rows) < FETCH_CHUNK_ROWS:
+            return load(rows)
+        self._release_cursor(cursor)
+        result = load(rows)
+        while True:
+            rows = []  # the last chunk is freed before the next is made (its memory is warm)
+            try:
+                rows = cursor.fetchmany(FETCH_CHUNK_ROWS)
+            except self._driver_base_error as error:
+                raise self._translate(error) from error
+            if rows:
+                result += load(rows)
+            if len(rows) < FETCH_CHUNK_ROWS:
+                return result
+
+    def _release_cursor(self, cursor: Any) -> None:
+        """Stop reusing ``cursor`` for `fetch_all` (it is still being read)."""
+        if self._fetch_cursor is cursor:
+            self._fetch_cursor = None
 
     def _driver_sql(self, sql: str, params: Sequence[Any]) -> str:
         """``sql`` in the driver's placeholder style (``%s`` already is, except on SQLite)."""
         return sql
+
+    def execute_count(
+        self, sql: str, params: Sequence[Any] | None = (), prepared: bool = False
+    ) -> int:
+        """Run one statement that returns no rows (``DELETE``, ``BEGIN``); its row count.
+
+        Nothing is left open, so the cursor `fetch_all` reuses runs it too
+        (making a cursor costs more than a small statement's own work);
+        ``prepared`` as for `fetch_all`. SQL and parameters as for `execute`.
+        """
+        if query_listeners:
+            notify_listeners(sql, params, self.vendor, self.alias)
+        cursor = self._fetch_cursor
+        if cursor is None:
+            cursor = self._fetch_cursor = self.cursor()
+        try:
+            if params:
+                cursor.execute(self._driver_sql(sql, params), params)
+            else:
+                cursor.execute(sql)
+        except self._driver_base_error as error:
+            self._fetch_cursor = None
+            raise self._translate(error) from error
+        except self._parameter_errors as error:
+            self._fetch_cursor = None
+            raise errors.ProgrammingError(f"{error} in SQL: {sql}") from error
+        return cursor.rowcount
 
     def executemany(self, sql: str, seq_of_params: Sequence[Sequence[Any]]) -> Any:
         """Run one statement once per parameter tuple; return the cursor."""
@@ -178,7 +249,7 @@ class Connection:
         """Start a transaction (statements autocommit until this is called)."""
         if self._in_transaction:
             raise errors.ProgrammingError(f"{self._label()}: a transaction is already open")
-        self.execute(self._begin_sql())
+        self.execute_count(self._begin_sql())
         self._in_transaction = True
 
     def _begin_sql(self) -> str:
@@ -187,7 +258,7 @@ class Connection:
     def commit(self) -> None:
         """Commit the open transaction and return to autocommit."""
         try:
-            self.execute("COMMIT")
+            self.execute_count("COMMIT")
         except errors.Error:
             self._in_transaction = self._driver_in_transaction()
             raise
@@ -196,7 +267,7 @@ class Connection:
     def rollback(self) -> None:
         """Roll the open transaction back and return to autocommit."""
         try:
-            self.execute("ROLLBACK")
+            self.execute_count("ROLLBACK")
         finally:
             self._in_transaction = False
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import itertools
 import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import psycopg
 from psycopg.pq import TransactionStatus
 
 from .. import errors
+from ..base.connection import FETCH_CHUNK_ROWS
 from ..base.connection import Connection as BaseConnection
 from ..listeners import notify_listeners, query_listeners
 from ..urls import DatabaseURL
@@ -163,7 +164,11 @@ class Connection(BaseConnection):
             self._raw.close()
 
     def fetch_all(
-        self, sql: str, params: Sequence[Any] | None = (), prepared: bool = False
+        self,
+        sql: str,
+        params: Sequence[Any] | None = (),
+        prepared: bool = False,
+        load: Callable[[list], list] | None = None,
     ) -> list:
         """Run a query and return all its rows; ``prepared`` ones bind server-side.
 
@@ -175,7 +180,7 @@ class Connection(BaseConnection):
         statement after a few runs: the server parses and plans it once.
         """
         if not prepared or not params:
-            return super().fetch_all(sql, params)
+            return super().fetch_all(sql, params, load=load)
         if query_listeners:
             notify_listeners(sql, params, self.vendor, self.alias)
         cursor = self._bound_cursor
@@ -185,7 +190,9 @@ class Connection(BaseConnection):
             cursor = self._bound_cursor = psycopg.Cursor(self._raw)
         try:
             cursor.execute(sql, params)
-            return cursor.fetchall()
+            if load is None:
+                return cursor.fetchall()
+            rows = cursor.fetchmany(FETCH_CHUNK_ROWS)
         except psycopg.errors.FeatureNotSupported as error:
             self._bound_cursor = None
             if self._in_transaction or not _is_stale_plan(error):
@@ -194,10 +201,54 @@ class Connection(BaseConnection):
             # forget the prepared statements and run it once more (autocommit only,
             # since the failure aborted an open transaction).
             _forget_prepared(self._raw)
-            return self.fetch_all(sql, params)
+            return self.fetch_all(sql, params, load=load)
         except psycopg.Error as error:
             self._bound_cursor = None
             raise self._translate(error) from error
+        return self._load_chunks(cursor, rows, load)
+
+    def _release_cursor(self, cursor: Any) -> None:
+        super()._release_cursor(cursor)
+        if self._bound_cursor is cursor:
+            self._bound_cursor = None
+
+    def execute_count(
+        self, sql: str, params: Sequence[Any] | None = (), prepared: bool = False
+    ) -> int:
+        """Run one statement that returns no rows; its row count (``prepared`` ones bind server-side).
+
+        As in `fetch_all`: a ``prepared`` statement compares (or assigns) every
+        parameter with a column, so it goes through the server-binding cursor,
+        which also spares the client quoting each value into the SQL text.
+        """
+        if not prepared or not params:
+            return super().execute_count(sql, params)
+        if query_listeners:
+            notify_listeners(sql, params, self.vendor, self.alias)
+        return self._execute_bound(sql, params).rowcount
+
+    def _execute_bound(self, sql: str, params: Sequence[Any]) -> psycopg.Cursor:
+        """Run ``sql`` on the server-binding cursor (kept for reuse) and return that cursor."""
+        cursor = self._bound_cursor
+        if cursor is None:
+            if self._closed:
+                raise errors.InterfaceError(f"connection {self._label()} is closed")
+            cursor = self._bound_cursor = psycopg.Cursor(self._raw)
+        try:
+            cursor.execute(sql, params)
+        except psycopg.errors.FeatureNotSupported as error:
+            self._bound_cursor = None
+            if self._in_transaction or not _is_stale_plan(error):
+                raise self._translate(error) from error
+            # Another connection changed a table this statement reads (ALTER ... TYPE):
+            # forget the prepared statements and run it once more (autocommit only,
+            # since the failure aborted an open transaction).
+            _forget_prepared(self._raw)
+            return self._execute_bound(sql, params)
+        except psycopg.Error as error:
+            self._bound_cursor = None
+            raise self._translate(error) from error
+        return cursor
 
     def close(self) -> None:
         """Close the connection, or roll back and hand it back to its pool."""
