@@ -434,13 +434,7 @@ class SQLCompiler:
                 return []
             return None
         if result_type == MULTI:
-            if not params and "%%" in sql:
-                sql = sql.replace("%%", "%")
-            rows = self.connection.fetch_all(sql, params or None)
-            if rows and self.col_count and len(rows[0]) > self.col_count:
-                count = self.col_count
-                rows = [row[:count] for row in rows]
-            return rows
+            return self.fetch_rows(sql, params)
         cursor = execute(self.connection, sql, params)
         if result_type == CURSOR:
             return cursor
@@ -461,6 +455,26 @@ class SQLCompiler:
             cursor.close()
         if rows and self.col_count and len(rows[0]) > self.col_count:
             count = self.col_count
+            rows = [row[:count] for row in rows]
+        return rows
+
+    def fetch_rows(self, sql: str, params, load=None) -> list:
+        """Every row of this compiler's ``sql`` (from `as_sql`), or ``load`` of them.
+
+        ``load`` (rows -> results) is given the rows a chunk at a time (see
+        ``Connection.fetch_all``); its results are returned joined.
+        """
+        if not params and "%%" in sql:
+            sql = sql.replace("%%", "%")
+        count = self.col_count
+        if load is not None and count:
+            whole = load
+
+            def load(rows):
+                return whole([row[:count] for row in rows] if rows and len(rows[0]) > count else rows)
+
+        rows = self.connection.fetch_all(sql, params or None, load=load)
+        if load is None and rows and count and len(rows[0]) > count:
             rows = [row[:count] for row in rows]
         return rows
 

@@ -11,6 +11,7 @@ from collections import namedtuple
 from typing import Any
 
 from orm import signals
+from orm.exceptions import EmptyResultSet
 from orm.model import ModelState
 from orm.query.row_factory import joined_row_factory, row_factory
 
@@ -70,12 +71,18 @@ class ModelIterable(BaseIterable):
         queryset = self.queryset
         db = queryset.db
         compiler = queryset.query.get_compiler(using=db)
-        rows = compiler.execute_sql()
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            return []
+        if not sql:
+            return []
+        loader = _generated_loader(compiler) if compiler.klass_info is not None else None
+        if loader is not None:
+            return compiler.fetch_rows(sql, params, lambda rows: loader(rows, db))
+        rows = compiler.fetch_rows(sql, params)
         if compiler.klass_info is None:
             return []
-        loader = _generated_loader(compiler)
-        if loader is not None:
-            return loader(rows, db)
         rows = compiler.apply_converters(rows, compiler.get_converters())
         return list(self._instances(compiler, rows, db))
 
