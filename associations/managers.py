@@ -46,12 +46,79 @@ def _check_instances(manager, objs) -> None:
             )
 
 
+def _init_with_instance(self, instance) -> None:
+    """A related manager's ``__init__`` when the superclass's is BaseManager's (whose
+    attributes the manager class holds)."""
+    self.instance = instance
+
+
 def _sorted_keys(keys) -> list:
-    """``keys`` in a stable order (the prefetch query's parameters), mixed types included."""
+    """The distinct values of ``keys`` but ``None``, in a stable order (the prefetch query's
+    parameters), mixed types included."""
+    keys = set(keys)
+    keys.discard(None)
     try:
         return sorted(keys)
     except TypeError:
         return sorted(keys, key=repr)
+
+
+def _makes_stock_querysets(superclass) -> bool:
+    """Whether a related manager over ``superclass`` may build its QuerySets directly: the
+    manager's get_queryset() and __init__ and its QuerySet class's __init__ and filter()
+    are the stock ones (see `_related_querysets`)."""
+    queryset_class = superclass._queryset_class
+    return (
+        superclass.get_queryset is BaseManager.get_queryset
+        and superclass.__init__ is BaseManager.__init__
+        and _filters_like_queryset(queryset_class)
+        and queryset_class.__init__ is QuerySet.__init__
+    )
+
+
+def _related_querysets(manager, instances, results, filter_name: str, key_attname: str, needs_pk: bool,
+                       known_field) -> list:
+    """What ``get_queryset()`` of each instance's related manager returns before a prefetch
+    (``manager`` is one of them; ``results``, one list per instance or ``None``, become the
+    QuerySets' fetched rows).
+
+    With stock managers and QuerySets (``manager.stock_querysets``), each is
+    ``QuerySet(model=..., using=db)`` made without the keyword call, then what
+    ``filter(**{filter_name: key})`` does when the next filter is deferred: no query is
+    built unless it runs. ``known_field`` (or ``None``): the loaded rows' foreign key,
+    whose cached object is the instance. Otherwise each instance's manager is asked.
+    """
+    own_type, own_instance, own_db = type(manager.instance), manager.instance, manager._db
+    queryset_class, model, stock = manager._queryset_class, manager.model, manager.stock_querysets
+    new, empty_plan = object.__new__, statement_cache.EMPTY_PLAN
+    querysets = []
+    for instance, fetched in zip(instances, results if results is not None else repeat(None)):
+        if type(instance) is not own_type:
+            queryset = getattr(instance, manager.name).get_queryset()
+        elif not stock:
+            queryset = (manager if instance is own_instance else type(manager)(instance))._filtered_queryset()
+        else:
+            value = getattr(instance, key_attname)
+            if value is None or needs_pk and instance.pk is None:
+                manager._key(instance)  # raises
+            # getattr, not __dict__: reading __dict__ would give a loaded row a dict of its own.
+            db = (own_db if instance is own_instance else None) or getattr(instance, LOADED_FROM, None)
+            queryset = new(queryset_class)
+            queryset.model = model
+            queryset._db = db or instance._state.db or router.db_for_read(model, instance=instance)
+            queryset._hints = {}
+            queryset._query = None
+            queryset._plan = empty_plan
+            queryset._known_related_objects = {} if known_field is None else {known_field: {value: instance}}
+            queryset._deferred_filter = (False, (), {filter_name: value})
+        if fetched is not None:
+            queryset._result_cache = fetched
+            queryset._prefetch_done = True
+            # The class default, held by the instance: reading it in list() and len() is
+            # then a specialised instance attribute load.
+            queryset._prefetch_related_lookups = ()
+        querysets.append(queryset)
+    return querysets
 
 
 def create_reverse_many_to_one_manager(superclass, rel):
@@ -65,16 +132,20 @@ def create_reverse_many_to_one_manager(superclass, rel):
         # `author.posts` access sets only the instance.
         field = rel.field
         prefetch_cache_name = rel.get_cache_name()
+        stock_querysets = _makes_stock_querysets(superclass)
         if stock_init:
             model, name, _db, creation_counter = rel.related_model, rel.get_accessor_name(), None, -1
 
-        def __init__(self, instance):
-            if not stock_init:
+        if stock_init:
+            __init__ = _init_with_instance
+        else:
+
+            def __init__(self, instance):
                 super().__init__()
                 # The superclass's __init__ set these two on the instance.
                 self.model = rel.related_model
                 self.name = rel.get_accessor_name()
-            self.instance = instance
+                self.instance = instance
 
         @property
         def core_filters(self) -> dict:
@@ -87,11 +158,14 @@ def create_reverse_many_to_one_manager(superclass, rel):
             manager = getattr(self.model, manager)
             return create_reverse_many_to_one_manager(type(manager), rel)(self.instance)
 
-        def _key(self):
-            value = getattr(self.instance, self.field.target_field.attname)
+        def _key(self, instance=None):
+            """The value ``instance`` (this manager's by default) is linked by; ``ValueError`` if unsaved."""
+            if instance is None:
+                instance = self.instance
+            value = getattr(instance, self.field.target_field.attname)
             if value is None:
                 raise ValueError(
-                    f"{self.accessor_label}: {type(self.instance).__name__} instance needs a primary "
+                    f"{self.accessor_label}: {type(instance).__name__} instance needs a primary "
                     "key value before this relationship can be used; save it first"
                 )
             return value
@@ -118,7 +192,23 @@ def create_reverse_many_to_one_manager(superclass, rel):
                 return self.instance._prefetched_objects_cache[self.prefetch_cache_name]
             except (AttributeError, KeyError):  # not prefetched
                 pass
+            return self._filtered_queryset()
+
+        if superclass.all is BaseManager.all:
+            all = get_queryset  # what BaseManager.all() returns, one call less per access
+
+        def _filtered_queryset(self):
+            """The manager's own QuerySet narrowed to this instance's related rows."""
             return self._apply_rel_filters(super().get_queryset())
+
+        def related_querysets(self, instances, results=None) -> list:
+            """What ``get_queryset()`` of each instance's manager returns before a prefetch
+            (``results``: one list per instance, held as already fetched rows); the prefetch
+            code calls this instead of making a manager for each instance."""
+            field = self.field
+            return _related_querysets(
+                self, instances, results, field.attname, field.target_field.attname, False, field,
+            )
 
         def get_prefetch_querysets(self, instances, querysets=None):
             """The prefetch protocol: every instance's related rows in one ``IN`` query."""
@@ -127,7 +217,7 @@ def create_reverse_many_to_one_manager(superclass, rel):
             queryset = querysets[0] if querysets else super().get_queryset()
             queryset = queryset.using(queryset._db or self._db or instances[0]._state.db or router.db_for_read(self.model))
             by_value = {getattr(instance, target.attname): instance for instance in instances}
-            queryset = queryset.filter(**{f"{field.attname}__in": _sorted_keys(set(by_value) - {None})})
+            queryset = queryset.filter(**{f"{field.attname}__in": _sorted_keys(by_value)})
             queryset._known_related_objects = {field: by_value}
             return (
                 queryset, attrgetter(field.attname), attrgetter(target.attname), False, self.prefetch_cache_name,
@@ -245,6 +335,13 @@ def create_reverse_many_to_one_manager(superclass, rel):
 def create_many_to_many_manager(superclass, rel, reverse: bool):
     """The manager class behind ``post.tags`` (``reverse=False``) or ``tag.post_set``."""
 
+    def init_custom(self, instance):
+        super(ManyRelatedManager, self).__init__()
+        # The superclass's __init__ set these two on the instance.
+        self.model = ManyRelatedManager._relation_model
+        self.name = ManyRelatedManager._relation_name
+        self.instance = instance
+
     class ManyRelatedManager(superclass):
         # What depends only on the relation is set on this class on first use (the related
         # model may be a string reference until then); see _prepare_relation.
@@ -252,16 +349,9 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
         _relation_name: str | None = None
 
         def __init__(self, instance):
-            if ManyRelatedManager._relation_model is None:
-                ManyRelatedManager._prepare_relation()
-            if not ManyRelatedManager.stock_init:
-                super().__init__()
-                # The superclass's __init__ set these two on the instance.
-                self.model = ManyRelatedManager._relation_model
-                self.name = ManyRelatedManager._relation_name
-            # Otherwise BaseManager.__init__'s attributes are class attributes (see
-            # _prepare_relation): a `post.tags` access sets this one.
-            self.instance = instance
+            # The first manager of this relation: _prepare_relation replaces this __init__.
+            ManyRelatedManager._prepare_relation()
+            ManyRelatedManager.__init__(self, instance)
 
         accessor_label = property(_accessor_label)
 
@@ -286,18 +376,15 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             cls.symmetrical = rel.symmetrical and not reverse
             cls.key_attname = key_attname
             cls.key_is_pk = key_attname == source_field.related_model._meta.pk.attname
-            # A manager whose get_queryset(), __init__ and QuerySet filter() are the stock
-            # ones: its related QuerySets can be built directly (see related_querysets).
             cls.stock_init = superclass.__init__ is BaseManager.__init__
             if cls.stock_init:
-                # What BaseManager.__init__ would set on each manager.
+                # What BaseManager.__init__ would set on each manager: a `post.tags` access
+                # sets only the instance.
                 cls.model, cls.name, cls._db, cls.creation_counter = model, name, None, -1
-            cls.stock_querysets = (
-                superclass.get_queryset is BaseManager.get_queryset
-                and cls.stock_init
-                and _filters_like_queryset(superclass._queryset_class)
-                and superclass._queryset_class.__init__ is QuerySet.__init__
-            )
+                cls.__init__ = _init_with_instance  # type: ignore[method-assign]
+            else:
+                cls.__init__ = init_custom  # type: ignore[method-assign]
+            cls.stock_querysets = _makes_stock_querysets(superclass)
             cls._relation_name = name
             cls._relation_model = model
 
@@ -349,40 +436,9 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             With ``results`` (one list per instance), each QuerySet holds its list as
             already fetched rows, as a prefetch leaves it.
             """
-            own_type, own_instance, own_db = type(self.instance), self.instance, self._db
-            queryset_class, model, name = self._queryset_class, self.model, self.query_field_name
-            key_attname, key_is_pk, stock = self.key_attname, self.key_is_pk, self.stock_querysets
-            new, empty_plan = object.__new__, statement_cache.EMPTY_PLAN
-            querysets = []
-            for instance, fetched in zip(instances, results if results is not None else repeat(None)):
-                if type(instance) is not own_type:
-                    queryset = getattr(instance, self.name).get_queryset()
-                elif not stock:
-                    manager = self if instance is own_instance else type(self)(instance)
-                    queryset = manager._filtered_queryset()
-                else:
-                    value = getattr(instance, key_attname)
-                    if value is None or not key_is_pk and instance.pk is None:
-                        self._key(instance)  # raises
-                    # getattr, not __dict__: reading __dict__ would give a loaded row a
-                    # dict of its own.
-                    db = (own_db if instance is own_instance else None) or getattr(instance, LOADED_FROM, None)
-                    # QuerySet(model=model, using=db) (stock_querysets: its __init__ is
-                    # QuerySet's) without the keyword call, then what filter() does when
-                    # the next filter is deferred: the join is only built if the query runs.
-                    queryset = new(queryset_class)
-                    queryset.model = model
-                    queryset._db = db or instance._state.db or router.db_for_read(model, instance=instance)
-                    queryset._hints = {}
-                    queryset._query = None
-                    queryset._plan = empty_plan
-                    queryset._known_related_objects = {}
-                    queryset._deferred_filter = (False, (), {name: value})
-                if fetched is not None:
-                    queryset._result_cache = fetched
-                    queryset._prefetch_done = True
-                querysets.append(queryset)
-            return querysets
+            return _related_querysets(
+                self, instances, results, self.query_field_name, self.key_attname, not self.key_is_pk, None,
+            )
 
         def _filtered_queryset(self):
             """The manager's own QuerySet narrowed to this instance's related rows."""
@@ -394,7 +450,7 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             queryset = queryset.using(queryset._db or self._db or instances[0]._state.db or router.db_for_read(self.model))
             key_field = self.source_field.target_field
             attname = key_field.attname
-            keys = _sorted_keys(set(map(attrgetter(attname), instances)) - {None})
+            keys = _sorted_keys(map(attrgetter(attname), instances))
             # Through the key field (books__id__in, not books__in): the same column, but its
             # values are prepared by that field directly rather than through the junction's
             # foreign key.

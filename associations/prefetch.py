@@ -16,7 +16,10 @@ import gc
 from collections import defaultdict
 from contextlib import contextmanager
 
+from orm import signals
 from orm.exceptions import ObjectDoesNotExist
+from orm.model import LOADED_FROM
+from orm.query.iterables import ModelIterable
 
 __all__ = ["Prefetch", "prefetch_related_objects", "normalize_prefetch_lookups"]
 
@@ -119,15 +122,8 @@ def _prefetch_lookups(model_instances: list, related_lookups) -> None:
             if prefetch_to in done_queries:
                 obj_list = done_queries[prefetch_to]
                 continue
-            good_objects = True
-            for obj in obj_list:
-                if not hasattr(obj, "_prefetched_objects_cache"):
-                    try:
-                        obj._prefetched_objects_cache = {}
-                    except (AttributeError, TypeError):
-                        good_objects = False
-                        break
-            if not good_objects:
+            given = _add_prefetch_caches(obj_list)
+            if given is None:
                 break
             first_obj = obj_list[0]
             to_attr = lookup.get_current_to_attr(level)[0]
@@ -144,9 +140,13 @@ def _prefetch_lookups(model_instances: list, related_lookups) -> None:
                 )
             obj_to_fetch = None
             if type(is_fetched) is _InPrefetchedCache and prefetcher is not None:
-                # Every object has its prefetch cache now: no call per object.
+                # Every object has its prefetch cache now: no call per object, and none to
+                # look into when every cache was just made.
                 cache_name = is_fetched.cache_name
-                obj_to_fetch = [obj for obj in obj_list if cache_name not in obj._prefetched_objects_cache]
+                if given == len(obj_list):
+                    obj_to_fetch = obj_list
+                else:
+                    obj_to_fetch = [obj for obj in obj_list if cache_name not in obj._prefetched_objects_cache]
             elif prefetcher is not None:
                 obj_to_fetch = [obj for obj in obj_list if not is_fetched(obj)]
             if obj_to_fetch:
@@ -159,6 +159,20 @@ def _prefetch_lookups(model_instances: list, related_lookups) -> None:
                 followed_descriptors.add(descriptor)
             else:
                 obj_list = _follow(obj_list, through_attr, to_attr, lookup, level)
+
+
+def _add_prefetch_caches(objects: list) -> int | None:
+    """Give each of ``objects`` without a prefetch cache an empty one; how many were given
+    (``None`` when an object cannot hold one, such as a ``values()`` dict)."""
+    given = 0
+    for obj in objects:
+        if not hasattr(obj, "_prefetched_objects_cache"):
+            try:
+                obj._prefetched_objects_cache = {}
+            except (AttributeError, TypeError):
+                return None
+            given += 1
+    return given
 
 
 def _follow(obj_list, through_attr: str, to_attr: str, lookup, level: int) -> list:
@@ -235,7 +249,7 @@ def prefetch_one_level(instances, prefetcher, lookup, level: int):
     additional_lookups = [copy.copy(item) for item in getattr(queryset, "_prefetch_related_lookups", ())]
     if additional_lookups:
         queryset._prefetch_related_lookups = ()
-    all_related_objects = list(queryset)
+    all_related_objects = _load_related(queryset)
     rel_obj_cache: dict = defaultdict(list)
     with _gc_paused(len(all_related_objects)):
         for rel_obj in all_related_objects:
@@ -270,6 +284,67 @@ def prefetch_one_level(instances, prefetcher, lookup, level: int):
         for obj, cached in zip(instances, querysets):
             obj._prefetched_objects_cache[cache_name] = cached
     return all_related_objects, additional_lookups
+
+
+def _load_related(queryset) -> list:
+    """``list(queryset)``, with the objects it knows (``_known_related_objects``: the instances
+    a reverse foreign key points at) cached on the rows once loaded rather than while each
+    row is made, so the rows take the generated loader (see ModelIterable).
+
+    Only where that is the same: model instances without ``post_init`` receivers (which
+    would see the rows before the cache is set) and no deferred fields (whose keys the
+    loading loop reads without loading them).
+    """
+    known = getattr(queryset, "_known_related_objects", None)
+    if (
+        not known
+        or queryset._iterable_class is not ModelIterable
+        or signals.post_init.has_listeners(queryset.model)
+        or queryset._query is not None and queryset._query.deferred_loading != _NOTHING_DEFERRED
+    ):
+        return list(queryset)
+    queryset._known_related_objects = {}
+    objects = list(queryset)
+    queryset._known_related_objects = known
+    for field, targets in known.items():
+        _cache_known_objects(objects, field, targets, _waiting_place(queryset.model, field))
+    return objects
+
+
+_NOTHING_DEFERRED: tuple[frozenset, bool] = (frozenset(), True)
+_UNKNOWN = object()
+
+
+def _cache_known_objects(objects: list, field, targets: dict, waiting: str | None) -> None:
+    """Cache ``targets[key]`` as ``field``'s object on each of ``objects`` whose key it holds.
+
+    ``waiting``: where a loaded row whose state is not built yet may hold it (see
+    `_waiting_place`); otherwise ``field.set_cached_value`` stores it.
+    """
+    attname = field.attname
+    set_cached = field.set_cached_value
+    for obj in objects:
+        target = targets.get(getattr(obj, attname), _UNKNOWN)
+        if target is _UNKNOWN:
+            continue
+        if waiting is not None and getattr(obj, LOADED_FROM, None) is not None:
+            setattr(obj, waiting, target)
+        else:
+            set_cached(obj, target)
+
+
+def _waiting_place(model, field) -> str | None:
+    """The attribute of a loaded ``model`` row where ``field``'s cached object may wait until
+    the row's state is built, as a ``select_related`` loader leaves it (the model's
+    ``_loaded_related``, see ``orm.query.row_factory.prepare_model``), or ``None``."""
+    cache_key = getattr(field, "fields_cache_key", None)
+    if cache_key is None or model.__setattr__ is not object.__setattr__:
+        return None
+    key = cache_key()
+    for name, loaded_key in model.__dict__.get("_loaded_related", ()):
+        if key is not None and loaded_key == key:
+            return name
+    return None
 
 
 _GC_PAUSE_OBJECTS = 500

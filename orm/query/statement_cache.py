@@ -486,10 +486,13 @@ def fetch(queryset):
     sql, order, attnames, converters, build = entry
     # Every parameter is a filter value compared with its column: the backend may
     # bind it server-side and prepare the statement.
-    rows = connection.fetch_all(
-        sql, args if order is None else [args[index] for index in order], prepared=True
-    )
-    if not signals.post_init._receivers or not signals.post_init.has_listeners(model):
+    params = args if order is None else [args[index] for index in order]
+    plain = not signals.post_init._receivers or not signals.post_init.has_listeners(model)
+    if plain and not shape.sliced:
+        # Maybe many rows: built a chunk at a time as they are read (Connection.fetch_all).
+        return connection.fetch_all(sql, params, prepared=True, load=lambda rows: build(rows, db))
+    rows = connection.fetch_all(sql, params, prepared=True)
+    if plain:
         return build(rows, db)
     instances = []
     for row in rows:
