@@ -112,9 +112,49 @@ from orm.query.functions import (
     TruncYear,
     Upper,
 )
+from orm.query.math_functions import (
+    ACos,
+    ASin,
+    ATan,
+    ATan2,
+    Ceil,
+    Cos,
+    Cot,
+    Degrees,
+    Exp,
+    Floor,
+    Ln,
+    Log,
+    Mod,
+    Pi,
+    Power,
+    Radians,
+    Sign,
+    Sin,
+    Sqrt,
+    Tan,
+)
 from orm.query.q import Q
 from orm.query.queryset import EmptyQuerySet, QuerySet
 from orm.query.subqueries import Exists, OuterRef, Subquery
+from orm.query.text_functions import (
+    MD5,
+    Chr,
+    Left,
+    LPad,
+    LTrim,
+    NullIf,
+    Ord,
+    Repeat,
+    Replace,
+    Reverse,
+    Right,
+    RPad,
+    RTrim,
+    StrIndex,
+    Substr,
+    Trim,
+)
 from orm.query.window import (
     CumeDist,
     DenseRank,
@@ -171,7 +211,10 @@ __all__ = [
     "pre_init", "pre_migrate", "pre_save", "receiver", "atomic", "on_commit", "set_rollback",
     "SoftDeleteModel", "TimestampedModel", "Window", "RowRange", "ValueRange", "RowNumber", "Rank",
     "DenseRank", "PercentRank", "CumeDist", "NTile", "Lag", "Lead", "FirstValue", "LastValue",
-    "NthValue",
+    "NthValue", "Chr", "Left", "LPad", "LTrim", "MD5", "NullIf", "Ord", "Repeat", "Replace",
+    "Reverse", "Right", "RPad", "RTrim", "StrIndex", "Substr", "Trim", "ACos", "ASin", "ATan",
+    "ATan2", "Ceil", "Cos", "Cot", "Degrees", "Exp", "Floor", "Ln", "Log", "Mod", "Pi", "Power",
+    "Radians", "Sign", "Sin", "Sqrt", "Tan",
 ]
 
 # SPEC §1: model modules need only ``import orm``; relation fields live in ``associations``.

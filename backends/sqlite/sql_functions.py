@@ -7,6 +7,8 @@ Datetimes are stored as UTC text 'YYYY-MM-DD HH:MM:SS.ffffff', dates as
 from __future__ import annotations
 
 import datetime
+import hashlib
+import math
 import re
 import sqlite3
 from functools import lru_cache
@@ -131,9 +133,81 @@ def _date_trunc(kind: str, value: Any) -> str | None:
     return _truncate(kind, moment).date().isoformat()
 
 
+def _pad(left: bool):
+    def pad(text: Any, length: Any, fill: Any) -> str | None:
+        if text is None or length is None or fill is None:
+            return None
+        text, length, fill = str(text), int(length), str(fill)
+        if length <= len(text) or not fill:
+            return text[:max(length, 0)]
+        padding = (fill * (length // len(fill) + 1))[: length - len(text)]
+        return padding + text if left else text + padding
+
+    return pad
+
+
+def _repeat(text: Any, number: Any) -> str | None:
+    if text is None or number is None:
+        return None
+    return str(text) * max(int(number), 0)
+
+
+def _reverse(text: Any) -> str | None:
+    return None if text is None else str(text)[::-1]
+
+
+def _md5(text: Any) -> str | None:
+    if text is None:
+        return None
+    return hashlib.md5(str(text).encode(), usedforsecurity=False).hexdigest()
+
+
+def _math(function):
+    def call(*args: Any) -> Any:
+        if any(arg is None for arg in args):
+            return None
+        try:
+            return function(*(float(arg) for arg in args))
+        except (ValueError, ZeroDivisionError, OverflowError):
+            return None  # as SQLite's own math functions: NULL for a domain error
+
+    return call
+
+
+_MATH_FUNCTIONS = {
+    "ceil": (1, math.ceil), "floor": (1, math.floor), "mod": (2, math.fmod), "power": (2, math.pow),
+    "sqrt": (1, math.sqrt), "exp": (1, math.exp), "ln": (1, math.log), "log": (2, lambda b, x: math.log(x, b)),
+    "pi": (0, lambda: math.pi), "degrees": (1, math.degrees), "radians": (1, math.radians),
+    "sin": (1, math.sin), "cos": (1, math.cos), "tan": (1, math.tan), "asin": (1, math.asin),
+    "acos": (1, math.acos), "atan": (1, math.atan), "atan2": (2, math.atan2),
+    "sign": (1, lambda value: (value > 0) - (value < 0)),
+}
+
+
+@lru_cache(maxsize=1)
+def _has_math_functions() -> bool:
+    """Whether this SQLite library was built with its math functions (3.35+, an option)."""
+    probe = sqlite3.connect(":memory:")
+    try:
+        probe.execute("SELECT ceil(1.5), ln(2), atan2(1, 1)")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        probe.close()
+
+
 def register_functions(connection: sqlite3.Connection) -> None:
-    """Add regexp() and the manouche_* date functions to a sqlite3 connection."""
+    """Add regexp() and the manouche_* date and text functions to a sqlite3 connection."""
     connection.create_function("regexp", 2, _regexp, deterministic=True)
+    connection.create_function("manouche_lpad", 3, _pad(True), deterministic=True)
+    connection.create_function("manouche_rpad", 3, _pad(False), deterministic=True)
+    connection.create_function("manouche_repeat", 2, _repeat, deterministic=True)
+    connection.create_function("manouche_reverse", 1, _reverse, deterministic=True)
+    connection.create_function("manouche_md5", 1, _md5, deterministic=True)
+    if not _has_math_functions():
+        for name, (arity, function) in _MATH_FUNCTIONS.items():
+            connection.create_function(name, arity, _math(function), deterministic=True)
     for name, sample, root in _SPREAD_AGGREGATES:
         connection.create_aggregate(name, 1, _spread_class(sample, root))
     connection.create_function("manouche_date_extract", 2, _date_extract, deterministic=True)
