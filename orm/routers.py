@@ -15,9 +15,13 @@ class ConnectionRouter:
 
     def __init__(self) -> None:
         self._routers: list[Any] | None = None
+        #: True once the configured routers are loaded and there are none: every
+        #: model then reads and writes the default alias unless hints say otherwise.
+        self.default_only = False
 
     def reset(self) -> None:
         self._routers = None
+        self.default_only = False
 
     @property
     def routers(self) -> list[Any]:
@@ -31,6 +35,7 @@ class ConnectionRouter:
                     entry = getattr(importlib.import_module(module_name), class_name)
                 loaded.append(entry() if isinstance(entry, type) else entry)
             self._routers = loaded
+            self.default_only = not loaded
         return self._routers
 
     def _route(self, action: str, model, **hints) -> str:

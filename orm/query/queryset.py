@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from orm import hooks
-from orm.connections import connections
+from orm.connections import DEFAULT_DB_ALIAS, connections
 from orm.exceptions import FieldDoesNotExist, FieldError, IntegrityError
 from orm.query import statement_cache
 from orm.query.compiler import SINGLE
@@ -143,8 +143,10 @@ class QuerySet:
 
     def __getitem__(self, key):
         if type(key) is slice and key.step is None and self._plan is not None and self._result_cache is None:
-            # A plain slice of a plan (bounds checked there): no Query built.
-            planned = statement_cache.add_slice(self, key.start, key.stop)
+            # A plain slice of a plan (bounds checked there): no Query built. A QuerySet
+            # nothing else refers to takes the slice itself: one object fewer.
+            temporary = statement_cache.refcount(self) == statement_cache.TEMPORARY_REFCOUNT
+            planned = statement_cache.add_slice(self, key.start, key.stop, temporary)
             if planned is not None:
                 return planned
         if not isinstance(key, (int, slice)):
@@ -211,6 +213,8 @@ class QuerySet:
         if self._db is not None:
             return self._db
         hints = self._hints
+        if router.default_only and not hints:
+            return DEFAULT_DB_ALIAS
         if self._for_write:
             return router.db_for_write(self.model, **hints) if hints else router.db_for_write(self.model)
         return router.db_for_read(self.model, **hints) if hints else router.db_for_read(self.model)
@@ -722,7 +726,9 @@ class QuerySet:
     def order_by(self, *field_names) -> QuerySet:
         """Order by fields (``"-name"``, ``"author__name"``, ``"?"``) or expressions; none clears it."""
         if self._plan is not None:
-            planned = statement_cache.add_ordering(self, field_names)
+            # A QuerySet nothing else refers to takes the step itself (see add_ordering).
+            temporary = statement_cache.refcount(self) == statement_cache.TEMPORARY_REFCOUNT
+            planned = statement_cache.add_ordering(self, field_names, temporary)
             if planned is not None:
                 return planned
         if self.query.is_sliced:

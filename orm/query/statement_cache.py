@@ -31,18 +31,22 @@ The rules that keep this exact:
 
 from __future__ import annotations
 
+import sys
+import sysconfig
 from typing import Any
 
 from orm import signals
-from orm.connections import connections
+from orm.connections import DEFAULT_DB_ALIAS, connections
 from orm.exceptions import EmptyResultSet
 from orm.model import ModelState
 from orm.query.iterables import ModelIterable
 from orm.query.row_factory import row_factory
+from orm.routers import router
 
 __all__ = [
-    "EMPTY_PLAN", "add_filter", "add_ordering", "add_slice", "filtered", "get_clone", "fetch",
-    "replay", "is_sliced", "parameter_order", "remember_statement", "usable_shape",
+    "EMPTY_PLAN", "TEMPORARY_REFCOUNT", "add_filter", "add_ordering", "add_slice", "filtered",
+    "get_clone", "fetch", "refcount", "replay", "is_sliced", "parameter_order",
+    "remember_statement", "usable_shape",
 ]
 
 _VALUE_TYPES = frozenset({int, str, float, bool})
@@ -50,6 +54,30 @@ _LOOKUPS = frozenset({"exact", "gt", "gte", "lt", "lte"})
 _NOT_CACHEABLE = object()
 _INVALID = object()  # a step found not static: the ordinary path takes it
 _MAX_ENTRIES = 512
+
+# A QuerySet method may record its step on the QuerySet itself instead of on a copy
+# when nothing else can ever see that QuerySet: the result of a call, used only to
+# call the method (``Model.objects.filter(...).order_by(...)[:10]``). CPython counts
+# the references to it: there, ``refcount(self)``, read as a statement of its own,
+# is TEMPORARY_REFCOUNT (the method's ``self`` and the argument of the call); a
+# variable, a container, a bound method or a calling frame holding it counts one
+# more. CPython 3.11 to 3.13 with the GIL only: from 3.14 the interpreter may hold
+# references it does not count, the free-threaded build counts them apart, and
+# other implementations count none. Elsewhere the check never passes.
+if (
+    sys.implementation.name == "cpython"
+    and (3, 11) <= sys.version_info[:2] <= (3, 13)
+    and not sysconfig.get_config_var("Py_GIL_DISABLED")
+):
+    refcount = sys.getrefcount
+    TEMPORARY_REFCOUNT = 2
+else:  # pragma: no cover - not the CPython this runs on
+
+    def refcount(obj) -> int:
+        """Never `TEMPORARY_REFCOUNT`: every step makes a copy."""
+        return 0
+
+    TEMPORARY_REFCOUNT = -1
 
 
 class Shape:
@@ -85,11 +113,14 @@ class Shape:
 class Root(Shape):
     """The empty shape of one model, with the names its steps may use (for its current fields)."""
 
-    __slots__ = ("fields", "filterable", "orderable")
+    __slots__ = ("fields", "known", "filterable", "orderable")
 
     def __init__(self, model) -> None:
         super().__init__((), False, None)
         self.fields = model._meta.concrete_fields
+        # The model's _meta.__dict__, which caches concrete_fields (a new list when the
+        # fields change): the steps are still valid while it holds ``fields``.
+        self.known = model._meta.__dict__
         self.filterable, self.orderable = _field_names(model, self.fields)
 
 
@@ -203,6 +234,15 @@ def _derive(queryset, shape: Shape, values=()):
     return clone
 
 
+def _advance(queryset, shape: Shape):
+    """What ``_derive(queryset, shape)`` returns, made of ``queryset`` itself (no one else holds it)."""
+    queryset._plan = (shape, queryset._plan[1])
+    if queryset._result_cache is not None:
+        queryset._result_cache = None
+        queryset._prefetch_done = False
+    return queryset
+
+
 def _remember(children: dict, key, child):
     """Store ``child`` (a Shape, or _INVALID) under ``key``; the Shape, or ``None`` for _INVALID."""
     if len(children) >= _MAX_ENTRIES:
@@ -213,14 +253,17 @@ def _remember(children: dict, key, child):
 
 def _filter_child(shape: Shape, names: tuple, values: tuple) -> Shape | None:
     """The shape after ``filter(**dict(zip(names, values)))`` from ``shape``, or ``None``."""
-    key = (names, tuple(map(type, values)))
+    key = (*names, *map(type, values))
     child = shape.filters.get(key)
     if child is None:
-        return _remember(shape.filters, key, _filter_step(shape, *key))
+        return _remember(shape.filters, key, _filter_step(shape, key))
     return None if child is _INVALID else child
 
 
-def _filter_step(shape: Shape, names: tuple, types: tuple):
+def _filter_step(shape: Shape, key: tuple):
+    """The child of ``shape`` for a filter key: the names, then their values' types, flat."""
+    count = len(key) // 2
+    names, types = key[:count], key[count:]
     root = shape.root
     for name, value_type in zip(names, types):
         if value_type not in _VALUE_TYPES:
@@ -259,15 +302,14 @@ def filtered(queryset_class, model, using, kwargs: dict):
     # _filter_child's key, built without map() for the usual one or two values.
     count = len(values)
     if count == 1:
-        types: tuple = (type(values[0]),)
+        key = (*kwargs, type(values[0]))
     elif count == 2:
-        types = (type(values[0]), type(values[1]))
+        key = (*kwargs, type(values[0]), type(values[1]))
     else:
-        types = tuple(map(type, values))
-    key = (tuple(kwargs), types)
+        key = (*kwargs, *map(type, values))
     child = root.filters.get(key)
     if child is None:
-        child = _remember(root.filters, key, _filter_step(root, *key))
+        child = _remember(root.filters, key, _filter_step(root, key))
     if child is None or child is _INVALID:
         return None
     queryset = object.__new__(queryset_class)
@@ -289,8 +331,12 @@ def _ordering_step(shape: Shape, field_names: tuple):
     return Shape((*shape.ops, ("order_by", field_names)), False, shape.root)
 
 
-def add_ordering(queryset, field_names: tuple):
-    """``queryset.order_by(*field_names)`` as a plan step, or ``None``."""
+def add_ordering(queryset, field_names: tuple, temporary: bool = False):
+    """``queryset.order_by(*field_names)`` as a plan step, or ``None``.
+
+    ``temporary``: the caller found that nothing else refers to ``queryset``
+    (see `TEMPORARY_REFCOUNT`), so the step is recorded on it, not on a copy.
+    """
     shape = queryset._plan[0]  # the caller checked there is one; _plan_usable, inlined:
     if (
         queryset._deferred_filter is not None
@@ -311,11 +357,11 @@ def add_ordering(queryset, field_names: tuple):
             return None
     elif child is _INVALID:
         return None
-    return _derive(queryset, child)
+    return _advance(queryset, child) if temporary else _derive(queryset, child)
 
 
-def add_slice(queryset, start, stop):
-    """``queryset[start:stop]`` as a plan step, or ``None``."""
+def add_slice(queryset, start, stop, temporary: bool = False):
+    """``queryset[start:stop]`` as a plan step, or ``None`` (``temporary``: see `add_ordering`)."""
     shape = queryset._plan[0]  # the caller checked there is one; _plan_usable, inlined:
     if (
         start is not None and (type(start) is not int or start < 0)
@@ -334,7 +380,7 @@ def add_slice(queryset, start, stop):
             shape.slices, (start, stop),
             Shape((*shape.ops, ("slice", start, stop)), True, shape.root),
         )
-    return _derive(queryset, child)
+    return _advance(queryset, child) if temporary else _derive(queryset, child)
 
 
 def get_clone(queryset, args, kwargs):
@@ -450,7 +496,8 @@ def usable_shape(queryset) -> Shape | None:
     shape = queryset._plan[0]
     if shape is _EMPTY_SHAPE:
         return _root(queryset.model)
-    if shape.root.fields is not queryset.model._meta.__dict__.get("concrete_fields"):
+    root = shape.root
+    if root.fields is not root.known.get("concrete_fields"):
         return None  # the model's fields changed since these steps were checked
     return shape
 
@@ -469,11 +516,14 @@ def fetch(queryset):
     shape, args = queryset._plan  # the caller checked there is one
     if shape is _EMPTY_SHAPE:
         shape = _root(model)
-    elif shape.root.fields is not model._meta.__dict__.get("concrete_fields"):
-        return None  # the model's fields changed since these steps were checked
+    else:
+        root = shape.root
+        if root.fields is not root.known.get("concrete_fields"):
+            return None  # the model's fields changed since these steps were checked
     db = queryset._db
     if db is None:
-        db = queryset.db
+        # QuerySet.db's answer without routers and hints, without its two calls.
+        db = DEFAULT_DB_ALIAS if router.default_only and not queryset._hints else queryset.db
     connection = connections[db]
     dialect = connection.dialect
     entry = shape.statements.get(type(dialect))
