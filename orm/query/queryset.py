@@ -570,6 +570,18 @@ class QuerySet:
         clone.query.set_empty()
         return clone
 
+    def dates(self, field_name: str, kind: str, order: str = "ASC") -> QuerySet:
+        """Distinct ``datetime.date`` values of the field truncated to year/month/week/day."""
+        from orm.query.dates import dates
+
+        return dates(self, field_name, kind, order)
+
+    def datetimes(self, field_name: str, kind: str, order: str = "ASC", tzinfo=None) -> QuerySet:
+        """Distinct aware datetimes of the field truncated to ``kind`` (year ... second), in UTC."""
+        from orm.query.dates import datetimes
+
+        return datetimes(self, field_name, kind, order, tzinfo)
+
     def filter(self, *args, **kwargs) -> QuerySet:
         """Rows matching every condition (``name__lookup=value``, ``Q``, boolean expressions)."""
         return self._filter_or_exclude(False, args, kwargs)
