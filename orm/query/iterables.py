@@ -13,7 +13,7 @@ from typing import Any
 from orm import signals
 from orm.exceptions import EmptyResultSet
 from orm.model import ModelState
-from orm.query.row_factory import joined_row_factory, row_factory
+from orm.query.row_factory import ChunkLoader, joined_row_factory, row_factory
 
 __all__ = [
     "ModelIterable",
@@ -79,7 +79,8 @@ class ModelIterable(BaseIterable):
             return []
         loader = _generated_loader(compiler) if compiler.klass_info is not None else None
         if loader is not None:
-            return compiler.fetch_rows(sql, params, lambda rows: loader(rows, db))
+            with ChunkLoader(loader, db) as load:
+                return compiler.fetch_rows(sql, params, load)
         rows = compiler.fetch_rows(sql, params)
         if compiler.klass_info is None:
             return []

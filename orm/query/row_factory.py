@@ -18,7 +18,8 @@ import keyword
 from orm.model import LOADED_FROM, ModelState
 
 __all__ = [
-    "LOADED_RELATED_PREFIX", "NOT_LOADED", "joined_row_factory", "prepare_model", "row_factory",
+    "LOADED_RELATED_PREFIX", "NOT_LOADED", "ChunkLoader", "joined_row_factory", "prepare_model",
+    "row_factory",
 ]
 
 #: Prefix of the ``__dict__`` keys where a ``select_related`` loader leaves a related
@@ -184,6 +185,36 @@ def _resume_collector() -> None:
         gc.freeze()
         gc.unfreeze()
     gc.enable()
+
+
+class ChunkLoader:
+    """A generated loader as the ``load`` function of ``Connection.fetch_all`` (rows read in chunks).
+
+    Used as a context manager around the fetch: once a chunk is large enough,
+    the collector is paused until the last one is built (not per chunk, which
+    would collect the young generations again at each chunk and let the
+    driver's new rows be walked by automatic collections in between).
+    """
+
+    __slots__ = ("build", "db", "paused")
+
+    def __init__(self, build, db) -> None:
+        self.build = build
+        self.db = db
+        self.paused = False
+
+    def __call__(self, rows: list) -> list:
+        if not self.paused and len(rows) >= _GC_PAUSE_ROWS:
+            self.paused = _pause_collector()
+        return self.build(rows, self.db)
+
+    def __enter__(self) -> ChunkLoader:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.paused:
+            self.paused = False
+            _resume_collector()
 
 
 def _compile(loop: list[str], namespace: dict, filename: str):

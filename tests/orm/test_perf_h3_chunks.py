@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import gc
 
 import pytest
 
@@ -30,13 +31,20 @@ class Crate(orm.Model):
         app_label = "perfh3chunks"
 
 
+class Broken(Exception):
+    pass
+
+
 class CountingField(orm.IntegerField):
     """A column whose converter queries the database (in the middle of a chunked load)."""
 
     seen: list = []
+    fail_at: int | None = None
 
     def from_db_converter(self, connection):
         def convert(value):
+            if value is not None and value == CountingField.fail_at:
+                raise Broken(value)
             if value is not None and value % FETCH_CHUNK_ROWS == 3:
                 CountingField.seen.append(Crate.objects.filter(name="big").count())
             return value
@@ -135,3 +143,38 @@ def test_a_second_database(models_db, new_db_url, vendor):
     assert [bottle.label for bottle in loaded] == [f"o{i}" for i in range(ROWS)]
     assert {bottle._state.db for bottle in loaded} == {"other"}
     assert not Bottle.objects.exists()
+
+
+def test_the_collector_waits_for_the_last_chunk_and_comes_back(bottles):
+    starts = []
+
+    def callback(phase, info):
+        if phase == "start":
+            starts.append(info["generation"])
+
+    gc.collect()
+    gc.callbacks.append(callback)
+    try:
+        loaded = list(Bottle.objects.select_related("crate"))
+    finally:
+        gc.callbacks.remove(callback)
+    assert len(loaded) == ROWS and gc.isenabled()
+    # Automatic collections while the first chunk is read (all the rows, on MariaDB),
+    # then the loaders' own of the young generations, once: none per later chunk.
+    assert starts.count(1) == 1 and starts[-1] == 1
+
+
+@pytest.mark.parametrize("related", [False, True], ids=["plain", "select_related"])
+def test_a_load_failing_in_a_later_chunk_turns_the_collector_back_on(bottles, related, monkeypatch):
+    monkeypatch.setattr(CountingField, "fail_at", FETCH_CHUNK_ROWS + 4)
+    rows = Bottle.objects.order_by("id")
+    with pytest.raises(Broken):
+        list(rows.select_related("crate") if related else rows)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pytest.raises(Broken):
+            list(Bottle.objects.all())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
