@@ -40,7 +40,7 @@ from orm.connections import DEFAULT_DB_ALIAS, connections
 from orm.exceptions import EmptyResultSet
 from orm.model import ModelState
 from orm.query.iterables import ModelIterable
-from orm.query.row_factory import row_factory
+from orm.query.row_factory import ChunkLoader, row_factory
 from orm.routers import router
 
 __all__ = [
@@ -540,7 +540,8 @@ def fetch(queryset):
     plain = not signals.post_init._receivers or not signals.post_init.has_listeners(model)
     if plain and not shape.sliced:
         # Maybe many rows: built a chunk at a time as they are read (Connection.fetch_all).
-        return connection.fetch_all(sql, params, prepared=True, load=lambda rows: build(rows, db))
+        with ChunkLoader(build, db) as load:
+            return connection.fetch_all(sql, params, prepared=True, load=load)
     rows = connection.fetch_all(sql, params, prepared=True)
     if plain:
         return build(rows, db)
