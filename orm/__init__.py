@@ -63,6 +63,7 @@ from orm.manager import BaseManager, Manager
 from orm.mixins import SoftDeleteModel, TimestampedModel  # noqa: E402 - needs Model and Manager
 from orm.model import Model
 from orm.query.aggregates import Aggregate, Avg, Count, Max, Min, StdDev, Sum, Variance
+from orm.query.async_api import run_sync
 from orm.query.expressions import (
     Case,
     Col,
@@ -214,7 +215,7 @@ __all__ = [
     "NthValue", "Chr", "Left", "LPad", "LTrim", "MD5", "NullIf", "Ord", "Repeat", "Replace",
     "Reverse", "Right", "RPad", "RTrim", "StrIndex", "Substr", "Trim", "ACos", "ASin", "ATan",
     "ATan2", "Ceil", "Cos", "Cot", "Degrees", "Exp", "Floor", "Ln", "Log", "Mod", "Pi", "Power",
-    "Radians", "Sign", "Sin", "Sqrt", "Tan",
+    "Radians", "Sign", "Sin", "Sqrt", "Tan", "run_sync",
 ]
 
 # SPEC §1: model modules need only ``import orm``; relation fields live in ``associations``.

@@ -21,6 +21,7 @@ from orm.fields import DatabaseDefault, DeferredAttribute
 from orm.model_base import ModelBase
 from orm.model_init import init_function
 from orm.options import Options
+from orm.query.async_api import AsyncModelMethods
 from orm.registry import registry
 from orm.routers import router
 
@@ -131,7 +132,7 @@ def mark_saved(instances, using: str) -> None:
             state.db = using
 
 
-class Model(metaclass=ModelBase):
+class Model(AsyncModelMethods, metaclass=ModelBase):
     """Base class of every model (see SPEC §3)."""
 
     _state = _NewInstanceState()

@@ -9,6 +9,7 @@ from orm import hooks
 from orm.connections import DEFAULT_DB_ALIAS, connections
 from orm.exceptions import FieldDoesNotExist, FieldError, IntegrityError
 from orm.query import statement_cache
+from orm.query.async_api import AsyncQuerySetMethods
 from orm.query.compiler import SINGLE
 from orm.query.expressions import F
 from orm.query.iterables import (
@@ -27,7 +28,7 @@ __all__ = ["QuerySet", "EmptyQuerySet", "REPR_OUTPUT_SIZE"]
 REPR_OUTPUT_SIZE = 20
 
 
-class QuerySet:
+class QuerySet(AsyncQuerySetMethods):
     """A lazy database lookup for a set of objects."""
 
     # What a new QuerySet starts with and few change: class attributes, so the copies
