@@ -141,6 +141,8 @@ from orm.query.subqueries import Exists, OuterRef, Subquery
 from orm.query.text_functions import (
     MD5,
     Chr,
+    Collate,
+    JSONObject,
     Left,
     LPad,
     LTrim,
@@ -215,7 +217,7 @@ __all__ = [
     "NthValue", "Chr", "Left", "LPad", "LTrim", "MD5", "NullIf", "Ord", "Repeat", "Replace",
     "Reverse", "Right", "RPad", "RTrim", "StrIndex", "Substr", "Trim", "ACos", "ASin", "ATan",
     "ATan2", "Ceil", "Cos", "Cot", "Degrees", "Exp", "Floor", "Ln", "Log", "Mod", "Pi", "Power",
-    "Radians", "Sign", "Sin", "Sqrt", "Tan", "run_sync",
+    "Radians", "Sign", "Sin", "Sqrt", "Tan", "run_sync", "Collate", "JSONObject",
 ]
 
 # SPEC §1: model modules need only ``import orm``; relation fields live in ``associations``.

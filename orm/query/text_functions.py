@@ -7,11 +7,13 @@ get ``manouche_*`` Python functions for them (``backends.sqlite.sql_functions``)
 
 from __future__ import annotations
 
+import re
+
 from orm.query.expressions import Func, Value
 
 __all__ = [
     "Chr", "Left", "LPad", "LTrim", "MD5", "NullIf", "Ord", "Repeat", "Replace", "Reverse",
-    "Right", "RPad", "RTrim", "StrIndex", "Substr", "Trim",
+    "Right", "RPad", "RTrim", "StrIndex", "Substr", "Trim", "Collate", "JSONObject",
 ]
 
 
@@ -225,3 +227,57 @@ class NullIf(Func):
 
     function = "NULLIF"
     arity = 2
+
+
+_COLLATION_NAME = re.compile(r"^[\w-]+$")
+
+
+class Collate(Func):
+    """``expression COLLATE collation``: compare or sort by another collation.
+
+    The collation is the database's own name (``"C"`` or ``"und-x-icu"`` on
+    PostgreSQL, ``"NOCASE"`` on SQLite, ``"utf8mb4_bin"`` on MySQL), quoted as
+    an identifier; only letters, digits, ``_`` and ``-`` are accepted.
+    """
+
+    arity = 1
+
+    def __init__(self, expression, collation: str):
+        if not isinstance(collation, str) or not _COLLATION_NAME.match(collation):
+            raise ValueError(f"Collate: invalid collation name {collation!r}")
+        super().__init__(expression)
+        self.collation = collation
+
+    def _resolve_output_field(self):
+        return self.source_expressions[0]._output_field_or_none
+
+    def as_sql(self, compiler, connection):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"{sql} COLLATE {connection.dialect.quote_name(self.collation)}", params
+
+    def identity(self):
+        return (*super().identity(), self.collation)
+
+
+class JSONObject(Func):
+    """A JSON object built in the query: ``JSONObject(name="name", shout=Upper("name"))``."""
+
+    def __init__(self, **fields):
+        arguments = []
+        for key, value in fields.items():
+            arguments.extend((Value(key), value))
+        super().__init__(*arguments)
+
+    def _resolve_output_field(self):
+        return _field("JSONField")
+
+    def as_sql(self, compiler, connection):
+        if connection.vendor != "postgresql":
+            return super().as_sql(compiler, connection, function="JSON_OBJECT")
+        parts, params = [], []
+        for index, expression in enumerate(self.source_expressions):
+            sql, sub_params = compiler.compile(expression)
+            # Keys are text; a bare parameter's type the server could not infer.
+            parts.append(f"CAST({sql} AS text)" if index % 2 == 0 else sql)
+            params.extend(sub_params)
+        return f"JSONB_BUILD_OBJECT({', '.join(parts)})", params

@@ -191,3 +191,28 @@ def test_sqlite_without_math_functions_gets_python_ones(monkeypatch):
     finally:
         connection.close()
     assert row == (2, -2, 0.0, 3.0, -1, 1.0, None, 1024.0, math.atan2(1, 1), None)
+
+
+def test_json_object_builds_a_document(words):
+    documents = values(
+        words, value=orm.JSONObject(text=Trim("text"), n="number", nested=orm.JSONObject(note="note"))
+    )
+    assert documents == [
+        {"text": "Django reinhardt", "n": 7, "nested": {"note": "jazz"}},
+        {"text": "émile", "n": -3, "nested": {"note": None}},
+    ]
+
+
+def test_collate_orders_by_another_collation(words, vendor):
+    Word.objects.create(text="apple", number=0, real=0, price=0)
+    Word.objects.create(text="Banana", number=0, real=0, price=0)
+    binary = {"sqlite": "BINARY", "postgresql": "C", "mysql": "utf8mb4_bin"}[vendor]
+    names = [w.text for w in Word.objects.filter(number=0).order_by(orm.Collate("text", binary))]
+    assert names == ["Banana", "apple"]
+    if vendor == "sqlite":
+        folded = Word.objects.filter(number=0).order_by(orm.Collate("text", "NOCASE"))
+        assert [w.text for w in folded] == ["apple", "Banana"]
+    exact = Word.objects.annotate(t=orm.Collate("text", binary)).filter(t="banana")
+    assert not exact.exists()
+    with pytest.raises(ValueError, match="invalid collation"):
+        orm.Collate("text", 'C" ; DROP TABLE x; --')
