@@ -82,35 +82,57 @@ def _related_querysets(manager, instances, results, filter_name: str, key_attnam
     (``manager`` is one of them; ``results``, one list per instance or ``None``, become the
     QuerySets' fetched rows).
 
-    With stock managers and QuerySets (``manager.stock_querysets``), each is
-    ``QuerySet(model=..., using=db)`` made without the keyword call, then what
-    ``filter(**{filter_name: key})`` does when the next filter is deferred: no query is
-    built unless it runs. ``known_field`` (or ``None``): the loaded rows' foreign key,
-    whose cached object is the instance. Otherwise each instance's manager is asked.
+    With stock managers and QuerySets (``manager.stock_querysets``) and instances of the
+    manager's model, see `_stock_related_querysets`; otherwise each instance's manager is
+    asked.
     """
-    own_type, own_instance, own_db = type(manager.instance), manager.instance, manager._db
-    queryset_class, model, stock = manager._queryset_class, manager.model, manager.stock_querysets
+    own_type = type(manager.instance)
+    if manager.stock_querysets and set(map(type, instances)) == {own_type}:
+        return _stock_related_querysets(manager, instances, results, filter_name, key_attname, needs_pk, known_field)
+    querysets = [
+        getattr(instance, manager.name).get_queryset() if type(instance) is not own_type
+        else (manager if instance is manager.instance else type(manager)(instance))._filtered_queryset()
+        for instance in instances
+    ]
+    for queryset, fetched in zip(querysets, results if results is not None else ()):
+        queryset._result_cache = fetched
+        queryset._prefetch_done = True
+    return querysets
+
+
+def _stock_related_querysets(manager, instances, results, filter_name: str, key_attname: str, needs_pk: bool,
+                             known_field) -> list:
+    """`_related_querysets` for stock managers and QuerySets: each is ``QuerySet(model=...,
+    using=db)`` made without the keyword call, then what ``filter(**{filter_name: key})``
+    does when the next filter is deferred (no query is built unless it runs).
+
+    ``known_field`` (or ``None``): the loaded rows' foreign key, whose cached object is
+    the instance.
+    """
+    own_instance, own_db = manager.instance, manager._db
+    queryset_class, model = manager._queryset_class, manager.model
     new, empty_plan = object.__new__, statement_cache.EMPTY_PLAN
+    keys = map(attrgetter(key_attname), instances)
+    # getattr, not __dict__: reading __dict__ would give a loaded row a dict of its own.
+    loaded_from = map(getattr, instances, repeat(LOADED_FROM), repeat(None))
     querysets = []
-    for instance, fetched in zip(instances, results if results is not None else repeat(None)):
-        if type(instance) is not own_type:
-            queryset = getattr(instance, manager.name).get_queryset()
-        elif not stock:
-            queryset = (manager if instance is own_instance else type(manager)(instance))._filtered_queryset()
-        else:
-            value = getattr(instance, key_attname)
-            if value is None or needs_pk and instance.pk is None:
-                manager._key(instance)  # raises
-            # getattr, not __dict__: reading __dict__ would give a loaded row a dict of its own.
-            db = (own_db if instance is own_instance else None) or getattr(instance, LOADED_FROM, None)
-            queryset = new(queryset_class)
-            queryset.model = model
-            queryset._db = db or instance._state.db or router.db_for_read(model, instance=instance)
-            queryset._hints = {}
-            queryset._query = None
-            queryset._plan = empty_plan
-            queryset._known_related_objects = {} if known_field is None else {known_field: {value: instance}}
-            queryset._deferred_filter = (False, (), {filter_name: value})
+    for instance, value, db, fetched in zip(
+        instances, keys, loaded_from, results if results is not None else repeat(None)
+    ):
+        if value is None or needs_pk and instance.pk is None:
+            manager._key(instance)  # raises
+        if own_db and instance is own_instance:
+            db = own_db
+        elif db is None:
+            db = instance._state.db or router.db_for_read(model, instance=instance)
+        queryset = new(queryset_class)
+        queryset.model = model
+        queryset._db = db
+        queryset._hints = {}
+        queryset._query = None
+        queryset._plan = empty_plan
+        queryset._known_related_objects = {} if known_field is None else {known_field: {value: instance}}
+        queryset._deferred_filter = (False, (), {filter_name: value})
         if fetched is not None:
             queryset._result_cache = fetched
             queryset._prefetch_done = True
