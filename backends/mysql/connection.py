@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pymysql
@@ -28,6 +28,22 @@ _SERVER_STATUS_IN_TRANS = 1
 # Constraint violations pymysql files under other classes: CHECK failed (MariaDB 4025,
 # MySQL 3819), not null (1048), duplicate (1062), foreign keys (1216, 1217, 1451, 1452).
 _INTEGRITY_CODES = frozenset({4025, 3819, 1048, 1062, 1216, 1217, 1451, 1452})
+
+
+class _RawConnection(pymysql.connections.Connection):
+    """pymysql's connection, reading the rest of an open stream before it sends anything else."""
+
+    #: Set by ``Connection.stream()`` while its unbuffered result is open.
+    _stream_drain: Callable[[], None] | None = None
+
+    def _execute_command(self, command: int, sql: Any) -> Any:
+        drain = self._stream_drain
+        if drain is not None:
+            self._stream_drain = None
+            result = self._result
+            if result is not None and result.unbuffered_active:
+                drain()
+        return super()._execute_command(command, sql)
 
 
 class Connection(BaseConnection):
@@ -80,7 +96,7 @@ class Connection(BaseConnection):
         for key, value in url.options:
             kwargs[key] = int(value) if key in _INT_OPTIONS else value
         try:
-            raw = pymysql.connect(**kwargs)
+            raw = _RawConnection(**kwargs)
             with raw.cursor() as cursor:
                 for statement in init:
                     cursor.execute(statement)
@@ -114,14 +130,31 @@ class Connection(BaseConnection):
     def stream(
         self, sql: str, params: Sequence[Any] | None = (), chunk_size: int = 2000
     ) -> Iterator[list[tuple]]:
-        """Yield rows in chunks through an unbuffered SSCursor (read it to the end)."""
-        cursor = self._raw.cursor(pymysql.cursors.SSCursor)
+        """Yield rows in chunks through an unbuffered SSCursor.
+
+        MySQL cannot run another statement on a connection while an
+        unbuffered result is open (pymysql would drop the rest of it). So if
+        one is sent meanwhile (``book.author`` read inside the loop, a
+        prefetch), the rows not yet read are read first and kept in memory,
+        and the stream goes on from them.
+        """
+        raw = self._raw
+        cursor = raw.cursor(pymysql.cursors.SSCursor)
+        rest: list[list] = []
+
+        def drain() -> None:
+            try:
+                rest.append(list(cursor.fetchall()))
+            except pymysql.err.Error as error:
+                raise self._translate(error) from error
+
         try:
             try:
                 cursor.execute(sql, params or None)
             except pymysql.err.Error as error:
                 raise self._translate(error) from error
-            while True:
+            raw._stream_drain = drain
+            while not rest:
                 try:
                     rows = cursor.fetchmany(chunk_size)
                 except pymysql.err.Error as error:
@@ -129,5 +162,10 @@ class Connection(BaseConnection):
                 if not rows:
                     return
                 yield list(rows)
+            remaining = rest[0]
+            for start in range(0, len(remaining), chunk_size):
+                yield remaining[start:start + chunk_size]
         finally:
+            if raw._stream_drain is drain:
+                raw._stream_drain = None
             cursor.close()
