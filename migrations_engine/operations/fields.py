@@ -279,19 +279,26 @@ class AlterField(_FieldDefinitionOperation):
         current = table_of(from_state, app_label, self.model_name, connection)
         old_column = schema.column_for_field(old_state, self.name, old_field, from_state, connection)
         new_column = schema.column_for_field(new_state, self.name, new_field, to_state, connection)
-        incoming = []
+        # Columns of other tables (or of this one) pointing at this column: (table, before, after),
+        # with the tables' current descriptions in `others` (a SQLite rebuild needs them whole).
+        incoming: list[tuple[str, Any, Any]] = []
+        others: dict[str, Any] = {table: current}
         if _may_be_referenced(old_field) or _may_be_referenced(new_field):
-            incoming = [
-                change for change in _incoming_changes(
-                    app_label, self.model_name, from_state, to_state, connection
-                )
-                if change[0].name != table or change[1].name not in (old_column.name, new_column.name)
-            ]
+            for other, before, after in _incoming_changes(
+                app_label, self.model_name, from_state, to_state, connection
+            ):
+                if other.name == table and before.name in (old_column.name, new_column.name):
+                    continue
+                others.setdefault(other.name, other)
+                incoming.append((other.name, before, after))
             if not schema_editor.alters_referenced_columns_in_place:
-                incoming = [
-                    _drop_reference(schema_editor, current if other.name == table else other, before, after)
-                    for other, before, after in incoming
-                ]
+                for position, (name, before, after) in enumerate(incoming):
+                    if before.references is not None:
+                        unreferenced = dataclasses.replace(before, references=None)
+                        schema_editor.alter_column(others[name], before, unreferenced)
+                        others[name] = _replace_column(others[name], before.name, unreferenced)
+                        incoming[position] = (name, unreferenced, after)
+            current = others[table]
         old_indexes = {i.name: i for i in schema.field_indexes(table, self.name, old_field)}
         new_indexes = {i.name: i for i in schema.field_indexes(table, self.name, new_field)}
         # A new target alone keeps the index (MySQL refuses to drop one a foreign key needs).
@@ -341,12 +348,10 @@ class AlterField(_FieldDefinitionOperation):
             if name not in old_indexes or column_changed:
                 schema_editor.create_index(table, index)
         # The columns that point at this one follow its new type (and get their keys back).
-        for other, before, after in incoming:
-            if other.name == table:
-                schema_editor.alter_column(current, before, after)
-                current = _replace_column(current, before.name, after)
-            else:
-                schema_editor.alter_column(other, before, after)
+        others[table] = current
+        for name, before, after in incoming:
+            schema_editor.alter_column(others[name], before, after)
+            others[name] = _replace_column(others[name], before.name, after)
 
     def describe(self) -> str:
         return f"Alter field {self.name} on {self.model_name}"
@@ -445,15 +450,6 @@ def _tables_pointing_at(state: ProjectState, key: tuple[str, str], connection: A
         if model_state.has_table
     ]
     return tables + list(junction_map(state, connection, {key}).values())
-
-
-def _drop_reference(schema_editor: Any, table: Any, before: Any, after: Any) -> tuple[Any, Any, Any]:
-    """Drop ``before``'s foreign key (the referenced column is about to change type)."""
-    if before.references is None:
-        return table, before, after
-    unreferenced = dataclasses.replace(before, references=None)
-    schema_editor.alter_column(table, before, unreferenced)
-    return _replace_column(table, before.name, unreferenced), unreferenced, after
 
 
 def _replace_column(table: Any, name: str, column: Any) -> Any:

@@ -124,3 +124,36 @@ def test_a_unique_to_field_target_carries_its_keys_along(project):
     connection.execute("INSERT INTO memo_country (code) VALUES ('deu')")
     connection.execute("INSERT INTO memo_city (country_id) VALUES ('deu')")
     assert sorted(row[0] for row in connection.execute("SELECT country_id FROM memo_city").fetchall()) == ["deu", "fr"]
+
+
+def test_a_self_referential_junction_widens_both_columns(project):
+    project.app("memo", {
+        "0001_initial": migration_source('''
+            migrations.CreateModel(
+                name="Part",
+                fields=[
+                    ("id", orm.AutoField(primary_key=True)),
+                    ("compatible", orm.ManyToManyField("memo.part")),
+                ],
+            ),
+        ''', initial=True),
+        "0002_widen": migration_source('''
+            migrations.AlterField("part", "id", orm.BigAutoField(primary_key=True)),
+        ''', dependencies=[("memo", "0001_initial")]),
+    })
+    project.configure()
+    project.migrate("memo", "0001_initial")
+    connection = project.connection
+    connection.execute("INSERT INTO memo_part (id) VALUES (1)")
+    connection.execute("INSERT INTO memo_part (id) VALUES (2)")
+    connection.execute("INSERT INTO memo_part_compatible (from_part_id, to_part_id) VALUES (1, 2)")
+    project.migrate()
+    assert _checkdb()[0] == 0, _checkdb()[1]
+    junction = _types(connection, "memo_part_compatible")
+    assert (junction["from_part_id"], junction["to_part_id"]) == ("bigint", "bigint")
+    project.migrate("memo", "0001_initial")
+    assert _checkdb()[0] == 0, _checkdb()[1]
+    junction = _types(connection, "memo_part_compatible")
+    assert (junction["from_part_id"], junction["to_part_id"]) == ("integer", "integer")
+    pairs = connection.execute("SELECT from_part_id, to_part_id FROM memo_part_compatible").fetchall()
+    assert [tuple(pair) for pair in pairs] == [(1, 2)]
