@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import psycopg
-from psycopg.pq import TransactionStatus
+from psycopg.pq import ConnStatus, TransactionStatus
 
 from .. import errors
 from ..base.connection import FETCH_CHUNK_ROWS
@@ -31,6 +31,7 @@ _ISOLATION = {
 _POOLS: dict[tuple, Any] = {}
 _POOLS_LOCK = threading.Lock()
 _cursor_names = itertools.count(1)
+_CONNECTION_BAD = ConnStatus.BAD  # a module global: reading it from the enum class costs more
 
 
 def _connect_kwargs(url: DatabaseURL) -> dict[str, Any]:
@@ -154,8 +155,17 @@ class Connection(BaseConnection):
                 f"(database {url.name!r}, user {url.user!r}): {message}"
             ) from error
 
+    @property
+    def closed(self) -> bool:
+        """True once `close()` was called or the server connection is gone.
+
+        ``orm.connections`` asks this at every use: libpq's status is read
+        directly (what psycopg's own ``closed`` compares), without two calls.
+        """
+        return self._closed or self._raw.pgconn.status == _CONNECTION_BAD
+
     def _raw_is_gone(self) -> bool:
-        return bool(self._raw.closed)
+        return self._raw.pgconn.status == _CONNECTION_BAD
 
     def _close_raw(self) -> None:
         if self._pool is not None:
