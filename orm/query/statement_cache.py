@@ -298,14 +298,19 @@ def filtered(queryset_class, model, using, kwargs: dict):
     root = known.get("_statement_shapes")
     if root is None or root.fields is not known.get("concrete_fields"):
         root = _root(model)
-    values = tuple(kwargs.values())
-    # _filter_child's key, built without map() for the usual one or two values.
-    count = len(values)
+    # _filter_child's key, built straight from the items for the usual one or two
+    # values (no intermediate tuples, no map()).
+    count = len(kwargs)
     if count == 1:
-        key = (*kwargs, type(values[0]))
+        [(name, value)] = kwargs.items()
+        key: tuple = (name, type(value))
+        values: tuple = (value,)
     elif count == 2:
-        key = (*kwargs, type(values[0]), type(values[1]))
+        (name, value), (other, second) = kwargs.items()
+        key = (name, other, type(value), type(second))
+        values = (value, second)
     else:
+        values = tuple(kwargs.values())
         key = (*kwargs, *map(type, values))
     child = root.filters.get(key)
     if child is None:
