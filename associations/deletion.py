@@ -15,7 +15,6 @@ from typing import Any
 from orm import signals
 from orm.connections import connections
 from orm.exceptions import ProtectedError, RestrictedError
-from orm.query.compiler import execute
 from orm.query.deletion import fast_delete
 from orm.transaction import atomic
 
@@ -192,12 +191,9 @@ class Collector:
         fail_on_restricted: bool = True,
     ) -> None:
         """Add ``objs`` (instances or a QuerySet) and everything their deletion reaches."""
-        if self.can_fast_delete(objs):
-            self.fast_deletes.append(objs)
-            return
-        cascade = self._cascade_by_subquery(objs)
-        if cascade is not None:
-            self.fast_deletes.extend(cascade)
+        unloaded = self.unloaded_deletes(objs)
+        if unloaded is not None:
+            self.fast_deletes.extend(unloaded)
             return
         new = self.add(list(objs), source, nullable, reverse_dependency)
         if not new:
@@ -238,6 +234,52 @@ class Collector:
                     self.collect(sub_objs, source=model, nullable=True, fail_on_restricted=False)
         if fail_on_restricted:
             self._raise_restricted()
+
+    def unloaded_deletes(self, objs) -> list | None:
+        """The QuerySets (children first) whose ``DELETE``s remove ``objs`` and all their
+        deletion reaches without loading a row, or ``None`` when rows must be collected."""
+        if self.can_fast_delete(objs):
+            return [objs]
+        return self._cascade_by_subquery(objs)
+
+    @classmethod
+    def unloaded_plan(cls, queryset, using: str):
+        """``unloaded_deletes(queryset)`` and a function telling whether they still apply.
+
+        For callers that keep the statements (``orm.query.plan_statements``):
+        the function answers ``False`` once a delete, ``m2m_changed`` receiver
+        listens to one of the models, their relations or fields change, or
+        the installed apps do. ``None`` when rows must be collected.
+        """
+        deletes = cls(using=using).unloaded_deletes(queryset)
+        if deletes is None:
+            return None
+        options = tuple({deleted.model._meta: None for deleted in deletes})
+        known = tuple(
+            (opts.model, opts.related_objects, opts.concrete_fields, len(opts.private_fields))
+            for opts in options
+        )
+        apps = registry.app_configs
+        apps_count = len(apps)
+        receivers = (signals.pre_delete, signals.post_delete, signals.m2m_changed)
+
+        def still_applies() -> bool:
+            if registry.app_configs is not apps or len(apps) != apps_count:
+                return False
+            for model, related, fields, private_count in known:
+                opts = model._meta
+                if (
+                    opts.related_objects is not related
+                    or opts.__dict__.get("concrete_fields") is not fields
+                    or len(opts.private_fields) != private_count
+                ):
+                    return False
+                for signal in receivers:
+                    if signal.has_listeners(model):
+                        return False
+            return True
+
+        return deletes, still_applies
 
     def _cascade_by_subquery(self, objs):
         """A QuerySet whose relations only cascade to rows nothing else depends on (junction
@@ -399,13 +441,10 @@ class Collector:
         for start in range(0, len(pks), batch):
             chunk = pks[start : start + batch]
             placeholders = ", ".join(["%s"] * len(chunk))
-            cursor = execute(
-                connection,
+            count += connection.execute_count(
                 f"DELETE FROM {quote(opts.db_table)} WHERE {quote(opts.pk.column)} IN ({placeholders})",
                 [opts.pk.get_db_prep_value(pk, connection) for pk in chunk],
             )
-            count += cursor.rowcount
-            cursor.close()
         return count
 
     def instances_with_model(self):

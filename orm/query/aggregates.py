@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orm.exceptions import FieldError
-from orm.query.expressions import Func, Star
+from orm.query.expressions import Func, Star, init_func
 
 __all__ = ["Aggregate", "Count", "Sum", "Avg", "Min", "Max", "StdDev", "Variance"]
 
@@ -17,10 +17,12 @@ class Aggregate(Func):
     allow_distinct = False
     empty_result_set_value: Any = None
 
-    def __init__(self, *expressions, distinct: bool = False, filter=None, default=None, **extra):
+    def __init__(
+        self, *expressions, distinct: bool = False, filter=None, default=None, output_field=None, **extra
+    ):
         if distinct and not self.allow_distinct:
             raise TypeError(f"{type(self).__name__} does not allow distinct")
-        super().__init__(*expressions, **extra)
+        init_func(self, expressions, output_field, extra)
         self.distinct = distinct
         self.filter = filter
         self.default = default

@@ -6,7 +6,7 @@ from orm import hooks, signals
 from orm.connections import connections
 from orm.query.compiler import execute
 
-__all__ = ["delete_objects", "delete_queryset", "fast_delete"]
+__all__ = ["delete_objects", "delete_queryset", "delete_statement", "fast_delete"]
 
 
 def delete_objects(objs, using: str):
@@ -35,21 +35,31 @@ def delete_queryset(queryset):
 
 def fast_delete(queryset, connection) -> int:
     """One ``DELETE ... WHERE`` for the QuerySet's filters; returns rows deleted."""
+    statement = delete_statement(queryset, connection)
+    if statement is None:
+        return 0
+    sql, params = statement
+    return connection.execute_count(sql, params)
+
+
+def delete_statement(queryset, connection) -> tuple[str, list] | None:
+    """The ``DELETE`` of the QuerySet's rows as ``(sql, params)``, ``None`` when it matches nothing.
+
+    Without parameters, ``%%`` is already ``%`` (the SQL is sent as it is).
+    """
     from orm.query.persistence import _where_for_write
 
     query = queryset.query.clone()
     where_sql, params = _where_for_write(query, connection)
     if where_sql is None:
-        return 0
+        return None
     quote = connection.dialect.quote_name
     sql = f"DELETE FROM {quote(query.get_meta().db_table)}"
     if where_sql:
         sql += f" WHERE {where_sql}"
-    cursor = execute(connection, sql, params)
-    try:
-        return cursor.rowcount
-    finally:
-        cursor.close()
+    if not params and "%%" in sql:
+        sql = sql.replace("%%", "%")
+    return sql, params
 
 
 def _delete_with_signals(model, objs, using):

@@ -35,6 +35,9 @@ __all__ = [
 ]
 
 
+_object_new = object.__new__
+
+
 class Combinable:
     """Arithmetic between expressions and values: ``F("price") * 2``."""
 
@@ -104,13 +107,26 @@ class Expression(Combinable):
     filterable = True
     conditional = False
     _output_field: Any = None
+    #: ``(args, kwargs)`` given to the constructor (set by ``__new__``).
+    _constructor_args: tuple[tuple, dict] | None = None
+    #: Whether ``object.__new__`` is the ``__new__`` after Expression's in the class's MRO.
+    _plain_new = True
 
     def __new__(cls, *args, **kwargs):
         # Remember the constructor arguments so deconstruct() can rebuild the expression
         # (migration files write expressions of indexes, constraints and defaults).
-        instance = super().__new__(cls)
+        # object.__new__ is what super() finds unless a base after Expression defines __new__:
+        # those classes keep the super() call (see __init_subclass__).
+        instance = _object_new(cls) if cls._plain_new else super().__new__(cls)
         instance._constructor_args = (args, kwargs)
         return instance
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        mro = cls.__mro__
+        cls._plain_new = all(
+            "__new__" not in vars(base) for base in mro[mro.index(Expression) + 1:] if base is not object
+        )
 
     def __init__(self, output_field=None):
         if output_field is not None:
@@ -436,11 +452,33 @@ class ExpressionList(Expression):
 
 
 def _parse(value):
+    if type(value) is str:
+        return F(value)
     if hasattr(value, "resolve_expression"):
         return value
     if isinstance(value, str):
         return F(value)
     return Value(value)
+
+
+def init_func(func, expressions: tuple, output_field, extra: dict) -> None:
+    """What ``Func.__init__`` does (``Aggregate.__init__`` calls it directly: no ``super()`` hops)."""
+    if func.arity is not None and len(expressions) != func.arity:
+        raise TypeError(
+            f"{type(func).__name__} takes exactly {func.arity} argument(s) ({len(expressions)} given)"
+        )
+    if output_field is not None:  # Expression.__init__, inline
+        func._output_field = output_field
+    sources = []
+    for expression in expressions:
+        if type(expression) is str:
+            reference = _object_new(F)  # F(name), without a frame for F.__init__
+            reference.name = expression
+            sources.append(reference)
+        else:
+            sources.append(_parse(expression))
+    func.source_expressions = sources
+    func.extra = extra
 
 
 class Func(Expression):
@@ -452,13 +490,7 @@ class Func(Expression):
     arity: int | None = None
 
     def __init__(self, *expressions, output_field=None, **extra):
-        if self.arity is not None and len(expressions) != self.arity:
-            raise TypeError(
-                f"{type(self).__name__} takes exactly {self.arity} argument(s) ({len(expressions)} given)"
-            )
-        super().__init__(output_field)
-        self.source_expressions = [_parse(e) for e in expressions]
-        self.extra = extra
+        init_func(self, expressions, output_field, extra)
 
     def __repr__(self) -> str:
         args = ", ".join(map(repr, self.source_expressions))
@@ -526,7 +558,9 @@ class CombinedExpression(Expression):
 
             return fields.DurationField()
         if "DurationField" in kinds and kinds & {"DateTimeField", "DateField"}:
-            return lhs if lhs.get_internal_type() != "DurationField" else rhs
+            from orm import fields
+
+            return fields.DateTimeField()  # a date moved by a duration is a datetime, as in Django
         for kind, holder in (("DecimalField", None), ("FloatField", None)):
             del holder
             if kind in kinds:
@@ -534,9 +568,15 @@ class CombinedExpression(Expression):
         return lhs
 
     def as_sql(self, compiler, connection):
+        connector = self.connector
+        if connector == self.ADD or connector == self.SUB:
+            from orm.query.temporal import temporal_sql
+
+            temporal = temporal_sql(self, compiler, connection)
+            if temporal is not None:
+                return temporal
         lhs_sql, lhs_params = compiler.compile(self.lhs)
         rhs_sql, rhs_params = compiler.compile(self.rhs)
-        connector = self.connector
         if connector == self.POW:
             return f"POWER({lhs_sql}, {rhs_sql})", [*lhs_params, *rhs_params]
         if connector == self.MOD:

@@ -1,11 +1,13 @@
-"""Statements other than row fetches run from a statement-cache plan: ``aggregate()`` and ``update()``.
+"""Statements other than row fetches run from a statement-cache plan: ``aggregate()``, ``update()``, ``delete()``.
 
 A QuerySet made of simple steps carries a *plan* (see ``statement_cache``):
 its shape and its filter values. ``Model.objects.filter(pages__gte=x)
 .aggregate(n=Count("id"))`` and ``.filter(id__lte=x).update(isbn=y)`` are
 compiled through the ordinary code the first time a shape runs with a given
 set of aggregates or assigned fields; the SQL and the parameter order are
-kept with the shape, and later runs bind the new values only. The
+kept with the shape, and later runs bind the new values only. So are the
+``DELETE``s of ``.filter(id__lte=x).delete()`` when the collector deletes
+without loading rows (see ``plan_delete``). The
 statement cache's rule applies: a statement is kept only when its
 parameters are exactly the value objects given (nothing converted, nothing
 added, such as an ``auto_now`` timestamp), so anything a field transforms
@@ -14,20 +16,31 @@ always takes the ordinary path.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
+from orm import hooks
+from orm.connections import connections
 from orm.exceptions import EmptyResultSet
 from orm.query import statement_cache
 from orm.query.aggregates import Avg, Count, Max, Min, StdDev, Sum, Variance
 from orm.query.aggregation import select_aggregates
+from orm.query.deletion import delete_statement
+from orm.routers import router
+from orm.transaction import atomic
 
-__all__ = ["plan_aggregation", "plan_update"]
+__all__ = ["plan_aggregation", "plan_delete", "plan_update"]
 
 _NOT_CACHEABLE = object()
 #: Value types an update may assign from cache (as the statement cache's filter values).
 _VALUE_TYPES = frozenset({int, str, float, bool})
 #: The aggregate classes whose SQL depends only on their names and ``distinct``.
 _PLAIN_AGGREGATES = frozenset({Count, Sum, Avg, Min, Max, StdDev, Variance})
+#: filter, default, extra options and output field of an aggregate, and their plain values.
+_state_of = operator.attrgetter("filter", "default", "extra", "_output_field")
+_PLAIN_STATE: tuple[None, None, dict, None] = (None, None, {}, None)
+_DISTINCT_ONLY = frozenset({"distinct"})
+_NO_ARGUMENTS = ((None,), None)  # no constructor arguments recorded: refused
 
 
 def _signature(aggregates: dict[str, Any]) -> tuple | None:
@@ -36,24 +49,32 @@ def _signature(aggregates: dict[str, Any]) -> tuple | None:
     Only the stock aggregate classes over field names (or ``"*"``), with no
     ``filter``, ``default``, ``output_field`` or extra options: what such an
     aggregate compiles to depends on nothing but its class, names and
-    ``distinct``. Anything else (``None``) takes the ordinary path.
+    ``distinct``. Anything else (``None``) takes the ordinary path. The key
+    is flat (alias, class, names, distinct for each): one level to hash and
+    compare per call.
     """
-    key = []
+    key: list = []
     for alias, aggregate in aggregates.items():
-        if type(aggregate) not in _PLAIN_AGGREGATES:
+        aggregate_class = type(aggregate)
+        if aggregate_class not in _PLAIN_AGGREGATES:
             return None
-        args, kwargs = aggregate.__dict__.get("_constructor_args", ((None,), None))
-        distinct = kwargs.get("distinct", False) if kwargs else False
-        if (
-            any(type(arg) is not str for arg in args)
-            or kwargs and (kwargs.keys() != {"distinct"} or type(distinct) is not bool)
-            or aggregate.filter is not None
-            or aggregate.default is not None
-            or aggregate.extra
-            or "_output_field" in aggregate.__dict__
-        ):
+        # One C call for the four attributes (their loads are not specialized: each
+        # aggregate class passes here); given, or worked out on this object already.
+        if _state_of(aggregate) != _PLAIN_STATE:
             return None
-        key.append((alias, type(aggregate), args, distinct))
+        args, kwargs = aggregate._constructor_args or _NO_ARGUMENTS
+        for arg in args:
+            if type(arg) is not str:
+                return None
+        if kwargs:
+            if kwargs.keys() != _DISTINCT_ONLY:
+                return None
+            distinct = kwargs["distinct"]
+            if type(distinct) is not bool:
+                return None
+        else:
+            distinct = False
+        key += (alias, aggregate_class, args, distinct)
     return tuple(key)
 
 
@@ -140,11 +161,11 @@ def plan_update(queryset, values: dict[str, Any], connection) -> int | None:
     if entry is _NOT_CACHEABLE:
         return None
     sql, order = entry
-    cursor = connection.execute(sql, bound if order is None else [bound[index] for index in order])
-    try:
-        return cursor.rowcount
-    finally:
-        cursor.close()
+    # Server-bound where the backend can: each value is assigned to or compared with a
+    # column, unchanged by its field, so the server infers every parameter's type.
+    return connection.execute_count(
+        sql, bound if order is None else [bound[index] for index in order], prepared=True
+    )
 
 
 def _compile_update(queryset, values: dict[str, Any], bound: tuple, connection):
@@ -159,3 +180,83 @@ def _compile_update(queryset, values: dict[str, Any], bound: tuple, connection):
     if order is False or not params:
         return _NOT_CACHEABLE
     return sql, order
+
+
+def plan_delete(queryset) -> tuple[int, dict[str, int]] | None:
+    """``delete()`` of a plan QuerySet from ``DELETE``s kept with its shape; ``None`` if not.
+
+    Only when the collector (``hooks.collector_class``) deletes the rows
+    without loading them (``unloaded_plan``: no receivers, relations that
+    cascade to nothing but junction-like rows): its statements are compiled
+    once per shape and run as ``Collector.delete`` runs them (one alone, or
+    all inside ``atomic``), each parameter bound server-side where the backend
+    can (every one is a filter value compared with a column). The
+    collector's answer is asked again when receivers, relations, fields or
+    installed apps changed. ``None`` sends the caller down the ordinary path.
+    """
+    collector_class = hooks.collector_class
+    unloaded_plan = getattr(collector_class, "unloaded_plan", None)
+    if unloaded_plan is None or queryset._fields is not None:
+        return None
+    shape = statement_cache.usable_shape(queryset)
+    if shape is None or shape.sliced:
+        return None
+    using = queryset._db
+    if using is None:
+        using = router.db_for_write(queryset.model, **(queryset._hints or {}))
+    connection = connections[using]
+    key = ("delete", type(connection.dialect), collector_class)
+    entry = shape.statements.get(key)
+    if entry is None or entry is not _NOT_CACHEABLE and not entry[1]():
+        args = queryset._plan[1]
+        if len({id(value) for value in args}) != len(args):
+            return None  # the same object twice: which parameter is which is unknown this time
+        entry = _compile_delete(queryset, unloaded_plan, using, connection)
+        if entry is None:
+            return None
+        statement_cache.remember_statement(shape, key, entry)
+    if entry is _NOT_CACHEABLE:
+        return None
+    args = queryset._plan[1]
+    statements = entry[0]
+    if len(statements) == 1:
+        sql, order, label = statements[0]
+        count = connection.execute_count(
+            sql, args if order is None else [args[index] for index in order], prepared=True
+        )
+        return count, ({label: count} if count else {})
+    counts: dict[str, int] = {}
+    with atomic(using=using, savepoint=False):
+        for sql, order, label in statements:
+            count = connection.execute_count(
+                sql, args if order is None else [args[index] for index in order], prepared=True
+            )
+            if count:
+                counts[label] = counts.get(label, 0) + count
+    return sum(counts.values()), counts
+
+
+def _compile_delete(queryset, unloaded_plan, using: str, connection):
+    """The cache entry of ``plan_delete``: ((sql, parameter order, label), ...) and the
+    collector's check, ``_NOT_CACHEABLE``, or ``None`` when rows must be collected this time."""
+    query = statement_cache.replay(queryset)
+    query.clear_ordering(force=True)
+    plan = unloaded_plan(
+        type(queryset)(model=queryset.model, query=query, using=using, hints=queryset._hints),
+        using,
+    )
+    if plan is None:
+        return None  # receivers or cascades: collected, and asked again next time
+    deletes, still_applies = plan
+    args = queryset._plan[1]
+    statements = []
+    for deleted in deletes:
+        statement = delete_statement(deleted, connection)
+        if statement is None:
+            return _NOT_CACHEABLE
+        sql, params = statement
+        order = statement_cache.parameter_order(args, params)
+        if order is False:
+            return _NOT_CACHEABLE
+        statements.append((sql, order, deleted.model._meta.label))
+    return tuple(statements), still_applies
