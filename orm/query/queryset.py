@@ -274,8 +274,6 @@ class QuerySet(AsyncQuerySetMethods):
     def aggregate(self, *args, **kwargs) -> dict[str, Any]:
         """One dict of aggregate values over the whole QuerySet."""
         if self._plan is not None and not args and kwargs:
-            from orm.query.plan_statements import plan_aggregation
-
             values = plan_aggregation(self, kwargs, connections[self.db])
             if values is not None:
                 return values
@@ -496,6 +494,11 @@ class QuerySet(AsyncQuerySetMethods):
 
     def delete(self):
         """Delete the rows (and what cascades from them); returns ``(total, {label: count})``."""
+        if self._plan is not None:
+            result = plan_delete(self)
+            if result is not None:
+                self._result_cache = None
+                return result
         if self.query.is_sliced:
             raise TypeError("Cannot use 'limit' or 'offset' with delete().")
         if self.query.distinct or self.query.distinct_fields:
@@ -522,14 +525,10 @@ class QuerySet(AsyncQuerySetMethods):
             raise TypeError("Cannot update a query once a slice has been taken.")
         if not kwargs:
             raise ValueError("update() needs at least one field=value")
-        from orm.query.persistence import update_queryset
-
         self._for_write = True
         connection = connections[self.db]
         rows = None
         if self._plan is not None:
-            from orm.query.plan_statements import plan_update
-
             rows = plan_update(self, kwargs, connection)
         if rows is None:
             rows = update_queryset(self, kwargs, connection)
@@ -900,4 +899,9 @@ class _EmptyMeta(type):
 
 
 EmptyQuerySet = _EmptyMeta("EmptyQuerySet", (), {"__doc__": EmptyQuerySet.__doc__})  # type: ignore[misc,assignment]
+
+# Imported here, not inside the methods: an import statement in a function costs a failed
+# ``__path__`` lookup (an AttributeError made and dropped) on every call.
+from orm.query.persistence import update_queryset  # noqa: E402
+from orm.query.plan_statements import plan_aggregation, plan_delete, plan_update  # noqa: E402
 
