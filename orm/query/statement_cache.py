@@ -234,15 +234,6 @@ def _derive(queryset, shape: Shape, values=()):
     return clone
 
 
-def _advance(queryset, shape: Shape):
-    """What ``_derive(queryset, shape)`` returns, made of ``queryset`` itself (no one else holds it)."""
-    queryset._plan = (shape, queryset._plan[1])
-    if queryset._result_cache is not None:
-        queryset._result_cache = None
-        queryset._prefetch_done = False
-    return queryset
-
-
 def _remember(children: dict, key, child):
     """Store ``child`` (a Shape, or _INVALID) under ``key``; the Shape, or ``None`` for _INVALID."""
     if len(children) >= _MAX_ENTRIES:
@@ -362,11 +353,21 @@ def add_ordering(queryset, field_names: tuple, temporary: bool = False):
             return None
     elif child is _INVALID:
         return None
-    return _advance(queryset, child) if temporary else _derive(queryset, child)
+    if not temporary:
+        return _derive(queryset, child)
+    # What _derive would make, made of the QuerySet itself.
+    queryset._plan = (child, queryset._plan[1])
+    if queryset._result_cache is not None:
+        queryset._result_cache = None
+        queryset._prefetch_done = False
+    return queryset
 
 
 def add_slice(queryset, start, stop, temporary: bool = False):
-    """``queryset[start:stop]`` as a plan step, or ``None`` (``temporary``: see `add_ordering`)."""
+    """``queryset[start:stop]`` as a plan step, or ``None`` (``temporary``: see `add_ordering`).
+
+    A ``temporary`` caller also checked that ``queryset`` has no results yet.
+    """
     shape = queryset._plan[0]  # the caller checked there is one; _plan_usable, inlined:
     if (
         start is not None and (type(start) is not int or start < 0)
@@ -385,7 +386,10 @@ def add_slice(queryset, start, stop, temporary: bool = False):
             shape.slices, (start, stop),
             Shape((*shape.ops, ("slice", start, stop)), True, shape.root),
         )
-    return _advance(queryset, child) if temporary else _derive(queryset, child)
+    if not temporary:
+        return _derive(queryset, child)
+    queryset._plan = (child, queryset._plan[1])  # what _derive would make, made of it
+    return queryset
 
 
 def get_clone(queryset, args, kwargs):
