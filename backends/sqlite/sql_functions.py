@@ -133,6 +133,21 @@ def _date_trunc(kind: str, value: Any) -> str | None:
     return _truncate(kind, moment).date().isoformat()
 
 
+def _datetime_shift(value: Any, microseconds: Any, sign: int) -> str | None:
+    moment = _parse(value)
+    if moment is None or microseconds is None:
+        return None
+    shifted = moment + sign * datetime.timedelta(microseconds=int(microseconds))
+    return shifted.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _timestamp_diff(left: Any, right: Any) -> int | None:
+    later, earlier = _parse(left), _parse(right)
+    if later is None or earlier is None:
+        return None
+    return (later - earlier) // datetime.timedelta(microseconds=1)
+
+
 def _pad(left: bool):
     def pad(text: Any, length: Any, fill: Any) -> str | None:
         if text is None or length is None or fill is None:
@@ -205,6 +220,8 @@ def register_functions(connection: sqlite3.Connection) -> None:
     connection.create_function("manouche_repeat", 2, _repeat, deterministic=True)
     connection.create_function("manouche_reverse", 1, _reverse, deterministic=True)
     connection.create_function("manouche_md5", 1, _md5, deterministic=True)
+    connection.create_function("manouche_datetime_shift", 3, _datetime_shift, deterministic=True)
+    connection.create_function("manouche_timestamp_diff", 2, _timestamp_diff, deterministic=True)
     if not _has_math_functions():
         for name, (arity, function) in _MATH_FUNCTIONS.items():
             connection.create_function(name, arity, _math(function), deterministic=True)
