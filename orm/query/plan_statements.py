@@ -16,7 +16,6 @@ always takes the ordinary path.
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 from orm import hooks
@@ -36,31 +35,31 @@ _NOT_CACHEABLE = object()
 _VALUE_TYPES = frozenset({int, str, float, bool})
 #: The aggregate classes whose SQL depends only on their names and ``distinct``.
 _PLAIN_AGGREGATES = frozenset({Count, Sum, Avg, Min, Max, StdDev, Variance})
-#: filter, default, extra options and output field of an aggregate, and their plain values.
-_state_of = operator.attrgetter("filter", "default", "extra", "_output_field")
-_PLAIN_STATE: tuple[None, None, dict, None] = (None, None, {}, None)
 _DISTINCT_ONLY = frozenset({"distinct"})
 _NO_ARGUMENTS = ((None,), None)  # no constructor arguments recorded: refused
 
 
-def _signature(aggregates: dict[str, Any]) -> tuple | None:
+def _signature(aggregates: dict[str, Any], dialect_class) -> tuple | None:
     """A cache key for aggregates built by plain calls such as ``Count("id", distinct=True)``.
 
     Only the stock aggregate classes over field names (or ``"*"``), with no
     ``filter``, ``default``, ``output_field`` or extra options: what such an
     aggregate compiles to depends on nothing but its class, names and
     ``distinct``. Anything else (``None``) takes the ordinary path. The key
-    is flat (alias, class, names, distinct for each): one level to hash and
-    compare per call.
+    is flat (the dialect's class, then alias, class, names, distinct for
+    each): one level to hash and compare per call.
     """
-    key: list = []
+    key: list = [dialect_class]
     for alias, aggregate in aggregates.items():
         aggregate_class = type(aggregate)
         if aggregate_class not in _PLAIN_AGGREGATES:
             return None
-        # One C call for the four attributes (their loads are not specialized: each
-        # aggregate class passes here); given, or worked out on this object already.
-        if _state_of(aggregate) != _PLAIN_STATE:
+        if (
+            aggregate.filter is not None
+            or aggregate.default is not None
+            or aggregate.extra
+            or aggregate._output_field is not None  # given, or worked out on this object already
+        ):
             return None
         args, kwargs = aggregate._constructor_args or _NO_ARGUMENTS
         for arg in args:
@@ -90,10 +89,9 @@ def plan_aggregation(queryset, aggregates: dict[str, Any], connection) -> dict[s
     shape = statement_cache.usable_shape(queryset)
     if shape is None or shape.sliced:
         return None
-    signature = _signature(aggregates)
-    if signature is None:
+    key = _signature(aggregates, type(connection.dialect))
+    if key is None:
         return None
-    key = (type(connection.dialect), signature)
     entry = shape.statements.get(key)
     if entry is None:
         args = queryset._plan[1]
@@ -109,11 +107,11 @@ def plan_aggregation(queryset, aggregates: dict[str, Any], connection) -> dict[s
         sql, args if order is None else [args[index] for index in order], prepared=True
     )
     row = rows[0] if rows else None
-    return {
-        alias: (None if row is None else row[index]) if converter is None
-        else converter(None if row is None else row[index])
-        for alias, index, converter in columns
-    }
+    values = {}
+    for alias, index, converter in columns:  # a loop, not a comprehension: no frame per call
+        value = None if row is None else row[index]
+        values[alias] = value if converter is None else converter(value)
+    return values
 
 
 def _compile_plan(queryset, aggregates: dict[str, Any], connection):
