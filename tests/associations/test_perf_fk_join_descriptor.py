@@ -1,9 +1,10 @@
-"""The forward descriptor's generated ``__get__`` behaves as the general one.
+"""The forward descriptor's generated getter behaves as the general one.
 
-Once a foreign key's target is known, its ``ForwardManyToOneDescriptor``
-gets a ``__get__`` written for its names (associations/descriptors.py). A
-descriptor subclass keeps the general ``__get__``: the same steps run on a
-model of each kind, and what they see (values, errors, queries) must match.
+Once a foreign key's target is known, its ``ForwardManyToOneDescriptor`` (a
+``property``) gets a getter written for its names
+(associations/descriptors.py). A descriptor subclass keeps the general one:
+the same steps run on a model of each kind, and what they see (values,
+errors, queries) must match.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from associations.descriptors import ForwardManyToOneDescriptor, ForwardOneToOne
 
 
 class KeptDescriptor(ForwardManyToOneDescriptor):
-    """A subclass: not replaced, so it runs the general ``__get__``."""
+    """A subclass: its getter is not replaced, so it runs the general one."""
 
 
 class KeptForeignKey(orm.ForeignKey):
@@ -120,8 +121,10 @@ def test_the_generated_get_sees_what_the_general_one_sees(targets):
     general = _scenario(General, targets)
     assert generated == general
     assert ("cached read", "t0", 0) in generated and ("changed key", "t1", 1) in generated
-    assert type(Generated.__dict__["target"]) is not ForwardManyToOneDescriptor
-    assert type(General.__dict__["target"]) is KeptDescriptor
+    generated_get = Generated.__dict__["target"].fget
+    assert generated_get.__code__.co_filename == "<ForwardManyToOneDescriptor for target>"
+    kept = General.__dict__["target"]
+    assert type(kept) is KeptDescriptor and kept.fget == kept._get
 
 
 def test_the_generated_class_keeps_the_descriptor_api(targets):
