@@ -580,6 +580,9 @@ class CombinedExpression(Expression):
         if connector == self.POW:
             return f"POWER({lhs_sql}, {rhs_sql})", [*lhs_params, *rhs_params]
         if connector == self.MOD:
+            if connection.vendor == "sqlite" and _is_integer(self._output_field_or_none):
+                # SQLite's MOD() computes in floating point; its % operator on integers does not.
+                return f"({lhs_sql} %% {rhs_sql})", [*lhs_params, *rhs_params]
             return f"MOD({lhs_sql}, {rhs_sql})", [*lhs_params, *rhs_params]
         if connector == self.DIV:
             field = self._output_field_or_none
@@ -588,6 +591,17 @@ class CombinedExpression(Expression):
             ) and connection.vendor == "mysql":
                 return f"({lhs_sql} DIV {rhs_sql})", [*lhs_params, *rhs_params]
         return f"({lhs_sql} {connector} {rhs_sql})", [*lhs_params, *rhs_params]
+
+
+_INTEGER_TYPES = frozenset({
+    "IntegerField", "BigIntegerField", "SmallIntegerField", "PositiveIntegerField",
+    "PositiveSmallIntegerField", "PositiveBigIntegerField", "AutoField", "BigAutoField",
+    "SmallAutoField",
+})
+
+
+def _is_integer(field) -> bool:
+    return field is not None and field.get_internal_type() in _INTEGER_TYPES
 
 
 class ExpressionWrapper(Expression):
@@ -604,7 +618,10 @@ class ExpressionWrapper(Expression):
         (self.expression,) = expressions
 
     def as_sql(self, compiler, connection):
-        return compiler.compile(self.expression)
+        sql, params = compiler.compile(self.expression)
+        if getattr(self.expression, "conditional", False):
+            sql = f"({sql})"  # a condition compared with TRUE (PostgreSQL will not chain a > b = c)
+        return sql, params
 
     def get_group_by_cols(self):
         return self.expression.get_group_by_cols()
@@ -612,6 +629,12 @@ class ExpressionWrapper(Expression):
     @property
     def contains_aggregate(self):  # type: ignore[override]
         return getattr(self.expression, "contains_aggregate", False)
+
+    @property
+    def conditional(self):  # type: ignore[override]
+        """A boolean wrapper is a condition: ``filter(ExpressionWrapper(Q(...), BooleanField()))``."""
+        field = self._output_field_or_none
+        return field is not None and field.get_internal_type() == "BooleanField"
 
 
 class When(Expression):

@@ -72,7 +72,25 @@ class Abs(Func):
 
 
 class Round(Func):
+    """Round to the nearest integer, or to ``places`` decimal places: ``Round("price", 1)``."""
+
     function = "ROUND"
+
+    def as_sql(self, compiler, connection):
+        field = self._output_field_or_none
+        if (
+            connection.vendor == "postgresql"
+            and len(self.source_expressions) == 2
+            and field is not None
+            and field.get_internal_type() == "FloatField"
+        ):
+            # PostgreSQL rounds to places only in numeric.
+            return super().as_sql(
+                compiler, connection,
+                template="CAST(ROUND(CAST(%(expressions)s) AS double precision)",
+                arg_joiner=" AS numeric), ",
+            )
+        return super().as_sql(compiler, connection)
 
 
 class Concat(Func):
@@ -88,9 +106,11 @@ class Concat(Func):
 
     def as_sql(self, compiler, connection):
         parts, params = [], []
+        # PostgreSQL does not turn numbers into text by itself (MySQL and SQLite do).
+        cast = connection.vendor == "postgresql"
         for expression in self.source_expressions:
             sql, sub = compiler.compile(expression)
-            parts.append(f"COALESCE({sql}, '')")
+            parts.append(f"COALESCE(CAST({sql} AS text), '')" if cast else f"COALESCE({sql}, '')")
             params.extend(sub)
         return connection.dialect.concat_sql(parts), params
 

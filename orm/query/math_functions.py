@@ -12,18 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from orm.query.expressions import Func
+from orm.query.expressions import _INTEGER_TYPES, Func
 
 __all__ = [
     "ACos", "ASin", "ATan", "ATan2", "Ceil", "Cos", "Cot", "Degrees", "Exp", "Floor", "Ln", "Log",
     "Mod", "Pi", "Power", "Radians", "Sign", "Sin", "Sqrt", "Tan",
 ]
 
-_INTEGER_TYPES = frozenset({
-    "IntegerField", "BigIntegerField", "SmallIntegerField", "PositiveIntegerField",
-    "PositiveSmallIntegerField", "PositiveBigIntegerField", "AutoField", "BigAutoField",
-    "SmallAutoField",
-})
 
 
 def _float_field():

@@ -137,4 +137,6 @@ class Exists(Subquery):
         return sql, params
 
     def select_format(self, compiler, sql, params):
+        if compiler.connection.vendor == "postgresql":
+            return sql, params  # a boolean already
         return f"CASE WHEN {sql} THEN 1 ELSE 0 END", params
