@@ -144,7 +144,7 @@ class Connection(BaseConnection):
     def _configure(self) -> None:
         raw = self._raw
         raw.execute("PRAGMA foreign_keys = ON")
-        # Make LIKE case-sensitive, as on the other backends; i-lookups use LOWER().
+        # Make LIKE case-sensitive, as on the other backends; i-lookups lower both sides.
         raw.execute("PRAGMA case_sensitive_like = ON")
         busy_ms = int(self.url.connect_timeout * 1000)
         raw.execute(f"PRAGMA busy_timeout = {busy_ms}")

@@ -128,14 +128,15 @@ class Dialect(base.Dialect):
     }
     operators: ClassVar[dict[str, str]] = {
         "exact": "{lhs} = {rhs}",
-        "iexact": "LOWER({lhs}) = LOWER({rhs})",
+        # SQLite's LOWER() folds ASCII only: manouche_lower is Python's str.lower (any script).
+        "iexact": "manouche_lower({lhs}) = manouche_lower({rhs})",
         # LIKE is case-sensitive here: each connection sets PRAGMA case_sensitive_like.
         "contains": "{lhs} LIKE {rhs} ESCAPE '\\'",
         "startswith": "{lhs} LIKE {rhs} ESCAPE '\\'",
         "endswith": "{lhs} LIKE {rhs} ESCAPE '\\'",
-        "icontains": "LOWER({lhs}) LIKE LOWER({rhs}) ESCAPE '\\'",
-        "istartswith": "LOWER({lhs}) LIKE LOWER({rhs}) ESCAPE '\\'",
-        "iendswith": "LOWER({lhs}) LIKE LOWER({rhs}) ESCAPE '\\'",
+        "icontains": "manouche_lower({lhs}) LIKE manouche_lower({rhs}) ESCAPE '\\'",
+        "istartswith": "manouche_lower({lhs}) LIKE manouche_lower({rhs}) ESCAPE '\\'",
+        "iendswith": "manouche_lower({lhs}) LIKE manouche_lower({rhs}) ESCAPE '\\'",
         "gt": "{lhs} > {rhs}",
         "gte": "{lhs} >= {rhs}",
         "lt": "{lhs} < {rhs}",

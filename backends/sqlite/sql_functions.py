@@ -148,6 +148,10 @@ def _timestamp_diff(left: Any, right: Any) -> int | None:
     return (later - earlier) // datetime.timedelta(microseconds=1)
 
 
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _pad(left: bool):
     def pad(text: Any, length: Any, fill: Any) -> str | None:
         if text is None or length is None or fill is None:
@@ -215,6 +219,7 @@ def _has_math_functions() -> bool:
 def register_functions(connection: sqlite3.Connection) -> None:
     """Add regexp() and the manouche_* date and text functions to a sqlite3 connection."""
     connection.create_function("regexp", 2, _regexp, deterministic=True)
+    connection.create_function("manouche_lower", 1, _lower, deterministic=True)
     connection.create_function("manouche_lpad", 3, _pad(True), deterministic=True)
     connection.create_function("manouche_rpad", 3, _pad(False), deterministic=True)
     connection.create_function("manouche_repeat", 2, _repeat, deterministic=True)

@@ -116,10 +116,18 @@ class _KeyLookup(Lookup):
         vendor = connection.vendor
         operator = {"exact": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[self.lookup_name]
         if self.rhs is None and self.lookup_name == "exact":
-            lhs_sql, params = compiler.compile(self.lhs)
+            # The key holds JSON null (a missing key does not match; that is isnull=True).
+            # Never NULL itself, so that exclude(key=None) keeps missing keys and NULL documents.
             if vendor == "postgresql":
-                return f"{lhs_sql} = 'null'::jsonb", params
-            return f"JSON_TYPE({lhs_sql}) = 'null'" if vendor == "sqlite" else f"{lhs_sql} = CAST('null' AS JSON)", params
+                lhs_sql, params = compiler.compile(self.lhs)
+                return f"COALESCE({lhs_sql} = 'null'::jsonb, FALSE)", params
+            if vendor == "sqlite":
+                # JSON_EXTRACT gives SQL NULL for a JSON null: ask the type at the path instead.
+                base, keys = self.lhs.preprocess()
+                base_sql, params = compiler.compile(base)
+                return f"COALESCE(JSON_TYPE({base_sql}, %s) = 'null', 0)", [*params, _json_path(keys)]
+            lhs_sql, params = compiler.compile(self.lhs)
+            return f"COALESCE(JSON_TYPE({lhs_sql}) = 'NULL', 0)", params
         if vendor == "postgresql":
             lhs_sql, params = compiler.compile(self.lhs)
             return f"{lhs_sql} {operator} %s::jsonb", [*params, json.dumps(self.rhs)]
@@ -192,7 +200,11 @@ class _KeyIsNull(Lookup):
         has_key = HasKey(base, keys[-1] if len(keys) == 1 else None)
         has_key.path = keys
         sql, params = has_key.as_sql(compiler, connection)
-        return (f"NOT ({sql})" if self.rhs else sql), params
+        if not self.rhs:
+            return sql, params
+        # A NULL document has no key either (the key test alone would be NULL there).
+        base_sql, base_params = compiler.compile(base)
+        return f"({base_sql} IS NULL OR NOT ({sql}))", [*base_params, *params]
 
 
 class HasKey(Lookup):

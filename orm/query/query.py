@@ -364,7 +364,8 @@ class Query:
         if lookup_class is None:
             lhs = self.try_transform(lhs, lookup_name)
             lookup_name = "exact"
-            lookup_class = get_lookup(lhs._output_field_or_none, "exact")
+            field = lhs._output_field_or_none
+            lookup_class = get_lookup(field, "exact")
         if rhs is None and lookup_name not in ("exact", "iexact", "isnull") and not getattr(lookup_class, "can_use_none_as_rhs", False):
             raise ValueError(f"cannot use None as a query value with the {lookup_name!r} lookup")
         if rhs is None and lookup_name in ("exact", "iexact") and not getattr(field, "is_json_key", False):
@@ -480,7 +481,7 @@ class Query:
         clause = WhereNode([condition])
         if current_negated and lookup_name != "isnull":
             nullable = _is_nullable(targets[0]) or any(self.alias_map[a].nullable for a in join_list[1:])
-            if getattr(condition.lhs, "is_json_key", False):
+            if getattr(condition.lhs, "is_json_key", False) and condition.rhs is not None:
                 # A missing JSON key reads as NULL even in a NOT NULL column: exclude() keeps
                 # those rows too (Django does not, and drops documents without the key).
                 clause.children.append(IsNull(condition.lhs, False))
