@@ -107,7 +107,10 @@ class Count(Aggregate):
     def __init__(self, expression="*", filter=None, **extra):
         if expression == "*":
             expression = Star()
-        super().__init__(expression, filter=filter, **extra)
+        if filter is None and not extra:
+            super().__init__(expression)  # the usual call: no keyword dict to build and unpack
+        else:
+            super().__init__(expression, filter=filter, **extra)
 
     def _resolve_output_field(self):
         from orm import fields

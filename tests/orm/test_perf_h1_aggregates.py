@@ -149,3 +149,16 @@ def test_plan_aggregates_of_fresh_objects_equal_the_ordinary_path(models_db):
             other = ordinary[key]
             assert type(value) is type(other), key
             assert value == other or abs(value - other) < 1e-9, key
+
+
+def test_count_keeps_its_star_default_positional_filter_and_options():
+    condition = orm.Q(size__gt=1)
+    assert isinstance(orm.Count().source_expressions[0], Star)
+    positional = orm.Count("size", condition)
+    assert positional.filter is condition and positional._constructor_args == (("size", condition), {})
+    keyword = orm.Count("size", filter=condition, distinct=True)
+    assert keyword.filter is condition and keyword.distinct
+    assert keyword.deconstruct() == (
+        "orm.query.aggregates.Count", ("size",), {"filter": condition, "distinct": True}
+    )
+    assert orm.Count("id").filter is None and orm.Count("id").extra == {}
