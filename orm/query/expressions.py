@@ -436,6 +436,9 @@ class ExpressionList(Expression):
         super().__init__()
         self.expressions = list(expressions)
 
+    def __repr__(self) -> str:
+        return f"ExpressionList({', '.join(map(repr, self.expressions))})"
+
     def get_source_expressions(self):
         return self.expressions
 

@@ -271,6 +271,12 @@ class JSONObject(Func):
     def _resolve_output_field(self):
         return _field("JSONField")
 
+    def identity(self):
+        # The same keys and values in another order build the same object.
+        sources = self.source_expressions
+        pairs = sorted((repr(sources[i]), repr(sources[i + 1])) for i in range(0, len(sources), 2))
+        return (type(self), tuple(pairs))
+
     def as_sql(self, compiler, connection):
         if connection.vendor != "postgresql":
             return super().as_sql(compiler, connection, function="JSON_OBJECT")

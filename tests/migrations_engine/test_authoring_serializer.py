@@ -201,6 +201,36 @@ def expression_samples() -> dict[str, object]:
     for name in dir(orm):
         if name.startswith(("Extract", "Trunc")) and name not in samples:
             samples[name] = getattr(orm, name)("created")
+    samples.update({
+        "Window": orm.Window(orm.Rank(), partition_by="team", order_by=["-points", "id"],
+                             frame=orm.RowRange(-1, 0)),
+        "RowRange": orm.RowRange(-2, 0),
+        "ValueRange": orm.ValueRange(None, 0),
+        "NTile": orm.NTile(4),
+        "Lag": orm.Lag("points", offset=2, default=0),
+        "Lead": orm.Lead("points"),
+        "NthValue": orm.NthValue("points", nth=2),
+        "Substr": orm.Substr("name", 2, 3),
+        "Left": orm.Left("name", 2),
+        "Right": orm.Right("name", 2),
+        "LPad": orm.LPad("name", 5, orm.Value("*")),
+        "RPad": orm.RPad("name", 5),
+        "Repeat": orm.Repeat("name", 2),
+        "Replace": orm.Replace("name", orm.Value("a"), orm.Value("b")),
+        "StrIndex": orm.StrIndex("name", orm.Value("a")),
+        "NullIf": orm.NullIf("a", "b"),
+        "Collate": orm.Collate("name", "C"),
+        "JSONObject": orm.JSONObject(title="name", shout=orm.Upper("name")),
+        "Pi": orm.Pi(),
+    })
+    for name in ("RowNumber", "Rank", "DenseRank", "PercentRank", "CumeDist"):
+        samples[name] = getattr(orm, name)()
+    for name in ("FirstValue", "LastValue", "LTrim", "RTrim", "Trim", "Reverse", "MD5", "Chr",
+                 "Ord", "Ceil", "Floor", "Sign", "Sqrt", "Exp", "Ln", "Degrees", "Radians", "Sin",
+                 "Cos", "Tan", "Cot", "ASin", "ACos", "ATan"):
+        samples[name] = getattr(orm, name)("price")
+    for name in ("Mod", "Power", "Log", "ATan2"):
+        samples[name] = getattr(orm, name)("price", "tax")
     return samples
 
 
