@@ -6,6 +6,7 @@ import inspect
 import itertools
 from typing import Any
 
+from orm.query.async_api import AsyncManagerMethods
 from orm.routers import router
 
 __all__ = ["BaseManager", "Manager"]
@@ -13,7 +14,7 @@ __all__ = ["BaseManager", "Manager"]
 _creation_counter = itertools.count()
 
 
-class BaseManager:
+class BaseManager(AsyncManagerMethods):
     """Hands out QuerySets for a model; every QuerySet method is proxied."""
 
     _queryset_class: Any = None

@@ -19,7 +19,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AsyncIterator, Callable, TypeVar
 
-__all__ = ["AsyncQuerySetMethods", "AsyncModelMethods", "run_sync"]
+__all__ = ["AsyncManagerMethods", "AsyncQuerySetMethods", "AsyncModelMethods", "run_sync"]
 
 T = TypeVar("T")
 
@@ -163,3 +163,35 @@ class AsyncModelMethods:
 
     async def afull_clean(self, *args, **kwargs) -> None:
         await run_sync(self.full_clean, *args, **kwargs)  # type: ignore[attr-defined]
+
+
+class AsyncManagerMethods:
+    """Managers' own ``a``-methods: they call the manager's method, not its QuerySet's.
+
+    A related manager's ``create()`` sets the relation (``author.books.create``)
+    and its ``add``/``remove``/``clear``/``set`` exist on it alone, so their
+    async twins must run the manager's own. The other ``a``-methods reach the
+    QuerySet through the usual proxies.
+    """
+
+    async def acreate(self, **kwargs):
+        return await run_sync(self.create, **kwargs)  # type: ignore[attr-defined]
+
+    async def aget_or_create(self, **kwargs):
+        return await run_sync(self.get_or_create, **kwargs)  # type: ignore[attr-defined]
+
+    async def aupdate_or_create(self, **kwargs):
+        return await run_sync(self.update_or_create, **kwargs)  # type: ignore[attr-defined]
+
+    async def aadd(self, *objs, **kwargs) -> None:
+        """``add()`` of a related manager (plain managers have none)."""
+        await run_sync(self.add, *objs, **kwargs)  # type: ignore[attr-defined]
+
+    async def aremove(self, *objs, **kwargs) -> None:
+        await run_sync(self.remove, *objs, **kwargs)  # type: ignore[attr-defined]
+
+    async def aclear(self, **kwargs) -> None:
+        await run_sync(self.clear, **kwargs)  # type: ignore[attr-defined]
+
+    async def aset(self, objs, **kwargs) -> None:
+        await run_sync(self.set, list(objs), **kwargs)  # type: ignore[attr-defined]
