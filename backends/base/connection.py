@@ -188,6 +188,14 @@ class Connection:
         (making a cursor costs more than a small statement's own work);
         ``prepared`` as for `fetch_all`. SQL and parameters as for `execute`.
         """
+        return self._run_reused(sql, params).rowcount
+
+    def execute_insert(self, sql: str, params: Sequence[Any], table: str, pk_column: str) -> Any:
+        """Run one ``INSERT`` (no RETURNING) on the reused cursor; the key it generated."""
+        return self.last_insert_id(self._run_reused(sql, params), table, pk_column)
+
+    def _run_reused(self, sql: str, params: Sequence[Any] | None) -> Any:
+        """Run a statement on the cursor `fetch_all` reuses and return that cursor."""
         if query_listeners:
             notify_listeners(sql, params, self.vendor, self.alias)
         cursor = self._fetch_cursor
@@ -204,7 +212,7 @@ class Connection:
         except self._parameter_errors as error:
             self._fetch_cursor = None
             raise errors.ProgrammingError(f"{error} in SQL: {sql}") from error
-        return cursor.rowcount
+        return cursor
 
     def executemany(self, sql: str, seq_of_params: Sequence[Sequence[Any]]) -> Any:
         """Run one statement once per parameter tuple; return the cursor."""

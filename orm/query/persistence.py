@@ -192,12 +192,10 @@ def insert_instance(instance, connection) -> None:
             converter = pk.from_db_converter(connection)
             data[pk.attname] = converter(value) if converter else value
             return
-        cursor = connection.execute(sql, planned)
-        try:
-            if pk_missing:
-                data[pk.attname] = connection.last_insert_id(cursor, opts.db_table, pk.column)
-        finally:
-            cursor.close()
+        if pk_missing:
+            data[pk.attname] = connection.execute_insert(sql, planned, opts.db_table, pk.column)
+        else:
+            connection.execute_count(sql, planned)
         return
     pk_missing = getattr(instance, pk.attname) is None
     fields = []
