@@ -172,16 +172,19 @@ def _pause_collector() -> bool:
     return True
 
 
-def _resume_collector() -> None:
+def _resume_collector(promote: bool = True) -> None:
     """Turn the collector back on, the instances just built moved to the oldest generation.
 
     Left young, the next collection would walk every one of them only to find
     them alive (a tenth of a 100,000-row load's time, with cold caches), and
     the one after that again. ``freeze()`` then ``unfreeze()`` moves them in
-    constant time; full collections still look at them. Skipped when the
-    program froze objects itself (``unfreeze()`` would release them).
+    constant time; full collections still look at them. Not when the program
+    froze objects itself (``unfreeze()`` would release them), nor when the
+    loader made reference cycles (``promote`` false: a one-to-one's reverse
+    side, a custom ``set_cached_value``): objects moved that way do not count
+    towards the next full collection, the only one that could free them.
     """
-    if not gc.get_freeze_count():
+    if promote and not gc.get_freeze_count():
         gc.freeze()
         gc.unfreeze()
     gc.enable()
@@ -214,16 +217,18 @@ class ChunkLoader:
     def __exit__(self, *exc_info) -> None:
         if self.paused:
             self.paused = False
-            _resume_collector()
+            _resume_collector(getattr(self.build, "acyclic", False))
 
 
-def _compile(loop: list[str], namespace: dict, filename: str):
+def _compile(loop: list[str], namespace: dict, filename: str, acyclic: bool = True):
     """The function ``build(rows, db)`` running ``loop`` (which appends to ``result``).
 
     The collector pause is part of the generated function, so a small result
-    (the usual case for filtered queries) costs no extra call.
+    (the usual case for filtered queries) costs no extra call. ``acyclic``:
+    the loop makes no reference cycles (see `_resume_collector`); kept as the
+    function's ``acyclic`` attribute.
     """
-    namespace.update(pause=_pause_collector, resume=_resume_collector)
+    namespace.update(pause=_pause_collector, resume=_resume_collector if acyclic else _enable_collector)
     body = [
         "def build(rows, db):",
         f"    paused = len(rows) >= {_GC_PAUSE_ROWS} and pause()",
@@ -238,7 +243,13 @@ def _compile(loop: list[str], namespace: dict, filename: str):
         "",
     ]
     exec(compile("\n".join(body), filename, "exec"), namespace)  # noqa: S102
-    return namespace["build"]
+    build = namespace["build"]
+    build.acyclic = acyclic
+    return build
+
+
+def _enable_collector() -> None:
+    _resume_collector(False)
 
 
 def joined_row_factory(model, attnames, related, converters):
@@ -323,4 +334,6 @@ def _build_joined(model, attnames, related, converters):
             body.append(f"            remote{number}(other, instance)")
         position += len(names)
     body.append("        append(instance)")
-    return _compile(body, namespace, f"<joined row factory for {model.__name__}>")
+    # A one-to-one's reverse side, or a field's own cache writes, may link the objects both ways.
+    acyclic = all(spec[3] is not None and spec[5] is None for spec in related)
+    return _compile(body, namespace, f"<joined row factory for {model.__name__}>", acyclic)

@@ -8,7 +8,9 @@ collections to walk. These tests pin what that must not change: the
 results (the generic loop is the oracle), the collector's state after a
 load (also a failing one, or one the program started with the collector
 off), objects the program froze itself, and garbage made before the load
-(collected, not moved out of the young collections' reach).
+(collected, not moved out of the young collections' reach). A load that
+links objects both ways (a one-to-one's reverse side) is not moved: its
+cycles are left to the young collections.
 """
 
 from __future__ import annotations
@@ -64,7 +66,14 @@ class Jar(orm.Model):
         app_label = "perfh3gc"
 
 
-MODELS = [Shelf, Jar]
+class Lid(orm.Model):
+    jar = orm.OneToOneField(Jar, on_delete=orm.CASCADE, related_name="lid")
+
+    class Meta:
+        app_label = "perfh3gc"
+
+
+MODELS = [Shelf, Jar, Lid]
 
 
 @pytest.fixture
@@ -181,3 +190,18 @@ def test_a_transaction_and_a_second_database(models_db, new_db_url, vendor):
         assert {jar._state.db for jar in inside} == {"other"}
     assert not Jar.objects.exists()
     assert Jar.objects.using("other").count() == ROWS
+
+
+def test_loads_that_make_cycles_are_left_to_the_young_collections(jars):
+    Lid.objects.bulk_create([Lid(jar=jar) for jar in Jar.objects.all()])
+    gc.collect()
+    lids = list(Lid.objects.select_related("jar").order_by("id"))
+    assert len(lids) == ROWS and gc.isenabled()
+    with orm.capture_queries() as queries:
+        assert lids[0].jar.lid is lids[0]  # the reverse side: lid and jar refer to each other
+    assert not queries
+    assert id(lids[0]) not in {id(obj) for obj in gc.get_objects(generation=2)}
+    first = weakref.ref(lids[0])
+    del lids
+    gc.collect(1)  # a young collection frees the cycles
+    assert first() is None
