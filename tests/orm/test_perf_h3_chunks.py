@@ -105,6 +105,10 @@ BUILDS = {
     "only": lambda: Bottle.objects.only("label", "crate").order_by("id"),
     "annotated": lambda: Bottle.objects.annotate(twice=orm.F("number") * 2).order_by("id"),
     "distinct": lambda: Bottle.objects.filter(crate__name__startswith="b").distinct().order_by("id"),
+    # The ordering column is selected too (DISTINCT): each chunk's rows are cut to the model's.
+    "distinct_extra": lambda: Bottle.objects.filter(crate__isnull=False).distinct().order_by(
+        "crate__name", "id"
+    ),
 }
 
 
