@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orm.exceptions import EmptyResultSet, FieldError
+from orm.exceptions import EmptyResultSet, FieldError, ProgrammingError
 from orm.query.expressions import Col, F, OrderBy, Ref, Value
 from orm.query.joins import INNER, BaseTable
 
@@ -435,6 +435,8 @@ class SQLCompiler:
             return None
         if result_type == MULTI:
             return self.fetch_rows(sql, params)
+        if self.query.select_for_update:
+            self._check_locking()
         cursor = execute(self.connection, sql, params)
         if result_type == CURSOR:
             return cursor
@@ -464,6 +466,8 @@ class SQLCompiler:
         ``load`` (rows -> results) is given the rows a chunk at a time (see
         ``Connection.fetch_all``); its results are returned joined.
         """
+        if self.query.select_for_update:
+            self._check_locking()
         if not params and "%%" in sql:
             sql = sql.replace("%%", "%")
         count = self.col_count
@@ -484,6 +488,8 @@ class SQLCompiler:
             sql, params = self.as_sql()
         except EmptyResultSet:
             return
+        if self.query.select_for_update:
+            self._check_locking()
         if not params and "%%" in sql:
             sql = sql.replace("%%", "%")
         count = self.col_count
@@ -491,6 +497,19 @@ class SQLCompiler:
             if chunk and count and len(chunk[0]) > count:
                 chunk = [row[:count] for row in chunk]
             yield chunk
+
+    def _check_locking(self) -> None:
+        """Refuse ``select_for_update()`` outside a transaction, as Django does.
+
+        In autocommit the lock would end with the statement: the rows would
+        look locked to the code and be free to everyone else.
+        """
+        connection = self.connection
+        if connection.dialect.supports_select_for_update and not connection.in_transaction:
+            raise ProgrammingError(
+                "select_for_update() locks rows until the transaction ends: evaluate it "
+                "inside orm.atomic()"
+            )
 
     def apply_converters(self, rows, converters):
         if not converters:
