@@ -16,16 +16,24 @@ class Aggregate(Func):
     contains_aggregate = True
     allow_distinct = False
     empty_result_set_value: Any = None
+    # The defaults live on the class: an aggregate stores only what it was given
+    # (fewer stores and a smaller object for the usual Count("id")).
+    distinct = False
+    filter: Any = None
+    default: Any = None
 
     def __init__(
         self, *expressions, distinct: bool = False, filter=None, default=None, output_field=None, **extra
     ):
-        if distinct and not self.allow_distinct:
-            raise TypeError(f"{type(self).__name__} does not allow distinct")
+        if distinct:
+            if not self.allow_distinct:
+                raise TypeError(f"{type(self).__name__} does not allow distinct")
+            self.distinct = distinct
         init_func(self, expressions, output_field, extra)
-        self.distinct = distinct
-        self.filter = filter
-        self.default = default
+        if filter is not None:
+            self.filter = filter
+        if default is not None:
+            self.default = default
 
     def get_source_expressions(self):
         sources = list(self.source_expressions)
