@@ -298,7 +298,7 @@ def _load_related(queryset) -> list:
     known = getattr(queryset, "_known_related_objects", None)
     if (
         not known
-        or queryset._iterable_class is not ModelIterable
+        or getattr(queryset, "_iterable_class", None) is not ModelIterable
         or signals.post_init.has_listeners(queryset.model)
         or queryset._query is not None and queryset._query.deferred_loading != _NOTHING_DEFERRED
     ):

@@ -120,6 +120,14 @@ class Guarded(orm.Model):
         app_label = APP
 
 
+class Whistle(orm.Model):
+    name = orm.CharField(max_length=20)
+    leader = orm.OneToOneField(Leader, on_delete=orm.CASCADE, null=True, related_name="whistle")
+
+    class Meta:
+        app_label = APP
+
+
 class Skill(orm.Model):
     name = orm.CharField(max_length=20)
 
@@ -136,7 +144,7 @@ class Scout(orm.Model):
         app_label = APP
 
 
-MODELS = (Leader, Cub, Pup, Kit, Badge, Tent, Guarded, Skill, Scout)
+MODELS = (Leader, Cub, Pup, Kit, Badge, Tent, Guarded, Whistle, Skill, Scout)
 RELATIONS = ("cubs", "pups", "kits", "badges", "tents", "guarded")
 ROW_MODELS = {"cubs": Cub, "pups": Pup, "kits": Kit, "badges": Badge, "tents": Tent, "guarded": Guarded}
 
@@ -356,3 +364,39 @@ def test_objects_that_cannot_hold_a_prefetch_cache_are_left_alone(setup_models):
     leaders[1]._prefetched_objects_cache = {}
     prefetch_related_objects(leaders, "cubs")
     assert [len(leader.cubs.all()) for leader in leaders] == [0, 1, 2, 3]
+
+
+def test_nested_lookups_through_a_reverse_foreign_key(setup_models):
+    setup_models(*MODELS)
+    leaders = _camp()
+    skills = [Skill.objects.create(name=f"k{i}") for i in range(2)]
+    scout = Scout.objects.create(name="s")
+    scout.skills.add(*skills)
+    scout.pups.add(*Pup.objects.filter(leader=leaders[3]))
+    with orm.capture_queries() as queries:
+        loaded = list(Leader.objects.order_by("name").prefetch_related("cubs__leader", "pups__scouts__skills"))
+    assert len(queries) == 5  # leaders, cubs, pups, scouts, skills: the cubs' leaders are known
+    with orm.capture_queries() as queries:
+        assert [[cub.leader.name for cub in leader.cubs.all()] for leader in loaded] == [
+            [], ["l1"], ["l2", "l2"], ["l3", "l3", "l3"],
+        ]
+        assert [[s.name for pup in leader.pups.all() for s in pup.scouts.all()] for leader in loaded] == [
+            [], [], [], ["s", "s", "s"],
+        ]
+        assert sorted(k.name for k in loaded[3].pups.all()[0].scouts.all()[0].skills.all()) == ["k0", "k1"]
+    assert not queries
+
+
+def test_reverse_one_to_one_prefetch(setup_models):
+    setup_models(*MODELS)
+    leaders = _camp()
+    for leader in leaders[1:3]:
+        Whistle.objects.create(name=f"w{leader.name}", leader=leader)
+    Whistle.objects.create(name="spare", leader=None)
+    loaded = list(Leader.objects.order_by("name").prefetch_related("whistle"))
+    with orm.capture_queries() as queries:
+        found = [getattr(leader, "whistle", None) for leader in loaded]
+        assert [w.name if w else None for w in found] == [None, "wl1", "wl2", None]
+        assert all(w.leader is leader for w, leader in zip(found, loaded) if w)
+    assert not queries
+    assert found[1]._state.fields_cache["leader"] is loaded[1] and found[1]._state.db == "default"
