@@ -666,6 +666,32 @@ def update_statement(query, values: dict, connection) -> tuple[str, list] | None
     return sql, [*params, *where_params]
 
 
+def _reads_table(node, table: str) -> bool:
+    """Whether a subquery inside the WHERE ``node`` reads ``table``.
+
+    An UPDATE or DELETE whose condition reads the table it changes must see
+    the rows as they were: SQLite and MySQL check the condition row by row
+    while changing them (an ``Exists`` over the same table would see the rows
+    already changed), so such a statement goes through a materialized
+    ``pk IN (...)`` instead.
+    """
+    from orm.query.query import Query
+
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        inner = item if isinstance(item, Query) else getattr(item, "query", None)
+        if isinstance(inner, Query):
+            if any(getattr(join, "table_name", None) == table for join in inner.alias_map.values()):
+                return True
+            stack.append(inner.where)
+            continue
+        children = getattr(item, "get_source_expressions", None)
+        if children is not None:
+            stack.extend(child for child in children() if child is not None)
+    return False
+
+
 def _where_for_write(query, connection) -> tuple[str | None, list]:
     """The WHERE clause of an UPDATE/DELETE: direct when single-table, else ``pk IN (subquery)``."""
     from orm.exceptions import EmptyResultSet
@@ -676,7 +702,12 @@ def _where_for_write(query, connection) -> tuple[str | None, list]:
     used = [alias for alias, count in query.alias_refcount.items() if count > 0]
     joins = [alias for alias in used if alias != query.base_alias]
     compiler = SQLCompiler(query, connection)
-    if not joins and not query.where.has_aggregate and not query.is_sliced:
+    if (
+        not joins
+        and not query.where.has_aggregate
+        and not query.is_sliced
+        and not _reads_table(query.where, query.get_meta().db_table)
+    ):
         try:
             sql, params = compiler.compile(query.where)
         except EmptyResultSet:

@@ -590,7 +590,28 @@ class Query:
         self.annotations = {name: replace(expression) for name, expression in self.annotations.items()}
 
     def relabel_outer_refs(self, change_map) -> Query:
-        return self
+        """This subquery with its references to the enclosing query's aliases renamed.
+
+        A correlated subquery (``Exists(... OuterRef("author"))``) holds columns
+        of the query around it; when that query is itself renamed to nest in a
+        third (``pk IN (SELECT ...)``, as a delete's cascade does), those columns
+        must follow. The subquery's own aliases carry a prefix of their own, so
+        only names it does not define are renamed.
+        """
+        outer = {old: new for old, new in change_map.items() if old not in self.alias_map}
+        if not outer:
+            return self
+        clone = self.clone()
+        clone.where = clone.where.relabeled_clone(outer)
+        clone.select = tuple(expression.relabeled_clone(outer) for expression in clone.select)
+        clone.annotations = {
+            name: expression.relabeled_clone(outer) for name, expression in clone.annotations.items()
+        }
+        clone.order_by = tuple(
+            entry.relabeled_clone(outer) if hasattr(entry, "relabeled_clone") else entry
+            for entry in clone.order_by
+        )
+        return clone
 
     def as_sql(self, compiler, connection):
         """SQL of this query as a subquery of the query ``compiler`` is compiling."""
