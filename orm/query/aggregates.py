@@ -146,13 +146,18 @@ class Sum(Aggregate):
 
     def get_converter(self, connection):
         # MySQL sums integers as DECIMAL; the result has the type of the summed field.
-        converter = super().get_converter(connection)
-        field = self._output_field_or_none
-        if field is None or field.get_internal_type() not in _INTEGER_TYPES:
-            return converter
-        if converter is None:
-            return _to_int
-        return lambda value: converter(_to_int(value))
+        return _integer_result_converter(self, connection)
+
+
+def _integer_result_converter(aggregate, connection):
+    """The aggregate's converter, reading an integer-typed result as ``int`` whatever the driver gives."""
+    converter = Aggregate.get_converter(aggregate, connection)
+    field = aggregate._output_field_or_none
+    if field is None or field.get_internal_type() not in _INTEGER_TYPES:
+        return converter
+    if converter is None:
+        return _to_int
+    return lambda value: converter(_to_int(value))
 
 
 _INTEGER_TYPES = frozenset(
@@ -200,9 +205,17 @@ def _to_decimal(value):
 class Min(Aggregate):
     function = "MIN"
 
+    def get_converter(self, connection):
+        # MIN/MAX over a column of sums (an aggregate of an aggregate annotation) is
+        # DECIMAL on MySQL too: an integer-typed result is read back as int, as Sum's is.
+        return _integer_result_converter(self, connection)
+
 
 class Max(Aggregate):
     function = "MAX"
+
+    def get_converter(self, connection):
+        return _integer_result_converter(self, connection)
 
 
 class StdDev(Aggregate):

@@ -277,6 +277,9 @@ class In(Lookup):
             sql, params = compiler.compile(self.rhs)
             if not sql.startswith("("):
                 sql = f"({sql})"
+            if connection.vendor == "mysql" and getattr(self.rhs, "is_sliced", False):
+                # MySQL and MariaDB take no LIMIT in an IN subquery; in a derived table they do.
+                sql = f"(SELECT * FROM {sql} {connection.dialect.quote_name('_in')})"
             return sql, params
         if not self.rhs:
             raise EmptyResultSet

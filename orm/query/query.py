@@ -647,7 +647,10 @@ class Query:
 
     def exists_query(self) -> Query:
         clone = self.clone()
-        if not (clone.distinct and clone.is_sliced) and not clone.combinator:
+        # A grouped query (aggregate annotations, a HAVING) keeps its select: the groups
+        # are made from it, and without them HAVING would judge the whole table as one.
+        grouped = clone.group_by is not None or clone.where.has_aggregate
+        if not (clone.distinct and clone.is_sliced) and not clone.combinator and not grouped:
             clone.default_cols = False
             clone.select = (Value(1),)
             clone.annotation_select_mask = []
