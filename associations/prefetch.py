@@ -12,14 +12,14 @@ works for them unchanged.
 from __future__ import annotations
 
 import copy
-import gc
 from collections import defaultdict
-from contextlib import contextmanager
 
 from orm import signals
 from orm.exceptions import ObjectDoesNotExist
 from orm.model import LOADED_FROM
 from orm.query.iterables import ModelIterable
+from orm.query.row_factory import _pause_collector as pause_collector
+from orm.query.row_factory import _resume_collector as resume_collector
 
 __all__ = ["Prefetch", "prefetch_related_objects", "normalize_prefetch_lookups"]
 
@@ -36,8 +36,6 @@ class Prefetch:
         self.prefetch_through = lookup
         self.prefetch_to = lookup
         if queryset is not None and getattr(queryset, "_iterable_class", None) is not None:
-            from orm.query.iterables import ModelIterable
-
             if queryset._iterable_class is not ModelIterable:
                 raise ValueError("Prefetch querysets cannot use raw(), values(), and values_list().")
         if to_attr:
@@ -91,11 +89,7 @@ def prefetch_related_objects(model_instances, *related_lookups) -> None:
     """Fill the prefetch caches of ``model_instances`` for each lookup (``"books__tags"``)."""
     if not model_instances:
         return
-    model_instances = list(model_instances)
-    # The cyclic GC waits until every level is spread: the rows, QuerySets and lists made
-    # here form no cycles, and one pass over them at the end beats one every 700 objects.
-    with _gc_paused(len(model_instances)):
-        _prefetch_lookups(model_instances, related_lookups)
+    _prefetch_lookups(list(model_instances), related_lookups)
 
 
 def _prefetch_lookups(model_instances: list, related_lookups) -> None:
@@ -250,10 +244,6 @@ def prefetch_one_level(instances, prefetcher, lookup, level: int):
     if additional_lookups:
         queryset._prefetch_related_lookups = ()
     all_related_objects = _load_related(queryset)
-    rel_obj_cache: dict = defaultdict(list)
-    with _gc_paused(len(all_related_objects)):
-        for rel_obj in all_related_objects:
-            rel_obj_cache[rel_obj_key(rel_obj)].append(rel_obj)
     to_attr, as_attr = lookup.get_current_to_attr(level)
     if as_attr and instances:
         model = type(instances[0])
@@ -261,29 +251,61 @@ def prefetch_one_level(instances, prefetcher, lookup, level: int):
         if opts is not None and any(field.name == to_attr for field in opts.get_fields()):
             raise ValueError(f"to_attr={to_attr!r} conflicts with a field on the {model.__name__} model")
     leaf = len(lookup.prefetch_through.split(LOOKUP_SEP)) - 1 == level
-    if single or as_attr:
-        for obj in instances:
-            values = rel_obj_cache.get(instance_key(obj), [])
-            if not single:
-                setattr(obj, to_attr, values)
-                continue
-            value = values[0] if values else None
-            if as_attr:
-                setattr(obj, to_attr, value)
-            elif is_descriptor:
-                setattr(obj, cache_name, value)
-            else:
-                obj._state.fields_cache[cache_name] = value
-        return all_related_objects, additional_lookups
-    # One QuerySet (and a list) per instance: the cyclic GC would walk every live object
-    # several times over while they are made, and they make no cycles.
-    with _gc_paused(len(instances)):
-        found = rel_obj_cache.get
-        results = [found(key) or [] for key in map(instance_key, instances)]
-        querysets = _related_querysets(instances, results, prefetcher, to_attr, lookup.queryset if leaf else None)
-        for obj, cached in zip(instances, querysets):
-            obj._prefetched_objects_cache[cache_name] = cached
+    # The rows are loaded (a large load pauses the collector itself). The lists, and a
+    # QuerySet per instance, are made with the collector paused: it would walk every live
+    # object several times over while they are made, and they make no cycles.
+    paused = len(all_related_objects) + len(instances) >= _GC_PAUSE_OBJECTS and pause_collector()
+    acyclic = False
+    try:
+        rel_obj_cache: dict = defaultdict(list)
+        for rel_obj in all_related_objects:
+            rel_obj_cache[rel_obj_key(rel_obj)].append(rel_obj)
+        if single or as_attr:
+            _spread_objects(instances, rel_obj_cache, instance_key, single, as_attr, to_attr, cache_name, is_descriptor)
+        else:
+            found = rel_obj_cache.get
+            results = [found(key) or [] for key in map(instance_key, instances)]
+            current = lookup.queryset if leaf else None
+            querysets = _related_querysets(instances, results, prefetcher, to_attr, current)
+            for obj, cached in zip(instances, querysets):
+                obj._prefetched_objects_cache[cache_name] = cached
+            acyclic = current is None and not queryset._known_related_objects and _builds_plain_querysets(
+                prefetcher, instances
+            )
+    finally:
+        if paused:
+            # Made in one go and alive: moved to the oldest generation (see row_factory)
+            # when nothing made here refers back to an instance.
+            resume_collector(acyclic)
     return all_related_objects, additional_lookups
+
+
+def _spread_objects(instances, rel_obj_cache: dict, instance_key, single: bool, as_attr: bool, to_attr: str,
+                    cache_name: str, is_descriptor: bool) -> None:
+    """Give each instance its related object (``single``) or list (``to_attr``)."""
+    for obj in instances:
+        values = rel_obj_cache.get(instance_key(obj), [])
+        if not single:
+            setattr(obj, to_attr, values)
+            continue
+        value = values[0] if values else None
+        if as_attr:
+            setattr(obj, to_attr, value)
+        elif is_descriptor:
+            setattr(obj, cache_name, value)
+        else:
+            obj._state.fields_cache[cache_name] = value
+
+
+def _builds_plain_querysets(prefetcher, instances) -> bool:
+    """Whether ``prefetcher.related_querysets`` builds the QuerySets of ``instances`` itself
+    (a stock related manager over instances of its own model: see ``associations.managers``),
+    holding only their rows and plain values, so no reference cycle runs through them."""
+    return (
+        getattr(prefetcher, "stock_querysets", False)
+        and hasattr(prefetcher, "related_querysets")
+        and set(map(type, instances)) == {type(prefetcher.instance)}
+    )
 
 
 def _load_related(queryset) -> list:
@@ -348,19 +370,6 @@ def _waiting_place(model, field) -> str | None:
 
 
 _GC_PAUSE_OBJECTS = 500
-
-
-@contextmanager
-def _gc_paused(count: int):
-    """The cyclic GC waits while ``count`` objects (500 or more) are being made."""
-    paused = count >= _GC_PAUSE_OBJECTS and gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _related_querysets(instances, results: list, prefetcher, to_attr: str, queryset) -> list:

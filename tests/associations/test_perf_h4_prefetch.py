@@ -13,6 +13,8 @@ Every case is compared with lazy loading or with what a fresh manager gives.
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 import orm
@@ -400,3 +402,38 @@ def test_reverse_one_to_one_prefetch(setup_models):
         assert all(w.leader is leader for w, leader in zip(found, loaded) if w)
     assert not queries
     assert found[1]._state.fields_cache["leader"] is loaded[1] and found[1]._state.db == "default"
+
+
+def _in_oldest_generation(obj) -> bool:
+    return any(item is obj for item in gc.get_objects(generation=2))
+
+
+def test_prefetch_moves_what_it_made_to_the_oldest_generation_only_without_cycles(setup_models):
+    setup_models(*MODELS)
+    _camp()
+    skill = Skill.objects.create(name="k")
+    for index in range(3):
+        Scout.objects.create(name=f"s{index}").skills.add(skill)
+    scouts = list(Scout.objects.all()) * 200  # above the size where the collector waits
+    prefetch_related_objects(scouts, "skills")
+    assert gc.isenabled()
+    assert _in_oldest_generation(scouts[0].skills.all())
+    assert [s.name for s in scouts[599].skills.all()] == ["k"]
+    # A reverse foreign key's QuerySets and rows refer back to their instance: left young.
+    leaders = list(Leader.objects.all()) * 200
+    prefetch_related_objects(leaders, "cubs")
+    assert gc.isenabled() and not _in_oldest_generation(leaders[-1].cubs.all())
+    # Objects the program froze itself stay frozen: nothing is moved.
+    gc.freeze()
+    try:
+        scouts = list(Scout.objects.all()) * 200
+        prefetch_related_objects(scouts, "skills")
+        assert gc.get_freeze_count() and not _in_oldest_generation(scouts[0].skills.all())
+    finally:
+        gc.unfreeze()
+    gc.disable()
+    try:
+        prefetch_related_objects(list(Scout.objects.all()) * 200, "skills")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
