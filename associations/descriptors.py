@@ -165,6 +165,7 @@ class ForwardManyToOneDescriptor(property):
         field = self.field
         if value is not None:
             field.check_related_instance(value)
+            router.check_relation(value, instance)
         cache = instance._state.fields_cache
         previous = cache.get(field.name)
         if value is None:
@@ -304,6 +305,7 @@ class ReverseOneToOneDescriptor:
             related.set_cached_value(instance, None)
             return
         related.check_related_instance(value)
+        router.check_relation(value, instance)
         value.__dict__[field.attname] = getattr(instance, field.target_field.attname)
         field.set_cached_value(value, instance)
         related.set_cached_value(instance, value)

@@ -38,12 +38,14 @@ def _filters_like_queryset(queryset_class) -> bool:
 
 def _check_instances(manager, objs) -> None:
     model = manager.model
+    instance = manager.instance
     for obj in objs:
         if not isinstance(obj, model._meta.concrete_model):
             raise TypeError(
                 f"{manager.accessor_label}: expected {model._meta.object_name} instances, "
                 f"got a {type(obj).__name__} ({obj!r})"
             )
+        router.check_relation(obj, instance)
 
 
 def _init_with_instance(self, instance) -> None:
@@ -496,6 +498,7 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
                         raise ValueError(
                             f"{self.accessor_label}: cannot link the unsaved {obj!r}; save it first"
                         )
+                    router.check_relation(obj, self.instance)
                     keys.append(value)
                 elif hasattr(obj, "_meta"):
                     raise TypeError(

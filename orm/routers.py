@@ -70,6 +70,20 @@ class ConnectionRouter:
                 return allowed
         return obj1._state.db is None or obj2._state.db is None or obj1._state.db == obj2._state.db
 
+    def check_relation(self, obj1, obj2) -> None:
+        """Raise ``ValueError`` when the routers refuse relating ``obj1`` to ``obj2`` (as Django).
+
+        Without routers that means two saved objects of different databases.
+        """
+        db1, db2 = obj1._state.db, obj2._state.db
+        if (db1 is None or db2 is None or db1 == db2) and self.default_only:
+            return
+        if not self.allow_relation(obj1, obj2):
+            raise ValueError(
+                f"Cannot relate {obj1!r} (database {db1!r}) to {obj2!r} (database {db2!r}): "
+                "the current database router prevents this relation."
+            )
+
     def allow_migrate(self, db: str, app_label: str, **hints) -> bool:
         for candidate in self.routers:
             method = getattr(candidate, "allow_migrate", None)
