@@ -12,6 +12,7 @@ works for them unchanged.
 from __future__ import annotations
 
 import copy
+import gc
 from collections import defaultdict
 
 from orm import signals
@@ -326,10 +327,19 @@ def _load_related(queryset) -> list:
     ):
         return list(queryset)
     queryset._known_related_objects = {}
-    objects = list(queryset)
-    queryset._known_related_objects = known
-    for field, targets in known.items():
-        _cache_known_objects(objects, field, targets, _waiting_place(queryset.model, field))
+    # The rows will refer back to their instances (reference cycles): the collector waits,
+    # so that a large load does not move them to the oldest generation (see row_factory:
+    # objects moved that way do not count towards the full collection that frees cycles).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        objects = list(queryset)
+        for field, targets in known.items():
+            _cache_known_objects(objects, field, targets, _waiting_place(queryset.model, field))
+    finally:
+        queryset._known_related_objects = known
+        if enabled:
+            gc.enable()
     return objects
 
 

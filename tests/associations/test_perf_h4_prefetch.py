@@ -437,3 +437,20 @@ def test_prefetch_moves_what_it_made_to_the_oldest_generation_only_without_cycle
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_large_reverse_foreign_key_prefetch(setup_models):
+    setup_models(*MODELS)
+    leaders = _camp()
+    Cub.objects.bulk_create([Cub(name=f"x{i}", leader=leaders[1]) for i in range(600)])
+    loaded = list(Leader.objects.order_by("name").prefetch_related("cubs"))
+    assert gc.isenabled()
+    cubs = loaded[1].cubs.all()
+    assert len(cubs) == 601 and all(cub.leader is loaded[1] for cub in cubs)
+    assert sorted(cub.name for cub in cubs) == sorted(Cub.objects.filter(leader=leaders[1]).values_list("name", flat=True))
+    gc.disable()
+    try:
+        list(Leader.objects.prefetch_related("cubs"))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
