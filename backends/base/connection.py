@@ -195,7 +195,11 @@ class Connection:
         return self.last_insert_id(self._run_reused(sql, params), table, pk_column)
 
     def _run_reused(self, sql: str, params: Sequence[Any] | None) -> Any:
-        """Run a statement on the cursor `fetch_all` reuses and return that cursor."""
+        """Run a statement on the cursor `fetch_all` reuses and return that cursor.
+
+        `fetch_all` repeats these steps inline rather than calling this: it runs
+        for every read, and the call would be one more frame on each.
+        """
         if query_listeners:
             notify_listeners(sql, params, self.vendor, self.alias)
         cursor = self._fetch_cursor
