@@ -103,16 +103,26 @@ class _DatabaseClock:
 
             return wrapper
 
-        base = sqlite3.Cursor
-        TimedCursor = type("TimedCursor", (base,), {
-            **{name: timed(getattr(base, name), "seconds", True)
-               for name in ("execute", "executemany", "executescript")},
-            **{name: timed(getattr(base, name), "fetch_seconds", False)
-               for name in ("fetchone", "fetchmany", "fetchall")},
-        })
+        def timed_class(base):
+            return type(f"Timed{base.__name__}", (base,), {
+                **{name: timed(getattr(base, name), "seconds", True)
+                   for name in ("execute", "executemany", "executescript")},
+                **{name: timed(getattr(base, name), "fetch_seconds", False)
+                   for name in ("fetchone", "fetchmany", "fetchall")},
+            })
+
+        TimedCursor = timed_class(sqlite3.Cursor)
+        # A backend may ask for a cursor subclass of its own (the SQLite backend's
+        # execute() does): it is timed the same way, through a subclass of it.
+        timed_factories: dict = {}
 
         class TimedConnection(sqlite3.Connection):
             def cursor(self, factory=TimedCursor):
+                if factory is not TimedCursor:
+                    timed_factory = timed_factories.get(factory)
+                    if timed_factory is None:
+                        timed_factory = timed_factories[factory] = timed_class(factory)
+                    factory = timed_factory
                 return super().cursor(factory)
 
             def execute(self, *args):
