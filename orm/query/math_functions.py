@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from orm.query.expressions import _INTEGER_TYPES, Func
+from orm.query.functions import _field
 
 __all__ = [
     "ACos", "ASin", "ATan", "ATan2", "Ceil", "Cos", "Cot", "Degrees", "Exp", "Floor", "Ln", "Log",
@@ -21,15 +22,9 @@ __all__ = [
 
 
 
-def _float_field():
-    from orm import fields
-
-    return fields.FloatField()
-
-
 class _FloatResult(Func):
     def _resolve_output_field(self):
-        return _float_field()
+        return _field("FloatField")
 
     def get_converter(self, connection):
         # PostgreSQL answers numeric (Decimal) for numeric arguments, MySQL for decimals.
@@ -45,7 +40,7 @@ class _SameKind(Func):
 
     def _resolve_output_field(self):
         field = self.source_expressions[0]._output_field_or_none
-        return field if field is not None else _float_field()
+        return field if field is not None else _field("FloatField")
 
     def get_converter(self, connection):
         field = self._output_field_or_none

@@ -10,17 +10,12 @@ from __future__ import annotations
 import re
 
 from orm.query.expressions import Func, Value
+from orm.query.functions import _field
 
 __all__ = [
     "Chr", "Left", "LPad", "LTrim", "MD5", "NullIf", "Ord", "Repeat", "Replace", "Reverse",
     "Right", "RPad", "RTrim", "StrIndex", "Substr", "Trim", "Collate", "JSONObject",
 ]
-
-
-def _field(name: str, **kwargs):
-    from orm import fields
-
-    return getattr(fields, name)(**kwargs)
 
 
 class _Text(Func):

@@ -17,18 +17,13 @@ from typing import Any
 
 from orm.query.aggregates import Aggregate
 from orm.query.expressions import Expression, ExpressionList, F, Func, OrderBy, Value, _parse
+from orm.query.functions import _field
 
 __all__ = [
     "Window", "RowRange", "ValueRange",
     "RowNumber", "Rank", "DenseRank", "PercentRank", "CumeDist", "NTile",
     "Lag", "Lead", "FirstValue", "LastValue", "NthValue",
 ]
-
-
-def _field(name: str):
-    from orm import fields
-
-    return getattr(fields, name)()
 
 
 def _ordering(value) -> Expression:
