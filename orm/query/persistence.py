@@ -576,15 +576,18 @@ def bulk_update(model, objs, field_names, connection, using, batch_size) -> int:
         params: list = []
         for field in fields:
             cases = []
+            # PostgreSQL types each CASE branch from its value: say the column's type. A
+            # foreign key's column has its target's type.
+            typed = field.target_field if field.is_relation else field
+            cast = connection.dialect.cast_sql(
+                "%s", typed.get_internal_type(), typed.db_params()
+            ) if connection.vendor == "postgresql" else "%s"
             for obj in chunk:
                 value = getattr(obj, field.attname)
                 if hasattr(value, "resolve_expression"):
                     sql, sub = _compile_for_save(value, model, connection)
                 else:
-                    sql, sub = "%s", [field.get_db_prep_save(value, connection)]
-                    cast = connection.dialect.cast_sql("%s", field.get_internal_type(), field.db_params()) if connection.vendor == "postgresql" else None
-                    if cast:
-                        sql = cast
+                    sql, sub = cast, [field.get_db_prep_save(value, connection)]
                 cases.append(f"WHEN {quote(pk.column)} = %s THEN {sql}")
                 params.append(pk.get_db_prep_value(obj.pk, connection))
                 params.extend(sub)
