@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orm.exceptions import FieldError
-from orm.query.expressions import Func, Star, init_func
+from orm.query.expressions import _INTEGER_TYPES, Func, Star, init_func
 
 __all__ = ["Aggregate", "Count", "Sum", "Avg", "Min", "Max", "StdDev", "Variance"]
 
@@ -158,15 +158,6 @@ def _integer_result_converter(aggregate, connection):
     if converter is None:
         return _to_int
     return lambda value: converter(_to_int(value))
-
-
-_INTEGER_TYPES = frozenset(
-    (
-        "IntegerField", "BigIntegerField", "SmallIntegerField", "PositiveIntegerField",
-        "PositiveSmallIntegerField", "PositiveBigIntegerField", "AutoField", "BigAutoField",
-        "SmallAutoField",
-    )
-)
 
 
 def _to_int(value):
