@@ -29,7 +29,11 @@ class Aggregate(Func):
             if not self.allow_distinct:
                 raise TypeError(f"{type(self).__name__} does not allow distinct")
             self.distinct = distinct
-        init_func(self, expressions, output_field, extra)
+        if output_field is None and self.arity is None:
+            self._arguments = expressions  # init_func's two stores, inline for the usual call
+            self.extra = extra
+        else:
+            init_func(self, expressions, output_field, extra)
         if filter is not None:
             self.filter = filter
         if default is not None:
@@ -116,7 +120,9 @@ class Count(Aggregate):
         if expression == "*":
             expression = Star()
         if filter is None and not extra:
-            super().__init__(expression)  # the usual call: no keyword dict to build and unpack
+            # The usual call: Aggregate.__init__'s work for one argument and no options, inline.
+            self._arguments = (expression,)
+            self.extra = extra
         else:
             super().__init__(expression, filter=filter, **extra)
 

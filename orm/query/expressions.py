@@ -465,23 +465,46 @@ def _parse(value):
 
 
 def init_func(func, expressions: tuple, output_field, extra: dict) -> None:
-    """What ``Func.__init__`` does (``Aggregate.__init__`` calls it directly: no ``super()`` hops)."""
+    """What ``Func.__init__`` does (``Aggregate.__init__`` calls it directly: no ``super()`` hops).
+
+    The arguments are kept as given; ``source_expressions`` parses them on
+    first read (see ``_ParsedArguments``).
+    """
     if func.arity is not None and len(expressions) != func.arity:
         raise TypeError(
             f"{type(func).__name__} takes exactly {func.arity} argument(s) ({len(expressions)} given)"
         )
     if output_field is not None:  # Expression.__init__, inline
         func._output_field = output_field
-    sources = []
-    for expression in expressions:
-        if type(expression) is str:
-            reference = _object_new(F)  # F(name), without a frame for F.__init__
-            reference.name = expression
-            sources.append(reference)
-        else:
-            sources.append(_parse(expression))
-    func.source_expressions = sources
+    func._arguments = expressions
     func.extra = extra
+
+
+class _ParsedArguments:
+    """``Func.source_expressions``, parsed from the constructor's arguments on first read.
+
+    A name becomes ``F(name)``, an expression stays itself, anything else
+    becomes ``Value(...)``. The list is then stored on the instance, which
+    hides this descriptor from then on (it defines no ``__set__``), so
+    ``set_source_expressions`` and direct assignment work as on any
+    attribute. Parsing late spares the cached ``aggregate()`` path, which
+    reads only the constructor arguments, from building the ``F`` objects
+    of ``Count("id")`` on every call.
+    """
+
+    def __get__(self, func, owner=None):
+        if func is None:
+            return self
+        sources = []
+        for expression in func._arguments:
+            if type(expression) is str:
+                reference = _object_new(F)  # F(name), without a frame for F.__init__
+                reference.name = expression
+                sources.append(reference)
+            else:
+                sources.append(_parse(expression))
+        func.source_expressions = sources
+        return sources
 
 
 class Func(Expression):
@@ -491,6 +514,8 @@ class Func(Expression):
     template = "%(function)s(%(expressions)s)"
     arg_joiner = ", "
     arity: int | None = None
+    _arguments: tuple = ()
+    source_expressions: Any = _ParsedArguments()
 
     def __init__(self, *expressions, output_field=None, **extra):
         init_func(self, expressions, output_field, extra)

@@ -500,9 +500,16 @@ def remember_statement(shape: Shape, key, entry) -> None:
 
 def usable_shape(queryset) -> Shape | None:
     """The shape of ``queryset``'s plan when its steps may be run from cache, else ``None``."""
-    if not _plan_usable(queryset):
+    plan = queryset._plan
+    # _plan_usable, inline: this runs for every cached aggregate(), update() and delete().
+    if (
+        plan is None
+        or queryset._deferred_filter is not None
+        or queryset._defer_next_filter
+        or queryset._sticky_filter
+    ):
         return None
-    shape = queryset._plan[0]
+    shape = plan[0]
     if shape is _EMPTY_SHAPE:
         return _root(queryset.model)
     root = shape.root

@@ -162,3 +162,39 @@ def test_count_keeps_its_star_default_positional_filter_and_options():
         "orm.query.aggregates.Count", ("size",), {"filter": condition, "distinct": True}
     )
     assert orm.Count("id").filter is None and orm.Count("id").extra == {}
+
+
+def test_arguments_are_parsed_on_first_read_of_source_expressions_then_kept():
+    aggregate = orm.Avg("weight")
+    assert "source_expressions" not in aggregate.__dict__  # nothing built by the constructor
+    first = aggregate.source_expressions
+    assert first == [F("weight")] and aggregate.source_expressions is first
+    aggregate.set_source_expressions([F("size")])
+    assert aggregate.source_expressions == [F("size")]
+    assert Func("size", 2, function="POWER").source_expressions == [F("size"), Value(2)]
+
+
+def test_copies_and_pickles_made_before_the_first_read_parse_the_same_arguments():
+    import copy
+    import pickle
+
+    aggregate = orm.Sum("size", distinct=True)
+    clone = aggregate.copy()
+    clone.source_expressions.append(F("weight"))
+    assert aggregate.source_expressions == [F("size")]  # the clone's list is its own
+    assert copy.deepcopy(orm.Max("size")).source_expressions == [F("size")]
+    restored = pickle.loads(pickle.dumps(orm.Count("size", distinct=True)))
+    assert restored.source_expressions == [F("size")] and restored.distinct
+    assert restored.identity() == orm.Count("size", distinct=True).identity()
+
+
+def test_a_subclass_setting_its_own_sources_is_not_reparsed():
+    class Pair(Func):
+        function = "COALESCE"
+
+        def __init__(self, left, right):
+            super().__init__(left, right)
+            self.source_expressions = [F(left), Value(right)]
+
+    pair = Pair("weight", 0)
+    assert pair.source_expressions == [F("weight"), Value(0)]
