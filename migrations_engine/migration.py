@@ -7,7 +7,7 @@ from typing import Any
 
 from .state import ProjectState
 
-__all__ = ["Migration", "swappable_dependency"]
+__all__ = ["Migration", "swappable_dependency", "ignores_from_state"]
 
 
 class Migration:
@@ -63,10 +63,18 @@ class Migration:
     def forward_steps(self, project_state: ProjectState) -> Iterator[tuple[Any, Any, Any]]:
         """``(operation, state before, state after)`` per operation, changing ``project_state``.
 
-        Lazy: each step's states are valid until the next step is taken.
+        Lazy: each step's states are valid until the next step is taken. For an
+        operation whose ``database_forwards`` is marked `ignores_from_state`, the
+        "state before" is the state after it.
         """
         for operation in self.operations:
-            before = project_state.clone()
+            # An operation whose database_forwards never reads the state before it
+            # (CreateModel) is given the state after it: a copy of every model state
+            # per operation saved (a from-zero migrate has thousands).
+            if getattr(type(operation).database_forwards, "ignores_from_state", False):
+                before = project_state
+            else:
+                before = project_state.clone()
             operation.state_forwards(self.app_label, project_state)
             yield operation, before, project_state
 
@@ -133,6 +141,16 @@ def _flush_deferred_before(operation: Any, schema_editor: Any) -> None:
     deferred = getattr(schema_editor, "deferred_sql", None)
     while deferred:
         schema_editor.execute(deferred.pop(0))
+
+
+def ignores_from_state(database_forwards: Any) -> Any:
+    """Mark an operation's ``database_forwards`` as never reading its ``from_state``.
+
+    `Migration.forward_steps` then hands it the state after the operation and
+    copies no state for it. A subclass that overrides the method is unmarked.
+    """
+    database_forwards.ignores_from_state = True
+    return database_forwards
 
 
 def swappable_dependency(value: str) -> tuple[str, str]:

@@ -34,6 +34,12 @@ def table_name(table: TableRef) -> str:
     return table if isinstance(table, str) else table.name
 
 
+#: (editor class, dialect) -> {id(column): (column, its column_sql)}; see `_column_definitions`.
+_COLUMN_SQL: dict[tuple[type, Any], dict[int, tuple[Column, str]]] = {}
+_COLUMN_SQL_EDITORS_MAX = 64
+_COLUMN_SQL_MAX = 4096
+
+
 class SchemaEditor:
     """Runs (or collects) the DDL of schema changes on one connection."""
 
@@ -106,7 +112,11 @@ class SchemaEditor:
                 sql = sql % tuple(self.quote_value(value) for value in params)
             self.collected_sql.append(sql + ";")
             return
-        self.connection.execute(sql, params)
+        if params:
+            self.connection.execute(sql, params)
+        else:
+            # No rows to read: the connection's reused cursor, rather than a new one per statement.
+            self.connection.execute_count(sql)
 
     def _defer(self, sql: str) -> None:
         """Run ``sql`` at the end of the ``with`` block (immediately outside one)."""
@@ -193,6 +203,30 @@ class SchemaEditor:
                 sql += " " + self.references_sql(column.references)
         return sql
 
+    def _column_definitions(self, columns: Sequence[Column]) -> list[str]:
+        """``column_sql`` of each column, remembered per column value for this editor class and dialect.
+
+        Column descriptions are shared values (`Field.column_description` gives
+        equal columns one instance), so a migrate writes the same few hundred
+        into thousands of CREATE TABLEs. Keyed by identity: an entry holds its
+        column, so the id cannot be reused while the entry lives.
+        """
+        cache_key = (type(self), self.dialect)
+        cache = _COLUMN_SQL.get(cache_key)
+        if cache is None:
+            if len(_COLUMN_SQL) >= _COLUMN_SQL_EDITORS_MAX:
+                _COLUMN_SQL.clear()
+            cache = _COLUMN_SQL[cache_key] = {}
+        definitions = []
+        for column in columns:
+            entry = cache.get(id(column))
+            if entry is None or entry[0] is not column:
+                if len(cache) >= _COLUMN_SQL_MAX:
+                    cache.clear()
+                entry = cache[id(column)] = (column, self.column_sql(column))
+            definitions.append(entry[1])
+        return definitions
+
     def references_sql(self, reference: ForeignKeyRef) -> str:
         """Return ``REFERENCES "t" ("c")`` with ON DELETE / DEFERRABLE where given."""
         sql = f"REFERENCES {self.quote_name(reference.table)} ({self.quote_name(reference.column)})"
@@ -269,7 +303,7 @@ class SchemaEditor:
 
     def create_table(self, table: Table) -> None:
         """Create a table with its columns, constraints and indexes."""
-        definitions = [self.column_sql(column) for column in table.columns]
+        definitions = self._column_definitions(table.columns)
         later: list[Constraint] = []
         if not self.inline_column_constraints:
             for column in table.columns:

@@ -9,6 +9,7 @@ import dataclasses
 from typing import Any
 
 from .. import schema
+from ..migration import ignores_from_state
 from ..state import ModelState, ProjectState, relation_target, resolve_relation, through_target
 from .base import Operation
 
@@ -180,6 +181,7 @@ class CreateModel(ModelOperation):
             )
         )
 
+    @ignores_from_state
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
         model_state = to_state.get_model(app_label, self.name)
         if not model_state.has_table:

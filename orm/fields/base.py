@@ -479,6 +479,42 @@ class Field:
 
     def column_description(self, connection, *, references=None):
         """This field as a ``backends.schema.Column`` for the schema editor."""
+        cls = type(self)
+        if (
+            references is None
+            and self.db_default is NOT_PROVIDED
+            and cls.db_type is _FIELD_DB_TYPE
+            and cls.db_params is _FIELD_DB_PARAMS
+            and cls.db_check is _FIELD_DB_CHECK
+            and cls.unique is _FIELD_UNIQUE
+        ):
+            # The usual column, looked up before anything is derived: a migrate describes
+            # the same few hundred columns thousands of times. Only plain values make the
+            # key (``True``/``1.0`` equal ``1`` as keys but not as sizes).
+            max_length, max_digits, decimal_places = self.max_length, self.max_digits, self.decimal_places
+            null, primary_key, column = self.null, self.primary_key, self.column
+            if (
+                (max_length is None or type(max_length) is int)
+                and (max_digits is None or type(max_digits) is int)
+                and (decimal_places is None or type(decimal_places) is int)
+                and (null is True or null is False)
+                and (primary_key is True or primary_key is False)
+                and type(column) is str
+            ):
+                key = (
+                    connection.dialect, self.get_internal_type(), column, max_length, max_digits,
+                    decimal_places, null, primary_key, not primary_key and bool(self._unique),
+                )
+                shared = _SHARED_COLUMNS.get(key)
+                if shared is None:
+                    if len(_SHARED_COLUMNS) >= _SHARED_COLUMNS_MAX:
+                        _SHARED_COLUMNS.clear()
+                    shared = _SHARED_COLUMNS[key] = self._column_description(connection, None)
+                return shared
+        return self._column_description(connection, references)
+
+    def _column_description(self, connection, references):
+        """`column_description` worked out from the field's attributes (no shared value)."""
         default = NO_COLUMN_DEFAULT
         db_default_sql = None
         if self.db_default is not NOT_PROVIDED:
@@ -505,26 +541,6 @@ class Field:
             null = self.null
             check = dialect.column_check(internal_type, column) if column else None
             unique = False if primary_key or not self._unique else True
-            if (
-                default is NO_COLUMN_DEFAULT
-                and db_default_sql is None
-                and references is None
-                and (null is True or null is False)
-                and (primary_key is True or primary_key is False)
-                and type(column) is str
-            ):
-                # Columns are frozen values: equal descriptions share one (a migrate
-                # describes the same "name varchar(100)" column for many models).
-                autoincrement = internal_type in _AUTO_TYPES
-                key = (column, column_type, null, primary_key, autoincrement, unique, check)
-                shared = _SHARED_COLUMNS.get(key)
-                if shared is None:
-                    if len(_SHARED_COLUMNS) >= _SHARED_COLUMNS_MAX:
-                        _SHARED_COLUMNS.clear()
-                    shared = _SHARED_COLUMNS[key] = Column(
-                        column, column_type, null, primary_key, autoincrement, unique, default, None, check
-                    )
-                return shared
             return Column(
                 column,
                 column_type,
@@ -556,7 +572,8 @@ _FIELD_DB_TYPE = Field.db_type
 _FIELD_DB_PARAMS = Field.db_params
 _FIELD_DB_CHECK = Field.db_check
 _FIELD_UNIQUE = Field.unique
-# Shared column descriptions by value; cleared when full, so distinct definitions never pile up.
+# Shared column descriptions by dialect and value; cleared when full, so distinct
+# definitions never pile up. Columns are frozen values: equal descriptions share one.
 _SHARED_COLUMNS: dict[tuple, Column] = {}
 _SHARED_COLUMNS_MAX = 4096
 
