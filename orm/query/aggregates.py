@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orm.exceptions import FieldError
-from orm.query.expressions import _INTEGER_TYPES, Func, Star, init_func
+from orm.query.expressions import _INTEGER_TYPES, Func, Star, init_func, to_float, to_int
 
 __all__ = ["Aggregate", "Count", "Sum", "Avg", "Min", "Max", "StdDev", "Variance"]
 
@@ -162,12 +162,8 @@ def _integer_result_converter(aggregate, connection):
     if field is None or field.get_internal_type() not in _INTEGER_TYPES:
         return converter
     if converter is None:
-        return _to_int
-    return lambda value: converter(_to_int(value))
-
-
-def _to_int(value):
-    return None if value is None else int(value)
+        return to_int
+    return lambda value: converter(to_int(value))
 
 
 class Avg(Aggregate):
@@ -186,11 +182,7 @@ class Avg(Aggregate):
         field = self._output_field_or_none
         if field is not None and field.get_internal_type() == "DecimalField":
             return field.from_db_converter(connection) or _to_decimal
-        return _to_float
-
-
-def _to_float(value):
-    return None if value is None else float(value)
+        return to_float
 
 
 def _to_decimal(value):
@@ -233,7 +225,7 @@ class StdDev(Aggregate):
         return connection.dialect.cast_sql(sql, "FloatField")
 
     def get_converter(self, connection):
-        return _to_float
+        return to_float
 
 
 class Variance(StdDev):

@@ -628,6 +628,16 @@ _INTEGER_TYPES = frozenset({
 })
 
 
+def to_int(value):
+    """The converter of an integer-typed result some driver gives as Decimal or float."""
+    return None if value is None else int(value)
+
+
+def to_float(value):
+    """The converter of a float-typed result some driver gives as Decimal."""
+    return None if value is None else float(value)
+
+
 def _is_integer(field) -> bool:
     return field is not None and field.get_internal_type() in _INTEGER_TYPES
 

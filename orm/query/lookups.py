@@ -7,7 +7,7 @@ from typing import Any
 
 from orm.exceptions import EmptyResultSet, FieldError
 from orm.fields.base import Field
-from orm.query.expressions import Col, Expression, Func
+from orm.query.expressions import Col, Expression, Func, to_int
 
 __all__ = [
     "Lookup",
@@ -411,11 +411,7 @@ class Extract(Transform):
         return connection.dialect.date_extract_sql(self.lookup_name, sql), params
 
     def get_converter(self, connection):
-        return _to_int
-
-
-def _to_int(value):
-    return None if value is None else int(value)
+        return to_int
 
 
 class TruncDate(Transform):

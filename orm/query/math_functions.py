@@ -10,9 +10,7 @@ SQLite builds without its math functions get Python ones with the same names
 
 from __future__ import annotations
 
-from typing import Any
-
-from orm.query.expressions import _INTEGER_TYPES, Func
+from orm.query.expressions import _INTEGER_TYPES, Func, to_float, to_int
 from orm.query.functions import _field
 
 __all__ = [
@@ -28,11 +26,7 @@ class _FloatResult(Func):
 
     def get_converter(self, connection):
         # PostgreSQL answers numeric (Decimal) for numeric arguments, MySQL for decimals.
-        return _to_float
-
-
-def _to_float(value: Any) -> Any:
-    return None if value is None else float(value)
+        return to_float
 
 
 class _SameKind(Func):
@@ -45,12 +39,8 @@ class _SameKind(Func):
     def get_converter(self, connection):
         field = self._output_field_or_none
         if field is not None and field.get_internal_type() in _INTEGER_TYPES:
-            return _to_int
+            return to_int
         return super().get_converter(connection)
-
-
-def _to_int(value: Any) -> Any:
-    return None if value is None else int(value)
 
 
 class Ceil(_SameKind):

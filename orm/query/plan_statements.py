@@ -22,9 +22,10 @@ from orm import hooks
 from orm.connections import connections
 from orm.exceptions import EmptyResultSet
 from orm.query import statement_cache
-from orm.query.aggregates import Avg, Count, Max, Min, StdDev, Sum, Variance
+from orm.query.aggregates import Avg, Count, Max, Min, StdDev, Sum, Variance, _int_or_zero
 from orm.query.aggregation import select_aggregates
 from orm.query.deletion import delete_statement
+from orm.query.expressions import to_float, to_int
 from orm.routers import router
 from orm.transaction import atomic
 
@@ -37,30 +38,32 @@ _VALUE_TYPES = frozenset({int, str, float, bool})
 _PLAIN_AGGREGATES = frozenset({Count, Sum, Avg, Min, Max, StdDev, Variance})
 _DISTINCT_ONLY = frozenset({"distinct"})
 _NO_ARGUMENTS = ((None,), None)  # no constructor arguments recorded: refused
+#: The type each of these converters returns for a value that is not None: a value of
+#: exactly that type comes back from it unchanged, so the call is skipped (a PostgreSQL
+#: COUNT, MAX of an integer column or AVG of a double is already what Python wants).
+_RESULT_TYPES: dict[Any, type] = {to_int: int, to_float: float, _int_or_zero: int}  # read by identity
 
 
 def _signature(aggregates: dict[str, Any], dialect_class) -> tuple | None:
     """A cache key for aggregates built by plain calls such as ``Count("id", distinct=True)``.
 
     Only the stock aggregate classes over field names (or ``"*"``), with no
-    ``filter``, ``default``, ``output_field`` or extra options: what such an
+    keyword argument but ``distinct``: no ``filter``, ``default``,
+    ``output_field`` or extra options, given by keyword or by position (a
+    positional argument that is not a name is refused). What such an
     aggregate compiles to depends on nothing but its class, names and
-    ``distinct``. Anything else (``None``) takes the ordinary path. The key
-    is flat (the dialect's class, then alias, class, names, distinct for
-    each): one level to hash and compare per call.
+    ``distinct``, so the key is read from the constructor's arguments (the
+    ORM resolves copies; the one thing set on the object itself is an output
+    field worked out by reading ``output_field``, which is refused).
+    Anything else (``None``) takes the ordinary path. The key is flat (the
+    dialect's class, then alias, class, names, distinct for each): one level
+    to hash and compare per call.
     """
     key: list = [dialect_class]
     for alias, aggregate in aggregates.items():
         aggregate_class = type(aggregate)
-        if aggregate_class not in _PLAIN_AGGREGATES:
-            return None
-        if (
-            aggregate.filter is not None
-            or aggregate.default is not None
-            or aggregate.extra
-            or aggregate._output_field is not None  # given, or worked out on this object already
-        ):
-            return None
+        if aggregate_class not in _PLAIN_AGGREGATES or aggregate._output_field is not None:
+            return None  # an output field worked out on the object itself (see output_field)
         args, kwargs = aggregate._constructor_args or _NO_ARGUMENTS
         for arg in args:
             if type(arg) is not str:
@@ -108,9 +111,10 @@ def plan_aggregation(queryset, aggregates: dict[str, Any], connection) -> dict[s
     )
     row = rows[0] if rows else None
     values = {}
-    for alias, index, converter in columns:  # a loop, not a comprehension: no frame per call
+    for alias, index, converter, result_type in columns:  # a loop, not a comprehension: no frame
         value = None if row is None else row[index]
-        values[alias] = value if converter is None else converter(value)
+        # A value already of the converter's result type would come back unchanged.
+        values[alias] = value if converter is None or type(value) is result_type else converter(value)
     return values
 
 
@@ -129,10 +133,12 @@ def _compile_plan(queryset, aggregates: dict[str, Any], connection):
     if not params and "%%" in sql:
         sql = sql.replace("%%", "%")
     converters = dict(compiler.get_converters())
-    columns = tuple(
-        (alias, index, converters.get(index)) for alias, index in compiler.annotation_col_map.items()
-    )
-    return sql, order, columns
+    columns = []
+    for alias, index in compiler.annotation_col_map.items():
+        converter = converters.get(index)
+        result_type = next((kind for known, kind in _RESULT_TYPES.items() if known is converter), None)
+        columns.append((alias, index, converter, result_type))
+    return sql, order, tuple(columns)
 
 
 def plan_update(queryset, values: dict[str, Any], connection) -> int | None:
