@@ -57,7 +57,8 @@ class MigrationRecorder:
 
     def record_applied(self, app: str, name: str) -> None:
         quote = self.connection.dialect.quote_name
-        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+        # "YYYY-MM-DD HH:MM:SS.ffffff" in UTC; isoformat writes it several times faster than strftime.
+        now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
         self.connection.execute(
             f"INSERT INTO {quote(TABLE_NAME)} ({quote('app')}, {quote('name')}, "
             f"{quote('applied')}) VALUES (%s, %s, %s)",

@@ -112,7 +112,9 @@ def _relation_column(
     model_state: ModelState, name: str, field: Any, state: ProjectState, connection: Any, to: Any = None
 ) -> Column:
     """The column of a bound foreign key (or one-to-one) field: its target's key type."""
-    target = _concrete_target(_target_state(model_state, field, state, to), state)
+    target = _target_state(model_state, field, state, to)
+    if target.options.get("proxy"):
+        target = _concrete_target(target, state)
     target_name, target_field = _target_field(target, field)
     if target_field is None:
         raise KeyError(f"{model_state.label}.{name}: target {target.label} has no table")

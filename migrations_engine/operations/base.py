@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from orm.routers import router
+
 from ..state import ProjectState, comparable
 
 __all__ = ["Operation"]
@@ -91,8 +93,6 @@ class Operation:
         call; ``RunSQL`` / ``RunPython`` pass their ``hints`` instead). The state
         change happens whatever the answer: only the SQL is skipped.
         """
-        from orm.routers import router
-
         if alias is None or not router.routers:
             return True
         return router.allow_migrate(alias, app_label, **self.router_hints())
