@@ -209,8 +209,12 @@ class SchemaEditor:
         Column descriptions are shared values (`Field.column_description` gives
         equal columns one instance), so a migrate writes the same few hundred
         into thousands of CREATE TABLEs. Keyed by identity: an entry holds its
-        column, so the id cannot be reused while the entry lives.
+        column, so the id cannot be reused while the entry lives. Columns with a
+        quoted default, and every column of an editor whose class overrides
+        ``column_sql``, are written each time.
         """
+        if type(self).column_sql is not SchemaEditor.column_sql:
+            return [self.column_sql(column) for column in columns]
         cache_key = (type(self), self.dialect)
         cache = _COLUMN_SQL.get(cache_key)
         if cache is None:
@@ -219,6 +223,10 @@ class SchemaEditor:
             cache = _COLUMN_SQL[cache_key] = {}
         definitions = []
         for column in columns:
+            if column.default is not NOT_PROVIDED:
+                # A quoted value may depend on the session (MySQL's NO_BACKSLASH_ESCAPES).
+                definitions.append(self.column_sql(column))
+                continue
             entry = cache.get(id(column))
             if entry is None or entry[0] is not column:
                 if len(cache) >= _COLUMN_SQL_MAX:

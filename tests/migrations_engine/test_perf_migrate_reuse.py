@@ -76,6 +76,25 @@ def test_column_definitions_are_kept_per_editor_class_and_dialect(db):
     assert editor._column_definitions([column]) == [inline]
 
 
+def test_quoted_defaults_and_overriding_editors_are_written_each_time(db):
+    editor = db.schema_editor(collect_sql=True)
+    with_default = Column("d", "text", default="it's")
+    assert editor._column_definitions([with_default]) == [editor.column_sql(with_default)]
+    assert id(with_default) not in base_editor._COLUMN_SQL.get((type(editor), editor.dialect), {})
+
+    class Commented(type(editor)):  # type: ignore[misc, valid-type]
+        suffix = ""
+
+        def column_sql(self, column, inline_constraints=None):
+            return super().column_sql(column, inline_constraints) + self.suffix
+
+    plain = Column("p", "integer")
+    commented = Commented(db, collect_sql=True)
+    assert commented._column_definitions([plain]) == [editor.column_sql(plain)]
+    commented.suffix = " /* p */"
+    assert commented._column_definitions([plain]) == [editor.column_sql(plain) + " /* p */"]
+
+
 def test_a_reused_id_is_not_taken_for_another_column(db):
     editor = db.schema_editor(collect_sql=True)
     old = Column("old", "integer")
