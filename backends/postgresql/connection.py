@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -18,6 +19,7 @@ from ..listeners import notify_listeners, query_listeners
 from ..urls import DatabaseURL
 from .dialect import Dialect
 from .introspection import Introspection
+from .prepared import Statements
 from .schema_editor import SchemaEditor
 
 __all__ = ["Connection"]
@@ -112,6 +114,13 @@ def _is_stale_plan(error: psycopg.Error) -> bool:
     return "cached plan must not change result type" in str(error)
 
 
+#: Statements after which the prepared ones are forgotten, as psycopg does for its own: a
+#: dropped, altered or rolled-back object may come back different, and DISCARD ALL and
+#: DEALLOCATE ALL drop them on the server (_KEEPS_NAMES: nothing left to deallocate).
+_INVALIDATES = re.compile(r"\s*(?:DROP|ALTER|ROLLBACK|DISCARD\s+ALL|DEALLOCATE\s+ALL)\b", re.IGNORECASE).match
+_KEEPS_NAMES = re.compile(r"\s*(?:DISCARD|DEALLOCATE)\b", re.IGNORECASE).match
+
+
 def _forget_prepared(raw: psycopg.Connection) -> None:
     """Make psycopg drop its prepared statements (they are deallocated before its next query)."""
     # psycopg does this itself when it sees DROP, ALTER or DEALLOCATE ALL on this
@@ -141,6 +150,7 @@ class Connection(BaseConnection):
         url = self.url
         self._pool = None
         self._bound_cursor: psycopg.Cursor | None = None
+        self._statements: Statements | None = None
         try:
             if url.pool_size:
                 self._pool = _pool_for(url)
@@ -186,32 +196,76 @@ class Connection(BaseConnection):
         the client) because a server-bound parameter whose type the server
         cannot infer fails (``%s IS NULL``, untyped expressions, DDL). A
         ``prepared`` statement compares every parameter with a column, so it
-        goes through psycopg's server-binding cursor, which prepares a
-        statement after a few runs: the server parses and plans it once.
+        is bound server-side and prepared after a few runs (the server parses
+        and plans it once), through `prepared.Statements`: psycopg's protocol
+        steps without its cursor's per-call bookkeeping.
         """
         if not prepared or not params:
             return super().fetch_all(sql, params, load=load)
         if query_listeners:
             notify_listeners(sql, params, self.vendor, self.alias)
+        statements = self._statements
+        if statements is None or statements.raw is not self._raw:
+            statements = self._new_statements()
+        query = statements.query(sql)
+        if query is None:
+            return self._fetch_bound(sql, params, load)
+        result = self._run_bound(statements, query, params)
+        count = result.ntuples
+        try:
+            if load is None:
+                return statements.load_rows(result, 0, count)
+            if count <= FETCH_CHUNK_ROWS:
+                return load(statements.load_rows(result, 0, count))
+            # Each chunk becomes objects while its rows are still in the CPU's caches
+            # (see _load_chunks); load may run queries of its own in between.
+            loaded = load(statements.load_rows(result, 0, FETCH_CHUNK_ROWS))
+            for first in range(FETCH_CHUNK_ROWS, count, FETCH_CHUNK_ROWS):
+                loaded += load(statements.load_rows(result, first, min(count, first + FETCH_CHUNK_ROWS)))
+            return loaded
+        except psycopg.Error as error:
+            raise self._translate(error) from error
+
+    def _new_statements(self) -> Statements:
+        if self._closed:
+            raise errors.InterfaceError(f"connection {self._label()} is closed")
+        statements = self._statements = Statements(self._raw)
+        return statements
+
+    def _run_bound(self, statements: Statements, query: bytes, params: Sequence[Any]) -> Any:
+        """``statements.run``, its driver errors translated; a statement the server lost is run again."""
+        try:
+            return statements.run(query, params)
+        except (psycopg.errors.FeatureNotSupported, psycopg.errors.InvalidSqlStatementName) as error:
+            stale = _is_stale_plan(error)
+            if not stale and isinstance(error, psycopg.errors.FeatureNotSupported):
+                raise self._translate(error) from error
+            # Another connection changed a table this statement reads (ALTER ... TYPE),
+            # or this one ran DEALLOCATE/DISCARD ALL: prepare afresh. Run once more in
+            # autocommit only, since the failure aborted an open transaction.
+            statements.forget(deallocate=stale)
+            _forget_prepared(self._raw)
+            if self._in_transaction:
+                raise self._translate(error) from error
+            try:
+                if stale:
+                    statements.deallocate_all()
+                return statements.run(query, params)
+            except psycopg.Error as again:
+                raise self._translate(again) from again
+        except psycopg.Error as error:
+            raise self._translate(error) from error
+
+    def _fetch_bound(self, sql: str, params: Sequence[Any], load: Callable[[list], list] | None) -> list:
+        """`fetch_all` of a statement `prepared.Statements` cannot convert: psycopg's cursor runs it."""
         cursor = self._bound_cursor
         if cursor is None:
-            if self._closed:
-                raise errors.InterfaceError(f"connection {self._label()} is closed")
             cursor = self._bound_cursor = psycopg.Cursor(self._raw)
         try:
             cursor.execute(sql, params)
             if load is None:
                 return cursor.fetchall()
             rows = cursor.fetchmany(FETCH_CHUNK_ROWS)
-        except psycopg.errors.FeatureNotSupported as error:
-            self._bound_cursor = None
-            if self._in_transaction or not _is_stale_plan(error):
-                raise self._translate(error) from error
-            # Another connection changed a table this statement reads (ALTER ... TYPE):
-            # forget the prepared statements and run it once more (autocommit only,
-            # since the failure aborted an open transaction).
-            _forget_prepared(self._raw)
-            return self.fetch_all(sql, params, load=load)
         except psycopg.Error as error:
             self._bound_cursor = None
             raise self._translate(error) from error
@@ -228,41 +282,42 @@ class Connection(BaseConnection):
         """Run one statement that returns no rows; its row count (``prepared`` ones bind server-side).
 
         As in `fetch_all`: a ``prepared`` statement compares (or assigns) every
-        parameter with a column, so it goes through the server-binding cursor,
-        which also spares the client quoting each value into the SQL text.
+        parameter with a column, so it is bound server-side, which also spares
+        the client quoting each value into the SQL text.
         """
         if not prepared or not params:
+            if self._statements is not None and _INVALIDATES(sql):
+                self._statements.forget(deallocate=_KEEPS_NAMES(sql) is None)
             return super().execute_count(sql, params)
         if query_listeners:
             notify_listeners(sql, params, self.vendor, self.alias)
-        return self._execute_bound(sql, params).rowcount
-
-    def _execute_bound(self, sql: str, params: Sequence[Any]) -> psycopg.Cursor:
-        """Run ``sql`` on the server-binding cursor (kept for reuse) and return that cursor."""
-        cursor = self._bound_cursor
-        if cursor is None:
-            if self._closed:
-                raise errors.InterfaceError(f"connection {self._label()} is closed")
-            cursor = self._bound_cursor = psycopg.Cursor(self._raw)
-        try:
-            cursor.execute(sql, params)
-        except psycopg.errors.FeatureNotSupported as error:
-            self._bound_cursor = None
-            if self._in_transaction or not _is_stale_plan(error):
+        statements = self._statements
+        if statements is None or statements.raw is not self._raw:
+            statements = self._new_statements()
+        query = statements.query(sql)
+        if query is None:
+            cursor = self._bound_cursor
+            if cursor is None:
+                cursor = self._bound_cursor = psycopg.Cursor(self._raw)
+            try:
+                cursor.execute(sql, params)
+            except psycopg.Error as error:
+                self._bound_cursor = None
                 raise self._translate(error) from error
-            # Another connection changed a table this statement reads (ALTER ... TYPE):
-            # forget the prepared statements and run it once more (autocommit only,
-            # since the failure aborted an open transaction).
-            _forget_prepared(self._raw)
-            return self._execute_bound(sql, params)
-        except psycopg.Error as error:
-            self._bound_cursor = None
-            raise self._translate(error) from error
-        return cursor
+            return cursor.rowcount
+        count = self._run_bound(statements, query, params).command_tuples
+        return -1 if count is None else count
+
+    def execute(self, sql: str, params: Sequence[Any] | None = ()) -> Any:
+        """Run one statement and return the cursor (see the base class); DDL and rollbacks reset `Statements`."""
+        if self._statements is not None and _INVALIDATES(sql):
+            self._statements.forget(deallocate=_KEEPS_NAMES(sql) is None)
+        return super().execute(sql, params)
 
     def close(self) -> None:
         """Close the connection, or roll back and hand it back to its pool."""
         self._bound_cursor = None
+        self._statements = None
         if not self._closed and self._pool is not None and self._driver_in_transaction():
             try:
                 self._raw.execute("ROLLBACK")

@@ -187,3 +187,88 @@ def test_prepare_threshold_on_the_url_reaches_psycopg(db_url, option, expected):
 def test_a_bad_prepare_threshold_is_a_configuration_error(value):
     with pytest.raises(backends.errors.ImproperlyConfigured, match="prepare_threshold"):
         backends.parse_url(f"postgresql://app@db/app?prepare_threshold={value}")
+
+
+def test_placeholders_are_numbered_and_other_percent_forms_are_left_to_psycopg():
+    from backends.postgresql.prepared import convert
+
+    assert convert("SELECT a FROM t WHERE a = %s AND b > %s", "utf-8") == (
+        b"SELECT a FROM t WHERE a = $1 AND b > $2"
+    )
+    assert convert("SELECT 'x%%' || %s, '日本'", "utf-8") == "SELECT 'x%' || $1, '日本'".encode()
+    assert convert("SELECT %(name)s", "utf-8") is None
+    assert convert("SELECT %b", "utf-8") is None
+    assert convert("SELECT 1 %", "utf-8") is None
+
+
+def _prepared_names(db) -> list[str]:
+    return sorted(row[0] for row in db.fetch_all("SELECT name FROM pg_prepared_statements"))
+
+
+@pytest.mark.backends("postgresql")
+def test_a_statement_is_named_once_it_ran_as_often_as_psycopgs_threshold(db):
+    _make_things(db)
+    sql = SELECT + "size = %s"
+    for run in range(db._raw.prepare_threshold):
+        assert db.fetch_all(sql, [2], prepared=True)[0][1] == "b'e\"e %s %%"
+        assert _prepared_names(db) == []
+    assert db.fetch_all(sql, [3], prepared=True)[0][1] == "çà日本"
+    assert [name.startswith("_manouche_") for name in _prepared_names(db)] == [True]
+    assert db.execute_count("UPDATE things SET small = %s WHERE size = %s", [9, 2], prepared=True) == 1
+
+
+@pytest.mark.backends("postgresql")
+def test_at_most_prepared_max_statements_are_kept_and_the_oldest_goes_first(db):
+    _make_things(db)
+    db._raw.prepared_max = 2
+    db._raw.prepare_threshold = 0
+    db._statements = None  # made again with these settings
+    wheres = ["size = %s", "small = %s", "size >= %s"]
+    for where in wheres:
+        _both(db, SELECT + where + " ORDER BY id", [2])
+    assert len(_prepared_names(db)) == 2
+    assert _both(db, SELECT + wheres[0] + " ORDER BY id", [3])[0][1] == "çà日本"
+    assert len(_prepared_names(db)) == 2
+
+
+@pytest.mark.backends("postgresql")
+def test_statements_dropped_by_deallocate_all_are_prepared_again(db):
+    _make_things(db)
+    sql = SELECT + "size = %s"
+    _both(db, sql, [2])
+    db.execute("DEALLOCATE ALL")
+    assert db.fetch_all(sql, [2], prepared=True)[0][1] == "b'e\"e %s %%"
+    assert db.execute_count("UPDATE things SET small = %s WHERE size = %s", [4, 2], prepared=True) == 1
+    assert _prepared_names(db) == []  # counted from zero again
+    _both(db, sql, [2])
+    assert len(_prepared_names(db)) == 1
+
+
+@pytest.mark.backends("postgresql")
+def test_the_kept_statements_are_bounded(db, monkeypatch):
+    from backends.postgresql import prepared
+
+    monkeypatch.setattr(prepared, "_MAX_QUERIES", 3)
+    _make_things(db)
+    db._raw.prepare_threshold = 0
+    db._statements = None
+    for size in range(6):  # six texts, each prepared at once
+        assert db.fetch_all(SELECT + f"size <> {size + 10} AND size = %s", [2], prepared=True)[0][2] == 2
+    assert len(db._statements.statements) <= 3 and len(db._statements.queries) <= 3
+    assert len(_prepared_names(db)) <= 3
+
+
+@pytest.mark.backends("postgresql")
+def test_ddl_and_rollbacks_on_the_connection_make_it_prepare_afresh_even_in_a_transaction(db):
+    _make_things(db)
+    sql = SELECT + "size = %s"
+    db.begin()
+    _both(db, sql, [2])
+    db.execute("ALTER TABLE things ALTER COLUMN size TYPE bigint")  # the result type changes
+    assert _both(db, sql, [2])[0][1] == "b'e\"e %s %%"
+    db.execute_count("ALTER TABLE things ALTER COLUMN size TYPE numeric")
+    assert db.fetch_all(sql, [3], prepared=True)[0][2] == 3
+    db.rollback()
+    assert _both(db, sql, [2])[0][2] == 2
+    names = _prepared_names(db)
+    assert len(names) == 1  # the names forgotten at the rollback were deallocated
