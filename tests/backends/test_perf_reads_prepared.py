@@ -209,7 +209,7 @@ def _prepared_names(db) -> list[str]:
 def test_a_statement_is_named_once_it_ran_as_often_as_psycopgs_threshold(db):
     _make_things(db)
     sql = SELECT + "size = %s"
-    for run in range(db._raw.prepare_threshold):
+    for _run in range(db._raw.prepare_threshold):
         assert db.fetch_all(sql, [2], prepared=True)[0][1] == "b'e\"e %s %%"
         assert _prepared_names(db) == []
     assert db.fetch_all(sql, [3], prepared=True)[0][1] == "çà日本"
