@@ -137,8 +137,8 @@ class Statements:
         """Prepare ``query`` under a new name (deallocating the oldest beyond ``prepared_max``)."""
         if self.leftover and self.pgconn.transaction_status == _IDLE:
             self._deallocate_leftover()
-        while self.maximum and self.named >= self.maximum:
-            self._deallocate_oldest()
+        while self.maximum and self.named >= self.maximum and self._deallocate_oldest():
+            pass
         name = b"_manouche_%d" % next(self.names)
         pgconn = self.pgconn
         pgconn.send_prepare(name, query, types)
@@ -148,14 +148,16 @@ class Statements:
         self.named += 1
         return name
 
-    def _deallocate_oldest(self) -> None:
-        """Forget the least recently used named statement and deallocate it on the server."""
+    def _deallocate_oldest(self) -> bool:
+        """Forget the least recently used named statement and deallocate it; whether there was one."""
         for key, entry in self.statements.items():
             if entry[1] is not None:
                 del self.statements[key]
                 self.named -= 1
                 self._send_and_check(b"DEALLOCATE " + entry[1])
-                return
+                return True
+        self.named = 0
+        return False
 
     def _deallocate_leftover(self) -> None:
         pgconn = self.pgconn
@@ -194,6 +196,7 @@ class Statements:
     def deallocate_all(self) -> None:
         """Drop every prepared statement of the session (``DEALLOCATE ALL``)."""
         self._send_and_check(b"DEALLOCATE ALL")
+        self.leftover = []
 
     def load_rows(self, result: Any, first: int, last: int) -> list:
         """Rows ``first`` to ``last`` of ``result`` as tuples, converted by the connection's loaders."""
