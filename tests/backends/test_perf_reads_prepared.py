@@ -9,6 +9,8 @@ prepared statement itself is exercised.
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import backends
 from backends import Column, Table
@@ -272,3 +274,29 @@ def test_ddl_and_rollbacks_on_the_connection_make_it_prepare_afresh_even_in_a_tr
     assert _both(db, sql, [2])[0][2] == 2
     names = _prepared_names(db)
     assert len(names) == 1  # the names forgotten at the rollback were deallocated
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    name=st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=30),
+    size=st.integers(-(2**31), 2**31 - 1),
+    weight=st.floats(allow_nan=False, allow_infinity=False, width=64),
+    active=st.booleans(),
+)
+def test_any_values_read_back_the_same_through_both_paths(things, name, size, weight, active):
+    db = things
+    if not db.fetch_all("SELECT COUNT(*) FROM things WHERE id = 1000")[0][0]:
+        db.execute("INSERT INTO things (id, name, size, weight, active) VALUES (1000, 'x', 0, 0, %s)", [True])
+    db.execute("UPDATE things SET name = %s, size = %s, weight = %s, active = %s WHERE id = 1000",
+               [name, size, weight, active])
+    sql = SELECT + "id = %s AND name = %s AND size = %s AND active = %s"
+    ordinary = db.fetch_all(sql, [1000, name, size, active])
+    prepared = db.fetch_all(sql, [1000, name, size, active], prepared=True)
+    assert prepared == ordinary and len(prepared) == 1
+    assert prepared[0][1:3] == (name, size) and prepared[0][4] == pytest.approx(weight)
+
+
+@pytest.fixture
+def things(db):
+    _make_things(db)
+    return db
