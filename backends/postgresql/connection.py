@@ -19,7 +19,7 @@ from ..listeners import notify_listeners, query_listeners
 from ..urls import DatabaseURL
 from .dialect import Dialect
 from .introspection import Introspection
-from .prepared import Statements
+from .prepared import Statements, statements_of
 from .schema_editor import SchemaEditor
 
 __all__ = ["Connection"]
@@ -229,7 +229,7 @@ class Connection(BaseConnection):
     def _new_statements(self) -> Statements:
         if self._closed:
             raise errors.InterfaceError(f"connection {self._label()} is closed")
-        statements = self._statements = Statements(self._raw)
+        statements = self._statements = statements_of(self._raw)
         return statements
 
     def _run_bound(self, statements: Statements, query: bytes, params: Sequence[Any]) -> Any:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -36,7 +37,7 @@ from psycopg import errors as driver_errors
 from psycopg import generators, pq
 from psycopg.adapt import PyFormat, Transformer
 
-__all__ = ["Statements", "convert"]
+__all__ = ["Statements", "convert", "statements_of"]
 
 _PLACEHOLDER = re.compile(r"%(.?)", re.DOTALL)
 _TUPLES_OK = pq.ExecStatus.TUPLES_OK
@@ -46,6 +47,19 @@ _IDLE = pq.TransactionStatus.IDLE
 #: How many converted SQL texts, and statements with their use counts, a connection keeps.
 _MAX_QUERIES = 1000
 _names = itertools.count(1)
+#: The Statements of each psycopg connection: a pooled connection goes back to its pool
+#: with its session's prepared statements, and whoever borrows it next must know them
+#: (a fresh registry would prepare them again under new names, and the old ones would
+#: pile up on the server).
+_REGISTRY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def statements_of(raw: psycopg.Connection) -> Statements:
+    """The `Statements` of ``raw``, made on first use."""
+    statements = _REGISTRY.get(raw)
+    if statements is None:
+        statements = _REGISTRY[raw] = Statements(raw)
+    return statements
 
 
 def convert(sql: str, encoding: str) -> bytes | None:
@@ -75,8 +89,6 @@ class Statements:
         self.pgconn = raw.pgconn
         self.transformer = Transformer(raw)
         self.encoding = raw.info.encoding
-        self.threshold = raw.prepare_threshold
-        self.maximum = raw.prepared_max or 0
         self.queries: dict[str, bytes | None] = {}
         # (query, parameter types) -> [uses before being named, name or None]
         self.statements: OrderedDict[tuple, list] = OrderedDict()
@@ -116,7 +128,7 @@ class Statements:
         with raw.lock:
             name = entry[1]
             if name is None:
-                threshold = self.threshold
+                threshold = raw.prepare_threshold  # read each time, as psycopg does
                 if threshold is not None and entry[0] >= threshold:
                     name = self._prepare(query, types)
                     entry[1] = name
@@ -137,7 +149,8 @@ class Statements:
         """Prepare ``query`` under a new name (deallocating the oldest beyond ``prepared_max``)."""
         if self.leftover and self.pgconn.transaction_status == _IDLE:
             self._deallocate_leftover()
-        while self.maximum and self.named >= self.maximum and self._deallocate_oldest():
+        maximum = self.raw.prepared_max
+        while maximum and self.named >= maximum and self._deallocate_oldest():
             pass
         name = b"_manouche_%d" % next(self.names)
         pgconn = self.pgconn

@@ -224,7 +224,6 @@ def test_at_most_prepared_max_statements_are_kept_and_the_oldest_goes_first(db):
     _make_things(db)
     db._raw.prepared_max = 2
     db._raw.prepare_threshold = 0
-    db._statements = None  # made again with these settings
     wheres = ["size = %s", "small = %s", "size >= %s"]
     for where in wheres:
         _both(db, SELECT + where + " ORDER BY id", [2])
@@ -253,7 +252,6 @@ def test_the_kept_statements_are_bounded(db, monkeypatch):
     monkeypatch.setattr(prepared, "_MAX_QUERIES", 3)
     _make_things(db)
     db._raw.prepare_threshold = 0
-    db._statements = None
     for size in range(6):  # six texts, each prepared at once
         assert db.fetch_all(SELECT + f"size <> {size + 10} AND size = %s", [2], prepared=True)[0][2] == 2
     assert len(db._statements.statements) <= 3 and len(db._statements.queries) <= 3
@@ -300,3 +298,25 @@ def test_any_values_read_back_the_same_through_both_paths(things, name, size, we
 def things(db):
     _make_things(db)
     return db
+
+
+@pytest.mark.backends("postgresql")
+def test_a_pooled_session_keeps_its_prepared_statements_across_borrowers(db_url):
+    separator = "&" if "?" in db_url else "?"
+    url = f"{db_url}{separator}pool_size=1"
+    setup = backends.connect(db_url)
+    try:
+        _make_things(setup)
+    finally:
+        setup.close()
+    sql = SELECT + "size = %s"
+    for _borrower in range(4):  # each borrows the pool's one session, runs, gives it back
+        db = backends.connect(url)
+        try:
+            assert _both(db, sql, [2])[0][1] == "b'e\"e %s %%"
+            assert len(_prepared_names(db)) == 1  # the same statement, not one per borrower
+        finally:
+            db.close()
+    from backends.postgresql.connection import close_pools
+
+    close_pools()
