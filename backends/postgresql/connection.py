@@ -317,8 +317,10 @@ class Connection(BaseConnection):
     def close(self) -> None:
         """Close the connection, or roll back and hand it back to its pool."""
         self._bound_cursor = None
-        self._statements = None
+        statements, self._statements = self._statements, None
         if not self._closed and self._pool is not None and self._driver_in_transaction():
+            if statements is not None:
+                statements.forget()  # as after any rollback (see _INVALIDATES)
             try:
                 self._raw.execute("ROLLBACK")
             except psycopg.Error:
