@@ -19,7 +19,7 @@ from ..listeners import notify_listeners, query_listeners
 from ..urls import DatabaseURL
 from .dialect import Dialect
 from .introspection import Introspection
-from .prepared import Statements, statements_of
+from .prepared import Statements, forget_statements, statements_of
 from .schema_editor import SchemaEditor
 
 __all__ = ["Connection"]
@@ -256,13 +256,22 @@ class Connection(BaseConnection):
         except psycopg.Error as error:
             raise self._translate(error) from error
 
-    def _fetch_bound(self, sql: str, params: Sequence[Any], load: Callable[[list], list] | None) -> list:
-        """`fetch_all` of a statement `prepared.Statements` cannot convert: psycopg's cursor runs it."""
+    def _execute_bound(self, sql: str, params: Sequence[Any]) -> psycopg.Cursor:
+        """Run a statement `prepared.Statements` cannot convert on psycopg's server-binding cursor."""
         cursor = self._bound_cursor
         if cursor is None:
             cursor = self._bound_cursor = psycopg.Cursor(self._raw)
         try:
             cursor.execute(sql, params)
+        except psycopg.Error as error:
+            self._bound_cursor = None
+            raise self._translate(error) from error
+        return cursor
+
+    def _fetch_bound(self, sql: str, params: Sequence[Any], load: Callable[[list], list] | None) -> list:
+        """`fetch_all` of a statement `prepared.Statements` cannot convert (see `_execute_bound`)."""
+        cursor = self._execute_bound(sql, params)
+        try:
             if load is None:
                 return cursor.fetchall()
             rows = cursor.fetchmany(FETCH_CHUNK_ROWS)
@@ -286,8 +295,8 @@ class Connection(BaseConnection):
         the client quoting each value into the SQL text.
         """
         if not prepared or not params:
-            if self._statements is not None and _INVALIDATES(sql):
-                self._statements.forget(deallocate=_KEEPS_NAMES(sql) is None)
+            if _INVALIDATES(sql):
+                forget_statements(self._raw, deallocate=_KEEPS_NAMES(sql) is None)
             return super().execute_count(sql, params)
         if query_listeners:
             notify_listeners(sql, params, self.vendor, self.alias)
@@ -296,31 +305,22 @@ class Connection(BaseConnection):
             statements = self._new_statements()
         query = statements.query(sql)
         if query is None:
-            cursor = self._bound_cursor
-            if cursor is None:
-                cursor = self._bound_cursor = psycopg.Cursor(self._raw)
-            try:
-                cursor.execute(sql, params)
-            except psycopg.Error as error:
-                self._bound_cursor = None
-                raise self._translate(error) from error
-            return cursor.rowcount
+            return self._execute_bound(sql, params).rowcount
         count = self._run_bound(statements, query, params).command_tuples
         return -1 if count is None else count
 
     def execute(self, sql: str, params: Sequence[Any] | None = ()) -> Any:
         """Run one statement and return the cursor (see the base class); DDL and rollbacks reset `Statements`."""
-        if self._statements is not None and _INVALIDATES(sql):
-            self._statements.forget(deallocate=_KEEPS_NAMES(sql) is None)
+        if _INVALIDATES(sql):
+            forget_statements(self._raw, deallocate=_KEEPS_NAMES(sql) is None)
         return super().execute(sql, params)
 
     def close(self) -> None:
         """Close the connection, or roll back and hand it back to its pool."""
         self._bound_cursor = None
-        statements, self._statements = self._statements, None
+        self._statements = None
         if not self._closed and self._pool is not None and self._driver_in_transaction():
-            if statements is not None:
-                statements.forget()  # as after any rollback (see _INVALIDATES)
+            forget_statements(self._raw)  # as after any rollback (see _INVALIDATES)
             try:
                 self._raw.execute("ROLLBACK")
             except psycopg.Error:

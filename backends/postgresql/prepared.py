@@ -37,7 +37,7 @@ from psycopg import errors as driver_errors
 from psycopg import generators, pq
 from psycopg.adapt import PyFormat, Transformer
 
-__all__ = ["Statements", "convert", "statements_of"]
+__all__ = ["Statements", "convert", "forget_statements", "statements_of"]
 
 _PLACEHOLDER = re.compile(r"%(.?)", re.DOTALL)
 _TUPLES_OK = pq.ExecStatus.TUPLES_OK
@@ -60,6 +60,13 @@ def statements_of(raw: psycopg.Connection) -> Statements:
     if statements is None:
         statements = _REGISTRY[raw] = Statements(raw)
     return statements
+
+
+def forget_statements(raw: psycopg.Connection, deallocate: bool = True) -> None:
+    """`Statements.forget` for ``raw``'s statements, if it has any."""
+    statements = _REGISTRY.get(raw)
+    if statements is not None:
+        statements.forget(deallocate)
 
 
 def convert(sql: str, encoding: str) -> bytes | None:

@@ -317,6 +317,13 @@ def test_a_pooled_session_keeps_its_prepared_statements_across_borrowers(db_url)
             assert len(_prepared_names(db)) == 1  # the same statement, not one per borrower
         finally:
             db.close()
+    db = backends.connect(url)  # a borrower whose first statement is DDL
+    try:
+        db.execute("ALTER TABLE things ALTER COLUMN size TYPE bigint")
+        assert _both(db, sql, [3])[0][1] == "çà日本"
+        assert len(_prepared_names(db)) == 1  # the stale one deallocated, the new one kept
+    finally:
+        db.close()
     from backends.postgresql.connection import close_pools
 
     close_pools()
