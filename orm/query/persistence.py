@@ -399,7 +399,10 @@ class _BatchInsert:
         self.fields, self.column_types, self.chunk_params = _bulk_plan(model, connection, include_pk)
         self.plain = plain = not ignore_conflicts and not update_conflicts
         self.arrays_allowed = dialect.supports_bulk_insert_arrays and plain
-        self.returning = dialect.supports_returning and not include_pk and plain
+        # An upsert's RETURNING gives the key of every row, inserted or updated (as Django 5).
+        self.returning = dialect.supports_returning and not include_pk and (
+            plain or (update_conflicts and dialect.supports_update_conflicts_with_target)
+        )
         self.row_sql = f"({', '.join(['%s'] * len(self.fields))})"
         self.head = (
             f"{dialect.insert_prefix(ignore=ignore_conflicts)} INTO {quote(opts.db_table)} "
