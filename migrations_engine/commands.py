@@ -260,6 +260,7 @@ def sqlmigrate(
     loader = MigrationLoader(connection)
     _check_app(loader, app_label)
     migration = loader.get_migration_by_prefix(app_label, name)
+    loader.validate_states()
     key = migration.key
     state = ProjectState(real_apps=set(loader.unmigrated_apps))
     graph = loader.graph

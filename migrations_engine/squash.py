@@ -34,6 +34,8 @@ def squash_migrations(
     """The squashed migration and the migrations it replaces (in order)."""
     end_migration = loader.get_migration_by_prefix(app_label, end)
     start_migration = loader.get_migration_by_prefix(app_label, start) if start else None
+    # Replaying the history up to END names a bad file before anything is written.
+    loader.project_state(end_migration.key)
     plan = [key for key in loader.graph.forwards_plan(end_migration.key) if key[0] == app_label]
     if start_migration is not None:
         if start_migration.key not in plan:

@@ -1,0 +1,66 @@
+"""Deviations from SPEC §9/§10 found by probing the CLI as a user would, each a regression test."""
+
+from __future__ import annotations
+
+from tests.cli.conftest import NOTE_MODELS, Project, make_project, run_manouche
+
+GHOST_FIELD = """\
+from migrations_engine import migrations
+import orm
+
+
+class Migration(migrations.Migration):
+    dependencies = [("blog", "0001_initial")]
+    operations = [
+        migrations.AddField(model_name="ghost", name="x", field=orm.IntegerField(null=True)),
+    ]
+"""
+
+
+def note_project_with_ghost_migration(tmp_path) -> Project:
+    """A project whose 0002 adds a field to a model no migration created."""
+    project = make_project(tmp_path / "project", models=NOTE_MODELS)
+    result = run_manouche(project, "makemigrations", "--noinput")
+    assert result.returncode == 0, result.stderr
+    project.write("blog/migrations/0002_ghost.py", GHOST_FIELD)
+    return project
+
+
+def assert_names_the_bad_file(result) -> None:
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("Error: ") and "0002_ghost.py" in result.stderr
+    assert "ghost" in result.stderr.split("0002_ghost.py", 1)[1]
+
+
+def test_sqlmigrate_of_an_operation_on_an_unknown_model_is_a_user_error(tmp_path, db_url):
+    # Was a KeyError traceback: sqlmigrate replayed the history without naming the file.
+    project = note_project_with_ghost_migration(tmp_path)
+    for extra in ((), ("--backwards",)):
+        result = run_manouche(project, "--database-url", db_url, "sqlmigrate", "blog", "0002", *extra)
+        assert_names_the_bad_file(result)
+        assert result.stdout == ""
+
+
+def test_squashmigrations_over_a_bad_file_fails_and_writes_nothing(tmp_path):
+    # Was: the squashed file (with the bad operation) was written, exit 0.
+    project = note_project_with_ghost_migration(tmp_path)
+    result = run_manouche(project, "squashmigrations", "blog", "0002", "--noinput")
+    assert_names_the_bad_file(result)
+    assert project.migration_files() == ["0001_initial.py", "0002_ghost.py"]
+
+
+def test_squashmigrations_beside_an_earlier_squash_still_works(tmp_path):
+    # The bad-file check replays only END's history, not the replaced and squashed files twice.
+    project = make_project(tmp_path / "project", models=NOTE_MODELS)
+    assert run_manouche(project, "makemigrations", "--noinput").returncode == 0
+    for number, field in (("0002", "x"), ("0003", "y")):
+        project.write(f"blog/migrations/{number}_{field}.py", GHOST_FIELD.replace(
+            '"ghost", name="x"', f'"note", name="{field}"'
+        ).replace('"0001_initial"', '"0001_initial"' if number == "0002" else '"0002_x"'))
+    result = run_manouche(project, "squashmigrations", "blog", "0002", "--noinput")
+    assert result.returncode == 0, result.stderr
+    result = run_manouche(project, "squashmigrations", "blog", "0003", "--noinput",
+                          "--squashed-name", "all_three")
+    assert result.returncode == 0, result.stderr
+    assert "0001_all_three.py" in project.migration_files()
