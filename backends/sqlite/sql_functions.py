@@ -1,7 +1,8 @@
 """Python functions registered on every SQLite connection (SQLite lacks them natively).
 
 Datetimes are stored as UTC text 'YYYY-MM-DD HH:MM:SS.ffffff', dates as
-'YYYY-MM-DD'; these functions read either and return the same text forms.
+'YYYY-MM-DD', times as 'HH:MM:SS.ffffff'; these functions read them and return
+the same text forms.
 """
 
 from __future__ import annotations
@@ -83,10 +84,21 @@ _SPREAD_AGGREGATES = (
 )
 
 
+def _parse_time(value: Any) -> datetime.time | None:
+    if isinstance(value, bytes):
+        value = value.decode()
+    try:
+        return datetime.time.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
 def _date_extract(kind: str, value: Any) -> int | None:
     moment = _parse(value)
     if moment is None:
-        return None
+        # A TimeField's 'HH:MM:SS[.ffffff]' has only the hour, minute and second.
+        time = _parse_time(value) if value is not None and kind in ("hour", "minute", "second") else None
+        return None if time is None else getattr(time, kind)
     if kind == "week_day":
         return moment.isoweekday() % 7 + 1
     if kind == "iso_week_day":
