@@ -281,6 +281,13 @@ class MigrationExecutor:
             f"{verb} migration {migration} ({migration.path}) failed at {where}: "
             f"{type(error).__name__}: {error}. "
         )
+        # Without transactional DDL the failed operation's own earlier statements stay too.
+        partly = (
+            f" Statements of operation {failed_index + 1} that ran before the error were NOT "
+            f"rolled back ({self.connection.vendor} commits DDL at once)."
+            if failed is not None and not self.connection.dialect.supports_transactional_ddl
+            else ""
+        )
         if atomic:
             message += "Everything it did was rolled back and it is not recorded."
         elif done:
@@ -292,8 +299,10 @@ class MigrationExecutor:
             message += (
                 f"{why}, so these operations already ran "
                 f"and were NOT rolled back: {ran}. The migration is not recorded: undo them by "
-                "hand (or fix the cause and apply the rest with a new migration)."
+                "hand (or fix the cause and apply the rest with a new migration)." + partly
             )
+        elif partly:
+            message += "No operation of it had completed; it is not recorded." + partly
         else:
             message += "No operation of it had run; it is not recorded."
         return MigrationFailedError(message)

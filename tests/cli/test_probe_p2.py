@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import backends
 from tests.cli.conftest import NOTE_MODELS, Project, make_project, run_manouche
 
 GHOST_FIELD = """\
@@ -64,3 +65,38 @@ def test_squashmigrations_beside_an_earlier_squash_still_works(tmp_path):
                           "--squashed-name", "all_three")
     assert result.returncode == 0, result.stderr
     assert "0001_all_three.py" in project.migration_files()
+
+
+HALF_FAILING_SQL = """\
+from migrations_engine import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("blog", "0001_initial")]
+    operations = [
+        migrations.RunSQL(["CREATE TABLE half_done (id integer)", "THIS IS NOT SQL"]),
+    ]
+"""
+
+
+def test_a_half_run_operation_is_reported_where_ddl_is_not_transactional(tmp_path, db_url):
+    # Was, on MySQL: "No operation of it had run" while the operation's CREATE TABLE had committed.
+    project = make_project(tmp_path / "project", models=NOTE_MODELS)
+    assert run_manouche(project, "makemigrations", "--noinput").returncode == 0
+    project.write("blog/migrations/0002_half.py", HALF_FAILING_SQL)
+    result = run_manouche(project, "--database-url", db_url, "migrate")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    connection = backends.connect(db_url)
+    try:
+        left = "half_done" in connection.introspection.table_names()
+        transactional = connection.dialect.supports_transactional_ddl
+    finally:
+        connection.close()
+    assert left is not transactional
+    if transactional:
+        assert "rolled back and it is not recorded" in result.stderr
+    else:
+        assert "No operation of it had run" not in result.stderr
+        assert "Statements of operation 1 that ran before the error were NOT rolled back" in (
+            result.stderr
+        )
