@@ -149,15 +149,22 @@ def _anchor_sqlite(url: str, base_dir: Path) -> str:
 def load_settings(config: str | Path | None = None, database_url: str | None = None) -> Settings:
     """Settings from ``config`` (or the nearest pyproject.toml), ``DATABASE_URL`` and defaults."""
     path = Path(config) if config else find_pyproject()
+    # SPEC §2: a file named with --config wins over DATABASE_URL when it names a database.
+    config_names_default = False
     if path is not None:
-        loaded = _settings_from_table(load_pyproject(path), str(path), path.resolve().parent)
+        table = load_pyproject(path)
+        loaded = _settings_from_table(table, str(path), path.resolve().parent)
+        databases = table.get("databases")
+        config_names_default = bool(config) and (
+            "database" in table or (isinstance(databases, dict) and "default" in databases)
+        )
         base = str(path.resolve().parent)
         if base not in sys.path:
             sys.path.insert(0, base)
     else:
         loaded = Settings()
     environment_url = os.environ.get("DATABASE_URL")
-    if environment_url:
+    if environment_url and not config_names_default:
         loaded.databases["default"] = environment_url
     if database_url:
         loaded.databases["default"] = database_url

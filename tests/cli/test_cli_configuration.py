@@ -81,11 +81,10 @@ def test_config_option_beats_the_nearest_pyproject(tmp_path, sources, invoke):
 def test_config_option_beats_the_environment(tmp_path, sources, invoke, monkeypatch):
     other = make_project(tmp_path / "elsewhere", database=sources["config"])
     monkeypatch.setenv("DATABASE_URL", sources["environment"])
-    # --config names the file to read; DATABASE_URL still overrides its database,
-    # as it would for that project (SPEC §2: DATABASE_URL overrides `default`).
+    # SPEC §2: "--database-url and --config win, then DATABASE_URL".
     result = invoke(tmp_path, "--config", str(other.path / "pyproject.toml"), "inspectdb")
     assert result.exit_code == 0, result.output
-    assert inspected_classes(result.stdout) == {"FromEnvironment"}
+    assert inspected_classes(result.stdout) == {"FromConfig"}
 
 
 def test_without_any_configuration_the_database_is_db_sqlite3_in_the_working_directory(

@@ -100,3 +100,17 @@ def test_a_half_run_operation_is_reported_where_ddl_is_not_transactional(tmp_pat
         assert "Statements of operation 1 that ran before the error were NOT rolled back" in (
             result.stderr
         )
+
+
+def test_config_without_a_database_leaves_database_url_in_force(tmp_path, invoke, monkeypatch):
+    # --config beats DATABASE_URL only for a database it names (SPEC §2 order: then DATABASE_URL).
+    project = make_project(tmp_path / "elsewhere", models=NOTE_MODELS)
+    project.write("pyproject.toml", '[tool.manouche]\napps = ["blog"]\n')
+    environment = tmp_path / "environment.sqlite3"
+    connection = backends.connect(f"sqlite:///{environment}")
+    connection.execute("CREATE TABLE from_environment (id integer PRIMARY KEY)")
+    connection.close()
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{environment}")
+    result = invoke(tmp_path, "--config", str(project.path / "pyproject.toml"), "inspectdb")
+    assert result.exit_code == 0, result.output
+    assert "class FromEnvironment(" in result.stdout
