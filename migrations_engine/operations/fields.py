@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 from backends.schema import NOT_PROVIDED
+from orm.fields.base import NOT_PROVIDED as NO_FIELD_DEFAULT
 
 from .. import schema
 from ..state import ProjectState, relation_target, resolve_relation
@@ -166,7 +167,7 @@ class AddField(_FieldDefinitionOperation):
         field = self.field
         if not self.preserve_default:
             field = field.clone()
-            field.default = NOT_PROVIDED
+            field.default = NO_FIELD_DEFAULT
         state.update_model(app_label, self.model_name).fields[self.name] = field
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
@@ -242,7 +243,7 @@ class AlterField(_FieldDefinitionOperation):
         field = self.field
         if not self.preserve_default:
             field = field.clone()
-            field.default = NOT_PROVIDED
+            field.default = NO_FIELD_DEFAULT
         state.update_model(app_label, self.model_name).fields[self.name] = field
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:

@@ -114,3 +114,30 @@ def test_config_without_a_database_leaves_database_url_in_force(tmp_path, invoke
     result = invoke(tmp_path, "--config", str(project.path / "pyproject.toml"), "inspectdb")
     assert result.exit_code == 0, result.output
     assert "class FromEnvironment(" in result.stdout
+
+
+def test_a_one_off_default_leaves_no_default_in_the_state(tmp_path, db_url):
+    # Was: the state kept the column-default sentinel as the field's default, so
+    # makemigrations --check found a spurious "Alter field" right after makemigrations, and
+    # a renamed model with such a field was not suspected as a rename (silent drop + create).
+    project = make_project(tmp_path / "project", models=NOTE_MODELS)
+    assert run_manouche(project, "makemigrations", "--noinput").returncode == 0
+    assert run_manouche(project, "--database-url", db_url, "migrate").returncode == 0
+    connection = backends.connect(db_url)
+    connection.execute("INSERT INTO blog_note (text) VALUES (%s)", ["kept"])
+    connection.close()
+    project.write("blog/models.py", NOTE_MODELS + "    rank = orm.IntegerField()\n")
+    result = run_manouche(project, "makemigrations", input="1\n42\n")
+    assert result.returncode == 0, result.stderr
+    assert "preserve_default=False" in (
+        project.path / "blog/migrations/0002_note_rank.py").read_text()
+    check = run_manouche(project, "makemigrations", "--check")
+    assert check.returncode == 0 and "No changes detected" in check.stdout, check.stdout
+    for command in (("migrate",), ("checkdb",), ("migrate", "blog", "zero"), ("migrate",)):
+        result = run_manouche(project, "--database-url", db_url, *command)
+        assert result.returncode == 0, result.stdout + result.stderr
+    project.write("blog/models.py", NOTE_MODELS.replace("class Note", "class Memo")
+                  + "    rank = orm.IntegerField()\n")
+    result = run_manouche(project, "makemigrations", "--noinput")
+    assert result.returncode == 1 and "--rename blog.Note=Memo" in result.stderr, result.stderr
+    assert project.migration_files() == ["0001_initial.py", "0002_note_rank.py"]
