@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import math
 import re
 import sqlite3
@@ -160,6 +161,34 @@ def _timestamp_diff(left: Any, right: Any) -> int | None:
     return (later - earlier) // datetime.timedelta(microseconds=1)
 
 
+def _json_contained(document: Any, part: Any, top: bool = True) -> bool:
+    """PostgreSQL's ``document @> part`` on parsed JSON."""
+    if isinstance(part, dict):
+        return isinstance(document, dict) and all(
+            key in document and _json_contained(document[key], value, False) for key, value in part.items()
+        )
+    if isinstance(part, list):
+        return isinstance(document, list) and all(
+            any(_json_contained(item, value, False) for item in document) for value in part
+        )
+    if isinstance(document, list) and top:
+        return any(_json_contained(item, part, False) for item in document if not isinstance(item, (dict, list)))
+    numbers = (int, float)
+    same_kind = type(document) is type(part) or (
+        type(document) in numbers and type(part) in numbers  # 1 and 1.0, never True
+    )
+    return same_kind and document == part
+
+
+def _json_contains(document: Any, part: Any) -> int | None:
+    if document is None or part is None:
+        return None
+    try:
+        return int(_json_contained(json.loads(document), json.loads(part)))
+    except ValueError:
+        return None
+
+
 def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
@@ -239,6 +268,7 @@ def register_functions(connection: sqlite3.Connection) -> None:
     connection.create_function("manouche_md5", 1, _md5, deterministic=True)
     connection.create_function("manouche_datetime_shift", 3, _datetime_shift, deterministic=True)
     connection.create_function("manouche_timestamp_diff", 2, _timestamp_diff, deterministic=True)
+    connection.create_function("manouche_json_contains", 2, _json_contains, deterministic=True)
     if not _has_math_functions():
         for name, (arity, function) in _MATH_FUNCTIONS.items():
             connection.create_function(name, arity, _math(function), deterministic=True)

@@ -1,4 +1,4 @@
-"""JSON key paths (``data__owner__name``) and JSON lookups (``has_key``).
+"""JSON key paths (``data__owner__name``) and JSON lookups (``has_key``, ``contains``).
 
 The SQL differs enough per vendor that each piece is a small function per
 vendor, chosen once per compile.
@@ -11,7 +11,7 @@ import json
 from orm.query.expressions import Expression
 from orm.query.lookups import Lookup
 
-__all__ = ["KeyTransform", "HasKey", "HasKeys", "HasAnyKeys", "get_lookup"]
+__all__ = ["KeyTransform", "HasKey", "HasKeys", "HasAnyKeys", "DataContains", "ContainedBy", "get_lookup"]
 
 
 def _json_path(keys: list[str]) -> str:
@@ -220,8 +220,7 @@ class HasKey(Lookup):
     def _one(self, base_sql, keys, connection):
         vendor = connection.vendor
         if vendor == "postgresql":
-            if len(keys) == 1:
-                return f"({base_sql} ? %s)", [str(keys[0])]
+            # Not ``?``: it also finds a string element of an array (["k"] would "have" k).
             return f"({base_sql} #> %s IS NOT NULL)", [[str(k) for k in keys]]
         path = _json_path(keys)
         if vendor == "sqlite":
@@ -278,10 +277,47 @@ class _KeyIn(Lookup):
         return node.as_sql(compiler, connection)
 
 
+class DataContains(Lookup):
+    """``data__contains={"k": 1}``: the document contains the given JSON (PostgreSQL's ``@>``)."""
+
+    lookup_name = "contains"
+    prepare_rhs = False
+
+    def _operands(self, compiler, connection):
+        lhs_sql, params = compiler.compile(self.lhs)
+        return lhs_sql, params, json.dumps(self.rhs)
+
+    def as_sql(self, compiler, connection):
+        lhs_sql, params, document = self._operands(compiler, connection)
+        vendor = connection.vendor
+        if vendor == "postgresql":
+            return f"({lhs_sql} @> %s::jsonb)", [*params, document]
+        if vendor == "sqlite":
+            return f"manouche_json_contains({lhs_sql}, %s)", [*params, document]
+        return f"JSON_CONTAINS({lhs_sql}, %s)", [*params, document]
+
+
+class ContainedBy(DataContains):
+    """``data__contained_by={...}``: every part of the document is in the given JSON (``<@``)."""
+
+    lookup_name = "contained_by"
+
+    def as_sql(self, compiler, connection):
+        lhs_sql, params, document = self._operands(compiler, connection)
+        vendor = connection.vendor
+        if vendor == "postgresql":
+            return f"({lhs_sql} <@ %s::jsonb)", [*params, document]
+        if vendor == "sqlite":
+            return f"manouche_json_contains(%s, {lhs_sql})", [document, *params]
+        return f"JSON_CONTAINS(%s, {lhs_sql})", [document, *params]
+
+
 def get_lookup(field, name: str):
     """JSON-specific lookups on a JSONField or one of its keys."""
     if name in ("has_key", "has_keys", "has_any_keys"):
         return {"has_key": HasKey, "has_keys": HasKeys, "has_any_keys": HasAnyKeys}[name]
+    if name in ("contains", "contained_by") and not getattr(field, "is_json_key", False):
+        return DataContains if name == "contains" else ContainedBy
     if getattr(field, "is_json_key", False):
         if name in _KEY_LOOKUPS:
             return _KEY_LOOKUPS[name]

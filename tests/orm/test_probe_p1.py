@@ -51,3 +51,57 @@ def test_time_field_hour_minute_second_lookups(models_db):
     assert ProbeShift.objects.filter(starts__minute=5, starts__second=7).count() == 1
     rows = ProbeShift.objects.order_by("starts").values_list("starts__hour", "starts__minute", "starts__second")
     assert list(rows) == [(9, 5, 7), (13, 45, 1)]
+
+
+class ProbeDocument(orm.Model):
+    data = orm.JSONField(null=True)
+
+    class Meta:
+        app_label = "probep1"
+
+
+MODELS.append(ProbeDocument)
+
+
+@pytest.fixture
+def documents(models_db):
+    values = [
+        {"a": 1, "b": {"c": "x"}, "l": [1, 2], "t": True},
+        {"a": 2, "l": [3]},
+        None,
+        [1, "a", {"k": 1}],
+        "plain",
+    ]
+    return [ProbeDocument.objects.create(data=value) for value in values]
+
+
+def numbers(queryset, documents):
+    positions = {document.pk: number for number, document in enumerate(documents)}
+    return sorted(positions[pk] for pk in queryset.values_list("pk", flat=True))
+
+
+def test_json_contains_is_containment_not_text(documents):
+    found = ProbeDocument.objects.filter
+    assert numbers(found(data__contains={"a": 1}), documents) == [0]
+    assert numbers(found(data__contains={"b": {"c": "x"}, "l": [2]}), documents) == [0]
+    assert numbers(found(data__contains={"l": [2, 3]}), documents) == []
+    assert numbers(found(data__contains={"t": True}), documents) == [0]
+    assert numbers(found(data__contains={"a": "1"}), documents) == []
+    assert numbers(found(data__contains=["a"]), documents) == [3]
+    assert numbers(found(data__contains=[{"k": 1}]), documents) == [3]
+    assert numbers(found(data__contains="a"), documents) == [3]
+    assert numbers(found(data__contains="plain"), documents) == [4]
+    # As Django: exclude() keeps the NULL document.
+    assert numbers(ProbeDocument.objects.exclude(data__contains={"a": 1}), documents) == [1, 2, 3, 4]
+
+
+def test_json_contained_by(documents):
+    found = ProbeDocument.objects.filter
+    assert numbers(found(data__contained_by={"a": 2, "l": [3, 4], "z": 0}), documents) == [1]
+    assert numbers(found(data__contained_by=[1, "a", {"k": 1, "m": 2}, 5]), documents) == [3]
+
+
+def test_json_has_key_ignores_array_elements(documents):
+    assert numbers(ProbeDocument.objects.filter(data__has_key="a"), documents) == [0, 1]
+    assert numbers(ProbeDocument.objects.filter(data__a__isnull=False), documents) == [0, 1]
+    assert numbers(ProbeDocument.objects.filter(data__has_any_keys=["a", "zz"]), documents) == [0, 1]
