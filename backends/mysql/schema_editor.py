@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import decimal
 from typing import Any
@@ -42,6 +43,18 @@ class SchemaEditor(BaseSchemaEditor):
         if new.primary_key and new.autoincrement:
             parts.append(self.dialect.autoincrement_suffix)
         self.execute(f"ALTER TABLE {self.quote_name(table)} MODIFY {' '.join(parts)}")
+
+    def alter_column(self, table: TableRef, old_column: Column, new_column: Column) -> None:
+        """Change a column; a foreign key losing its unique goes and comes back around it.
+
+        MySQL refuses to drop the unique index a foreign key uses (a one-to-one
+        field becoming a foreign key), so the key is dropped first and added again.
+        """
+        if (old_column.references is not None and old_column.unique
+                and not new_column.unique and not new_column.primary_key):
+            self._drop_column_constraints(table_name(table), old_column.name, "foreign_key")
+            old_column = dataclasses.replace(old_column, references=None)
+        super().alter_column(table, old_column, new_column)
 
     def drop_column(self, table: TableRef, column_name: str) -> None:
         """Drop a column after its foreign keys and checks (MySQL refuses otherwise)."""

@@ -141,3 +141,28 @@ def test_a_one_off_default_leaves_no_default_in_the_state(tmp_path, db_url):
     result = run_manouche(project, "makemigrations", "--noinput")
     assert result.returncode == 1 and "--rename blog.Note=Memo" in result.stderr, result.stderr
     assert project.migration_files() == ["0001_initial.py", "0002_note_rank.py"]
+
+
+ONE_TO_ONE_MODELS = """\
+import orm
+
+
+class Person(orm.Model):
+    name = orm.CharField(max_length=50)
+
+
+class Group(orm.Model):
+    leader = orm.OneToOneField(Person, null=True, on_delete=orm.SET_NULL, related_name="leads")
+"""
+
+
+def test_a_one_to_one_field_becomes_a_foreign_key_and_back(tmp_path, db_url):
+    # Was, on MySQL: "Cannot drop index ...: needed in a foreign key constraint" half way.
+    project = make_project(tmp_path / "project", models=ONE_TO_ONE_MODELS)
+    assert run_manouche(project, "makemigrations", "--noinput").returncode == 0
+    project.write("blog/models.py", ONE_TO_ONE_MODELS.replace("OneToOneField", "ForeignKey"))
+    assert run_manouche(project, "makemigrations", "--noinput").returncode == 0
+    for command in (("migrate",), ("checkdb",), ("migrate", "blog", "0001"), ("checkdb",),
+                    ("migrate",), ("checkdb",)):
+        result = run_manouche(project, "--database-url", db_url, *command)
+        assert result.returncode == 0, f"{command}: {result.stdout}{result.stderr}"
