@@ -40,7 +40,7 @@ def call_command(
 
     Positional ``args`` are the command's arguments; keyword ``options`` are
     its options by their Python names (``fake_initial=True``, ``rename=[...]``
-    or ``renames=[...]``), plus the global ``config``, ``database_url``,
+    or ``renames=[...]``) or as spelled on the command line (``graph="dot"``), plus the global ``config``, ``database_url``,
     ``database``, ``verbosity`` and ``no_color``. ``interactive=False`` is
     ``--noinput``. A configuration made with ``orm.configure()`` is kept
     unless ``config`` or ``database_url`` is given. Output goes to
@@ -114,6 +114,11 @@ def _option_argv(command: click.Command | None, name: str, options: dict[str, An
     if command is None:
         raise TypeError(f"call_command: unknown command {name!r}; see `manouche --help`")
     params = {param.name: param for param in command.params if isinstance(param, click.Option)}
+    # An option may also be named as it is spelled on the command line (graph= for --graph).
+    for param in list(params.values()):
+        for opt in param.opts:
+            if opt.startswith("--"):
+                params.setdefault(opt[2:].replace("-", "_"), param)
     # Django's call_command spells --noinput as interactive=False.
     if "interactive" in options and "noinput" in params:
         options["noinput"] = not options.pop("interactive")

@@ -166,3 +166,15 @@ def test_a_one_to_one_field_becomes_a_foreign_key_and_back(tmp_path, db_url):
                     ("migrate",), ("checkdb",)):
         result = run_manouche(project, "--database-url", db_url, *command)
         assert result.returncode == 0, f"{command}: {result.stdout}{result.stderr}"
+
+
+def test_call_command_takes_an_option_as_the_command_line_spells_it():
+    # Was TypeError: "showmigrations has no option 'graph'" (only graph_format= worked).
+    from cli.call import _find_command, _option_argv
+
+    def option_argv(name: str, **options: object) -> list[str]:
+        return _option_argv(_find_command(name.split(), ()), name, dict(options))
+
+    assert option_argv("showmigrations", graph="dot") == ["--graph", "dot"]
+    assert option_argv("showmigrations", graph_format="mermaid") == ["--graph", "mermaid"]
+    assert option_argv("makemigrations", no_input=True) == ["--noinput"]
