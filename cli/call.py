@@ -115,10 +115,10 @@ def _option_argv(command: click.Command | None, name: str, options: dict[str, An
         raise TypeError(f"call_command: unknown command {name!r}; see `manouche --help`")
     params = {param.name: param for param in command.params if isinstance(param, click.Option)}
     # An option may also be named as it is spelled on the command line (graph= for --graph).
-    for param in list(params.values()):
-        for opt in param.opts:
-            if opt.startswith("--"):
-                params.setdefault(opt[2:].replace("-", "_"), param)
+    for option in list(params.values()):
+        for spelling in option.opts:
+            if spelling.startswith("--"):
+                params.setdefault(spelling[2:].replace("-", "_"), option)
     # Django's call_command spells --noinput as interactive=False.
     if "interactive" in options and "noinput" in params:
         options["noinput"] = not options.pop("interactive")
