@@ -101,7 +101,6 @@ class Combinable:
 class Expression(Combinable):
     """Base of every SQL expression."""
 
-    contains_aggregate = False
     contains_over_clause = False
     is_summary = False
     filterable = True
@@ -139,6 +138,11 @@ class Expression(Combinable):
 
     def __getstate__(self):
         return self.__dict__.copy()
+
+    @property
+    def contains_aggregate(self) -> bool:
+        """Whether an aggregate is part of this expression (``Coalesce(Sum(...), 0)``, ``Count(...) * 2``)."""
+        return any(getattr(source, "contains_aggregate", False) for source in self.get_source_expressions())
 
     def get_source_expressions(self) -> list:
         return []

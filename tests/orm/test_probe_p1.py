@@ -105,3 +105,52 @@ def test_json_has_key_ignores_array_elements(documents):
     assert numbers(ProbeDocument.objects.filter(data__has_key="a"), documents) == [0, 1]
     assert numbers(ProbeDocument.objects.filter(data__a__isnull=False), documents) == [0, 1]
     assert numbers(ProbeDocument.objects.filter(data__has_any_keys=["a", "zz"]), documents) == [0, 1]
+
+
+class ProbeShop(orm.Model):
+    name = orm.CharField(max_length=20)
+
+    class Meta:
+        app_label = "probep1"
+
+
+class ProbeSale(orm.Model):
+    shop = orm.ForeignKey(ProbeShop, on_delete=orm.CASCADE, related_name="sales")
+    amount = orm.IntegerField()
+
+    class Meta:
+        app_label = "probep1"
+
+
+MODELS += [ProbeShop, ProbeSale]
+
+
+@pytest.fixture
+def shops(models_db):
+    north, south, empty = (ProbeShop.objects.create(name=name) for name in ("north", "south", "empty"))
+    ProbeSale.objects.bulk_create([
+        ProbeSale(shop=north, amount=3), ProbeSale(shop=north, amount=5), ProbeSale(shop=south, amount=1),
+    ])
+    return north, south, empty
+
+
+def test_annotation_wrapping_an_aggregate_groups_rows(shops):
+    from orm import Coalesce, Count, Sum
+
+    rows = ProbeShop.objects.annotate(
+        doubled=Count("sales") * 2, total=Coalesce(Sum("sales__amount"), 0)
+    ).order_by("name").values_list("name", "doubled", "total")
+    assert [(name, doubled, int(total)) for name, doubled, total in rows] == [
+        ("empty", 0, 0), ("north", 4, 8), ("south", 2, 1),
+    ]
+    busy = ProbeShop.objects.annotate(n=Count("sales") + 1).filter(n__gt=1).order_by("name")
+    assert [shop.name for shop in busy] == ["north", "south"]
+
+
+def test_aggregate_of_an_expression_of_aggregates(shops):
+    from orm import Coalesce, Count, Max, Sum
+
+    result = ProbeSale.objects.aggregate(
+        per_sale=Sum("amount") / Count("id"), top=Coalesce(Max("amount"), 0)
+    )
+    assert (result["per_sale"], result["top"]) == (3, 5)
