@@ -44,8 +44,22 @@ def select_aggregates(inner, aggregates: dict[str, Any]) -> None:
     for alias, aggregate in aggregates.items():
         resolved = aggregate.resolve_expression(inner, allow_joins=True, reuse=None, summarize=True)
         _reject_nested(resolved, alias, inner)
-        inner.annotations[alias] = resolved
+        inner.annotations[alias] = _inline_annotations(resolved, inner)
         inner.annotation_select_mask.append(alias)
+
+
+def _inline_annotations(expression, query):
+    """``expression`` with references to the query's (unselected) annotations replaced by their SQL."""
+    if isinstance(expression, Ref) and expression.refs in query.annotations:
+        return query.annotations[expression.refs]
+    sources = expression.get_source_expressions()
+    if not any(isinstance(node, Ref) for source in sources if source is not None for node in walk(source)):
+        return expression
+    clone = expression.copy()
+    clone.set_source_expressions(
+        [_inline_annotations(source, query) if source is not None else None for source in sources]
+    )
+    return clone
 
 
 def _reject_nested(resolved, alias, query) -> None:

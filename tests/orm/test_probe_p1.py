@@ -154,3 +154,13 @@ def test_aggregate_of_an_expression_of_aggregates(shops):
         per_sale=Sum("amount") / Count("id"), top=Coalesce(Max("amount"), 0)
     )
     assert (result["per_sale"], result["top"]) == (3, 5)
+
+
+def test_aggregate_over_a_plain_annotation(shops):
+    from orm import Count, F, Max, Sum
+
+    doubled = ProbeSale.objects.annotate(twice=F("amount") * 2)
+    assert doubled.aggregate(total=Sum("twice"), top=Max(F("twice") + 1)) == {"total": 18, "top": 11}
+    assert doubled.filter(twice__gt=2).aggregate(total=Sum("twice")) == {"total": 16}
+    by_shop = ProbeSale.objects.annotate(shop_name=F("shop__name"))
+    assert by_shop.aggregate(n=Count("shop_name", distinct=True)) == {"n": 2}
