@@ -822,9 +822,13 @@ class OrderBy(Expression):
         sql, params = compiler.compile(self.expression)
         direction = "DESC" if self.descending else "ASC"
         if self.nulls_last or self.nulls_first:
-            # Portable NULLS FIRST/LAST: sort on "IS NULL" first.
+            # Portable NULLS FIRST/LAST: sort on "IS NULL" first. An annotation's alias cannot be
+            # used inside an expression (PostgreSQL; MySQL for an aggregate): test its SQL instead.
             null_rank = "1 ELSE 0" if self.nulls_last else "0 ELSE 1"
-            return f"CASE WHEN {sql} IS NULL THEN {null_rank} END, {sql} {direction}", [*params, *params]
+            test_sql, test_params = (
+                compiler.compile(self.expression.source) if isinstance(self.expression, Ref) else (sql, params)
+            )
+            return f"CASE WHEN {test_sql} IS NULL THEN {null_rank} END, {sql} {direction}", [*test_params, *params]
         return f"{sql} {direction}", params
 
     def get_group_by_cols(self):

@@ -741,6 +741,11 @@ class Query:
 
     def check_ordering_names(self, names) -> None:
         for entry in names:
+            if getattr(entry, "contains_aggregate", False):
+                raise FieldError(
+                    "Using an aggregate in order_by() without also including it in annotate() "
+                    f"is not allowed: {entry!r}"
+                )
             if hasattr(entry, "resolve_expression") or entry == "?":
                 continue
             if not isinstance(entry, str):

@@ -164,3 +164,21 @@ def test_aggregate_over_a_plain_annotation(shops):
     assert doubled.filter(twice__gt=2).aggregate(total=Sum("twice")) == {"total": 16}
     by_shop = ProbeSale.objects.annotate(shop_name=F("shop__name"))
     assert by_shop.aggregate(n=Count("shop_name", distinct=True)) == {"n": 2}
+
+
+def test_order_by_annotation_with_nulls_placement(shops):
+    from orm import F, Max
+
+    rows = ProbeShop.objects.annotate(top=Max("sales__amount")).order_by(F("top").asc(nulls_first=True))
+    assert [(shop.name, shop.top) for shop in rows] == [("empty", None), ("south", 1), ("north", 5)]
+    rows = ProbeShop.objects.annotate(top=Max("sales__amount")).order_by(F("top").desc(nulls_last=True))
+    assert [shop.name for shop in rows] == ["north", "south", "empty"]
+    sales = ProbeSale.objects.annotate(where=F("shop__name")).order_by(F("where").desc(nulls_last=True), "amount")
+    assert [sale.amount for sale in sales] == [1, 3, 5]
+
+
+def test_order_by_a_bare_aggregate_is_a_field_error(shops):
+    from orm import Count, FieldError
+
+    with pytest.raises(FieldError, match="annotate"):
+        ProbeShop.objects.order_by(Count("sales").desc())
