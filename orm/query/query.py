@@ -541,6 +541,8 @@ class Query:
     def change_aliases(self, change_map: dict[str, str]) -> None:
         self.where = self.where.relabeled_clone(change_map)
         self.select = tuple(expression.relabeled_clone(change_map) for expression in self.select)
+        if isinstance(self.group_by, tuple):
+            self.group_by = tuple(expression.relabeled_clone(change_map) for expression in self.group_by)
         self.annotations = {name: expression.relabeled_clone(change_map) for name, expression in self.annotations.items()}
         self.order_by = tuple(
             entry.relabeled_clone(change_map) if hasattr(entry, "relabeled_clone") else entry for entry in self.order_by

@@ -182,3 +182,13 @@ def test_order_by_a_bare_aggregate_is_a_field_error(shops):
 
     with pytest.raises(FieldError, match="annotate"):
         ProbeShop.objects.order_by(Count("sales").desc())
+
+
+def test_grouped_values_subquery(shops):
+    from orm import Count, OuterRef, Subquery, Sum
+
+    per_shop = ProbeSale.objects.filter(shop=OuterRef("pk")).values("shop").annotate(n=Count("id")).values("n")
+    rows = ProbeShop.objects.annotate(n=Subquery(per_shop)).order_by("name").values_list("name", "n")
+    assert list(rows) == [("empty", None), ("north", 2), ("south", 1)]
+    busy = ProbeSale.objects.values("shop").annotate(total=Sum("amount")).filter(total__gt=4).values("shop")
+    assert [shop.name for shop in ProbeShop.objects.filter(pk__in=busy)] == ["north"]
