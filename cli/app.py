@@ -128,8 +128,49 @@ def _one_line(error: BaseException) -> str:
     return " ".join(line.strip() for line in message.splitlines() if line.strip())
 
 
+_GLOBAL_OPTIONS_WITH_VALUE = ("--config", "--database-url", "--database", "--verbosity", "-v")
+
+
+def _is_global_option(token: str) -> bool:
+    name = token.split("=", 1)[0]
+    return (
+        token == "--no-color"
+        or name in _GLOBAL_OPTIONS_WITH_VALUE[:-1] and "=" in token
+        or token.startswith("-v") and token[2:].isdigit()
+    )
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``args`` with global options given after the command name moved before it.
+
+    So ``manouche migrate --database-url URL`` works as ``manouche --database-url URL
+    migrate`` does (as Django's ``migrate --database``); ``--`` ends the search.
+    """
+    position = 0
+    while position < len(args) and args[position].startswith("-"):
+        position += 2 if args[position] in _GLOBAL_OPTIONS_WITH_VALUE else 1
+    hoisted: list[str] = []
+    rest: list[str] = []
+    index = position + 1
+    while index < len(args):
+        token = args[index]
+        if token == "--":
+            rest += args[index:]
+            break
+        if token in _GLOBAL_OPTIONS_WITH_VALUE and index + 1 < len(args):
+            hoisted += args[index : index + 2]
+            index += 2
+            continue
+        (hoisted if _is_global_option(token) else rest).append(token)
+        index += 1
+    return args[:position] + hoisted + args[position : position + 1] + rest
+
+
 class ManoucheGroup(click.Group):
     """A click group that turns our exceptions into ``Error: ...`` and exit code 1."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(list(args)))
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -27,7 +27,8 @@ nearest `pyproject.toml`, then `sqlite:///db.sqlite3`. The directory of the
 `pyproject.toml` in use (else the working directory) is put on `sys.path`, so
 the apps import without any set-up.
 
-Global options go before the command name:
+Global options go before the command name (given after it, they are moved
+before it):
 
 ```sh
 manouche --database-url postgresql://app@127.0.0.1/app migrate

@@ -178,3 +178,29 @@ def test_call_command_takes_an_option_as_the_command_line_spells_it():
     assert option_argv("showmigrations", graph="dot") == ["--graph", "dot"]
     assert option_argv("showmigrations", graph_format="mermaid") == ["--graph", "mermaid"]
     assert option_argv("makemigrations", no_input=True) == ["--noinput"]
+
+
+def test_global_options_after_the_command_name(tmp_path, db_url):
+    # Was a usage error (exit 2): "No such option '--database-url'" after the command name.
+    project = make_project(tmp_path / "project", models=NOTE_MODELS)
+    assert run_manouche(project, "makemigrations", "--noinput").returncode == 0
+    result = run_manouche(project, "migrate", "--database-url", db_url, "-v", "2")
+    assert result.returncode == 0, result.stderr
+    result = run_manouche(project, "showmigrations", "blog", f"--database-url={db_url}",
+                          "--no-color")
+    assert result.returncode == 0 and "[X] 0001_initial" in result.stdout, result.stderr
+    assert not (project.path / "project.sqlite3").exists()
+
+
+def test_hoisting_global_options_keeps_the_command_arguments():
+    from cli.app import hoist_global_options
+
+    assert hoist_global_options(["migrate", "blog", "zero", "--database", "r", "--fake"]) == [
+        "--database", "r", "migrate", "blog", "zero", "--fake"]
+    assert hoist_global_options(["-v", "2", "sqlmigrate", "blog", "0001", "-v3"]) == [
+        "-v", "2", "-v3", "sqlmigrate", "blog", "0001"]
+    assert hoist_global_options(["contenttypes", "prune", "--config=p.toml", "--noinput"]) == [
+        "--config=p.toml", "contenttypes", "prune", "--noinput"]
+    assert hoist_global_options(["makemigrations", "--name", "x", "--", "--no-color"]) == [
+        "makemigrations", "--name", "x", "--", "--no-color"]
+    assert hoist_global_options(["--help"]) == ["--help"]
