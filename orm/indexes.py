@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from orm.exceptions import ValidationError
+from orm.exceptions import FieldError, ValidationError
 from orm.query.q import Q
 
 __all__ = ["Index", "UniqueConstraint", "CheckConstraint", "BaseConstraint", "compile_condition", "default_index_name"]
@@ -27,7 +27,15 @@ def compile_condition(model, condition: Q, connection) -> str:
 
     query = Query(model)
     query.base_alias_name = "__ddl__"
-    where = query.build_condition(condition, allow_joins=False)
+    # Joins are allowed while building so that a foreign key's own column (``author__isnull``,
+    # ``author=1``) resolves as in Django; a join left after trimming is a real reference.
+    where = query.build_condition(condition)
+    base = next(iter(query.alias_map))
+    if any(count for alias, count in query.alias_refcount.items() if alias != base):
+        raise FieldError(
+            f"{model.__name__}: joined field references are not permitted in a constraint or "
+            f"index condition: {condition!r}"
+        )
     compiler = SQLCompiler(query, connection)
     sql, params = compiler.compile(where)
     quote = connection.dialect.quote_name

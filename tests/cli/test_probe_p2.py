@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 import backends
+import orm
 from tests.cli.conftest import NOTE_MODELS, Project, make_project, run_manouche
 
 GHOST_FIELD = """\
@@ -204,3 +207,59 @@ def test_hoisting_global_options_keeps_the_command_arguments():
     assert hoist_global_options(["makemigrations", "--name", "x", "--", "--no-color"]) == [
         "makemigrations", "--name", "x", "--", "--no-color"]
     assert hoist_global_options(["--help"]) == ["--help"]
+
+
+SELF_FK_CHECK_MODELS = """\
+import orm
+
+
+class Node(orm.Model):
+    label = orm.CharField(max_length=20)
+    parent = orm.ForeignKey("self", null=True, on_delete=orm.CASCADE)
+
+    class Meta:
+        constraints = [
+            orm.CheckConstraint(
+                condition=orm.Q(label__startswith="root") | orm.Q(parent__isnull=False),
+                name="only_roots_orphaned",
+            ),
+            orm.UniqueConstraint(fields=["label"], condition=~orm.Q(parent=None),
+                                 name="child_label_unique"),
+        ]
+"""
+
+
+def test_a_constraint_condition_on_a_foreign_keys_own_column(tmp_path, db_url):
+    # Was FieldError "joined field references are not permitted" for parent__isnull at migrate.
+    project = make_project(tmp_path / "project", models=SELF_FK_CHECK_MODELS)
+    connection = backends.connect(db_url)
+    partial = connection.dialect.supports_partial_indexes
+    connection.close()
+    if not partial:
+        project.write("blog/models.py", SELF_FK_CHECK_MODELS.split("            orm.Unique")[0]
+                      + "        ]\n")
+    assert run_manouche(project, "makemigrations", "--noinput").returncode == 0
+    for command in (("migrate",), ("checkdb",), ("migrate", "blog", "zero"), ("migrate",)):
+        result = run_manouche(project, "--database-url", db_url, *command)
+        assert result.returncode == 0, f"{command}: {result.stdout}{result.stderr}"
+    connection = backends.connect(db_url)
+    try:
+        connection.execute("INSERT INTO blog_node (label) VALUES (%s)", ["root"])
+        with pytest.raises(orm.IntegrityError):
+            connection.execute("INSERT INTO blog_node (label) VALUES (%s)", ["orphan"])
+    finally:
+        connection.close()
+
+
+def test_a_constraint_condition_through_a_join_is_still_refused(tmp_path, db_url, monkeypatch):
+    from orm.indexes import compile_condition
+
+    project = make_project(tmp_path / "project", models=SELF_FK_CHECK_MODELS.split(
+        "    class Meta")[0])
+    monkeypatch.syspath_prepend(str(project.path))
+    orm.configure(apps=["blog"], database=db_url)
+    node = orm.registry.get_model("blog.Node")
+    connection = orm.connections["default"]
+    with pytest.raises(orm.FieldError, match="joined field references"):
+        compile_condition(node, orm.Q(parent__label="x"), connection)
+    assert "IS NULL" in compile_condition(node, orm.Q(parent__isnull=True), connection)
