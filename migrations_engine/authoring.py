@@ -19,7 +19,11 @@ from migrations_engine.loader import MigrationLoader
 from migrations_engine.merge import merge_migration
 from migrations_engine.migration import Migration
 from migrations_engine.questioner import Questioner
-from migrations_engine.squash import functions_to_copy, squash_migrations
+from migrations_engine.squash import (
+    check_copied_functions,
+    functions_to_copy,
+    squash_migrations,
+)
 from migrations_engine.state import ProjectState
 from migrations_engine.writer import (
     ensure_migrations_package,
@@ -271,7 +275,9 @@ def squashmigrations(
     path = migrations_directory(app_label) / f"{squashed.name}.py"
     if path.exists():
         raise CommandError(f"{path} already exists; pass --squashed-name to choose another name")
-    text = render_migration(squashed, functions=functions_to_copy(squashed))
+    functions = functions_to_copy(squashed)
+    text = render_migration(squashed, functions=functions)
+    check_copied_functions(functions, text)
     path.write_text(text, encoding="utf-8")
     if verbosity >= 1:
         before = sum(len(migration.operations) for migration in replaced)

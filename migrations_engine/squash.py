@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import builtins
+import dis
 import re
 import types
 from typing import Any
@@ -10,7 +13,9 @@ from migrations_engine.errors import CommandError
 from migrations_engine.migration import Migration
 from migrations_engine.optimizer import optimize
 
-__all__ = ["squash_migrations", "squashed_name_for", "functions_to_copy"]
+__all__ = [
+    "squash_migrations", "squashed_name_for", "functions_to_copy", "check_copied_functions",
+]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -106,3 +111,39 @@ def _importable(function: Any) -> bool:
     return all(_IDENTIFIER.match(part) for part in module.split(".")) and (
         "<locals>" not in function.__qualname__
     )
+
+
+def check_copied_functions(functions: list[Any], text: str) -> None:
+    """Raise ``CommandError`` if a copied function reads a global the squashed file lacks.
+
+    A constant or import of the original migration file is not copied with the
+    function; written anyway, the squashed migration would fail with a NameError.
+    """
+    defined = set(dir(builtins))
+    for node in ast.parse(text).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            defined.update(name.id for target in targets for name in ast.walk(target)
+                           if isinstance(name, ast.Name))
+    for function in functions:
+        missing = sorted(_globals_read(function.__code__) - defined)
+        if missing:
+            raise CommandError(
+                f"squashmigrations: RunPython function {function.__name__} "
+                f"({function.__module__}) uses {', '.join(missing)} from its migration file, "
+                "which the squashed migration would not have; move the function (and what it "
+                "uses) to a regular module, or use only names defined inside it"
+            )
+
+
+def _globals_read(code: types.CodeType) -> set[str]:
+    names = {instruction.argval for instruction in dis.get_instructions(code)
+             if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME")}
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            names |= _globals_read(constant)
+    return names

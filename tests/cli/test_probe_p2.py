@@ -263,3 +263,36 @@ def test_a_constraint_condition_through_a_join_is_still_refused(tmp_path, db_url
     with pytest.raises(orm.FieldError, match="joined field references"):
         compile_condition(node, orm.Q(parent__label="x"), connection)
     assert "IS NULL" in compile_condition(node, orm.Q(parent__isnull=True), connection)
+
+
+SEED_WITH_A_CONSTANT = """\
+import datetime
+
+from migrations_engine import migrations
+
+GREETING = "hi"
+
+
+def seed(apps, schema_editor):
+    apps.get_model("blog", "Note").objects.create(text=f"{GREETING} {len(datetime.__name__)}")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("blog", "0001_initial")]
+    operations = [migrations.RunPython(seed, migrations.RunPython.noop)]
+"""
+
+
+def test_squash_refuses_a_copied_function_that_reads_its_files_globals(tmp_path):
+    # Was: the squashed file was written with seed() copied but not GREETING (NameError at migrate).
+    project = make_project(tmp_path / "project", models=NOTE_MODELS)
+    assert run_manouche(project, "makemigrations", "--noinput").returncode == 0
+    project.write("blog/migrations/0002_seed.py", SEED_WITH_A_CONSTANT)
+    result = run_manouche(project, "squashmigrations", "blog", "0002", "--noinput")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "seed" in result.stderr and "GREETING, datetime" in result.stderr
+    assert project.migration_files() == ["0001_initial.py", "0002_seed.py"]
+    project.write("blog/migrations/0002_seed.py", SEED_WITH_A_CONSTANT.replace(
+        'f"{GREETING} {len(datetime.__name__)}"', '"hi"'))
+    result = run_manouche(project, "squashmigrations", "blog", "0002", "--noinput")
+    assert result.returncode == 0, result.stderr
