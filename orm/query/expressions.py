@@ -195,7 +195,16 @@ class Expression(Combinable):
         field = self._output_field_or_none
         if field is None:
             return None
-        return field.from_db_converter(connection)
+        converter = field.from_db_converter(connection)
+        if converter is None:
+            # A computed number may come back wider than its type: PostgreSQL's numeric for
+            # arithmetic with a float parameter, MySQL's DECIMAL for COALESCE(SUM(integer), 0).
+            kind = field.get_internal_type()
+            if kind in _INTEGER_TYPES:
+                return to_int
+            if kind == "FloatField":
+                return to_float
+        return converter
 
     def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
         clone = self.copy()

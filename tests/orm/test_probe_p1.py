@@ -192,3 +192,16 @@ def test_grouped_values_subquery(shops):
     assert list(rows) == [("empty", None), ("north", 2), ("south", 1)]
     busy = ProbeSale.objects.values("shop").annotate(total=Sum("amount")).filter(total__gt=4).values("shop")
     assert [shop.name for shop in ProbeShop.objects.filter(pk__in=busy)] == ["north"]
+
+
+def test_computed_numbers_have_their_python_type(shops):
+    from orm import Coalesce, F, Sum
+
+    totals = ProbeShop.objects.annotate(total=Coalesce(Sum("sales__amount"), 0)).order_by("name")
+    assert [(type(total), total) for total in totals.values_list("total", flat=True)] == [
+        (int, 0), (int, 8), (int, 1),
+    ]
+    halves = ProbeSale.objects.annotate(half=F("amount") * 0.5).order_by("amount").values_list("half", flat=True)
+    assert [(type(half), half) for half in halves] == [(float, 0.5), (float, 1.5), (float, 2.5)]
+    total = ProbeSale.objects.aggregate(total=Sum(F("amount") * 0.5))["total"]
+    assert (type(total), total) == (float, 4.5)
