@@ -389,6 +389,8 @@ class SQLCompiler:
             name = entry.lstrip("-") if isinstance(entry, str) else getattr(getattr(entry, "expression", None), "name", None)
             if isinstance(entry, OrderBy):
                 descending = entry.descending
+            if not query.standard_ordering:  # reverse(), last()
+                descending = not descending
             position = self._combinator_position(name)
             order_parts.append(f"{position} {'DESC' if descending else 'ASC'}")
         if order_parts:

@@ -205,3 +205,11 @@ def test_computed_numbers_have_their_python_type(shops):
     assert [(type(half), half) for half in halves] == [(float, 0.5), (float, 1.5), (float, 2.5)]
     total = ProbeSale.objects.aggregate(total=Sum(F("amount") * 0.5))["total"]
     assert (type(total), total) == (float, 4.5)
+
+
+def test_reverse_and_last_of_a_union(shops):
+    union = ProbeSale.objects.filter(amount__gt=2).union(ProbeSale.objects.filter(amount=1))
+    assert [sale.amount for sale in union.order_by("amount").reverse()] == [5, 3, 1]
+    assert union.order_by("amount").last().amount == 5
+    assert union.order_by("-amount").last().amount == 1
+    assert union.last().pk == max(ProbeSale.objects.values_list("pk", flat=True))
