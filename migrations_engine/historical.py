@@ -1,8 +1,8 @@
 """Historical model classes rendered from a `ProjectState`, for ``RunPython`` only.
 
 ``apps.get_model("blog", "Post")`` builds the class of ``blog.Post`` as the
-state describes it (and the models its relations point at), once per
-state, on first use. The classes never enter the live registry: while one is
+state describes it (and the models its relations point at, and those pointing
+at it), once per state, on first use. The classes never enter the live registry: while one is
 built, the registry's model tables are swapped for this registry's own, so
 string references (``"blog.Author"``) resolve among historical classes.
 """
@@ -36,6 +36,7 @@ class StateApps:
         self._all_models: dict[str, dict[str, Any]] = {}
         self._pending: dict[tuple[str, str], list] = {}
         self._rendering: set[tuple[str, str]] = set()
+        self._referrers_by_target: dict[tuple[str, str], list[tuple[str, str]]] | None = None
 
     def bind(self, connection: Any) -> StateApps:
         """This registry, with managers reading from ``connection``'s alias."""
@@ -102,14 +103,38 @@ class StateApps:
             finally:
                 registry.all_models, registry._pending = saved
         self._point_managers(model)
+        for target_key in self._targets(key):
+            if target_key not in self._rendering and target_key in self.state.models:
+                self.get_model(*target_key)
+        # The models pointing here too: deleting a row must cascade to them (as in Django,
+        # where every model of the state is rendered).
+        for referrer in self._referrers().get(key, ()):
+            if referrer not in self._rendering:
+                self.get_model(*referrer)
+        return model
+
+    def _targets(self, key: tuple[str, str]) -> list[tuple[str, str]]:
+        """The models ``key``'s relations (and many-to-many through models) point at."""
+        model_state = self.state.models[key]
+        targets = []
         for field in model_state.fields.values():
             for target in (relation_target(field), through_target(field)):
-                if target is None:
-                    continue
-                target_key = resolve_relation(model_state.app_label, model_state.name, target)
-                if target_key not in self._rendering and target_key in self.state.models:
-                    self.get_model(*target_key)
-        return model
+                if target is not None:
+                    targets.append(
+                        resolve_relation(model_state.app_label, model_state.name, target)
+                    )
+        return targets
+
+    def _referrers(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        """``{model: models with a relation to it}``, worked out once per registry."""
+        if self._referrers_by_target is None:
+            found: dict[tuple[str, str], list[tuple[str, str]]] = {}
+            for key in self.state.models:
+                for target_key in self._targets(key):
+                    if target_key != key:
+                        found.setdefault(target_key, []).append(key)
+            self._referrers_by_target = found
+        return self._referrers_by_target
 
     def _point_managers(self, model: Any) -> None:
         if self.using is None:

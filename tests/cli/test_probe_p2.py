@@ -296,3 +296,66 @@ def test_squash_refuses_a_copied_function_that_reads_its_files_globals(tmp_path)
         'f"{GREETING} {len(datetime.__name__)}"', '"hi"'))
     result = run_manouche(project, "squashmigrations", "blog", "0002", "--noinput")
     assert result.returncode == 0, result.stderr
+
+
+CASCADE_MODELS = """\
+import orm
+
+
+class Tag(orm.Model):
+    name = orm.CharField(max_length=20)
+
+
+class Author(orm.Model):
+    name = orm.CharField(max_length=20)
+
+
+class Post(orm.Model):
+    author = orm.ForeignKey(Author, on_delete=orm.CASCADE)
+    tags = orm.ManyToManyField(Tag)
+
+
+class Comment(orm.Model):
+    post = orm.ForeignKey(Post, on_delete=orm.CASCADE)
+"""
+
+SEED_AND_DELETE_PARENTS = """\
+from migrations_engine import migrations
+
+
+def seed(apps, schema_editor):
+    Post = apps.get_model("blog", "Post")
+    tag = apps.get_model("blog", "Tag").objects.create(name="t")
+    post = Post.objects.create(author=apps.get_model("blog", "Author").objects.create(name="a"))
+    post.tags.add(tag)
+    apps.get_model("blog", "Comment").objects.create(post=post)
+
+
+def unseed(apps, schema_editor):
+    # Only the parents are named: their deletion must reach posts, comments and junction rows.
+    apps.get_model("blog", "Tag").objects.all().delete()
+    apps.get_model("blog", "Author").objects.all().delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("blog", "0001_initial")]
+    operations = [migrations.RunPython(seed, unseed)]
+"""
+
+
+def test_historical_models_cascade_to_models_not_asked_for(tmp_path, db_url):
+    # Was: the historical Author knew no Post (never rendered), so the delete did not cascade
+    # and failed on the foreign keys (at commit on SQLite/PostgreSQL, at once on MySQL).
+    project = make_project(tmp_path / "project", models=CASCADE_MODELS)
+    assert run_manouche(project, "makemigrations", "--noinput").returncode == 0
+    project.write("blog/migrations/0002_seed.py", SEED_AND_DELETE_PARENTS)
+    for command in (("migrate",), ("migrate", "blog", "0001"), ("migrate",)):
+        result = run_manouche(project, "--database-url", db_url, *command)
+        assert result.returncode == 0, f"{command}: {result.stdout}{result.stderr}"
+    assert run_manouche(project, "--database-url", db_url, "migrate", "blog", "0001").returncode == 0
+    connection = backends.connect(db_url)
+    try:
+        for table in ("blog_post", "blog_comment", "blog_post_tags", "blog_tag", "blog_author"):
+            assert connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0, table
+    finally:
+        connection.close()
