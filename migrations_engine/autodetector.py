@@ -728,11 +728,10 @@ def order_steps(steps: list[Step]) -> list[Step]:
     after: dict[int, set[int]] = {index: set() for index in range(len(steps))}
     waiting = [0] * len(steps)
     for index, step in enumerate(steps):
-        for key in step.requires:
-            provider = providers.get(key)
-            if provider is not None and provider != index:
-                after[provider].add(index)
-                waiting[index] += 1
+        # One count per providing step, however many of the keys it provides.
+        for provider in {providers.get(key) for key in step.requires} - {None, index}:
+            after[provider].add(index)  # type: ignore[index]
+            waiting[index] += 1
     heap = [index for index in range(len(steps)) if waiting[index] == 0]
     heapq.heapify(heap)
     order = []

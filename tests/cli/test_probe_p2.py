@@ -359,3 +359,36 @@ def test_historical_models_cascade_to_models_not_asked_for(tmp_path, db_url):
             assert connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0, table
     finally:
         connection.close()
+
+
+CIRCULAR_WITH_OPTIONS = """\
+import orm
+
+
+class Post(orm.Model):
+    title = orm.CharField(max_length=10)
+    best = orm.ForeignKey("Comment", null=True, on_delete=orm.SET_NULL, related_name="+")
+
+
+class Comment(orm.Model):
+    post = orm.ForeignKey(Post, on_delete=orm.CASCADE)
+    score = orm.IntegerField()
+
+    class Meta:
+        unique_together = [("post", "id")]
+        indexes = [orm.Index(fields=["post", "score"], name="ix_ps")]
+        constraints = [orm.UniqueConstraint(fields=["post", "score"], name="uniq_ps")]
+"""
+
+
+def test_circular_models_whose_indexes_name_the_split_field(tmp_path, db_url):
+    # Was RuntimeError "operations depend on each other in a cycle" (a traceback): the late
+    # index/constraint needed two fields of one CreateModel and was counted waiting twice.
+    project = make_project(tmp_path / "project", models=CIRCULAR_WITH_OPTIONS)
+    result = run_manouche(project, "makemigrations", "--noinput")
+    assert result.returncode == 0, result.stderr
+    assert "Add field post to comment" in result.stdout
+    assert run_manouche(project, "makemigrations", "--check").returncode == 0
+    for command in (("migrate",), ("checkdb",), ("migrate", "blog", "zero"), ("migrate",)):
+        result = run_manouche(project, "--database-url", db_url, *command)
+        assert result.returncode == 0, f"{command}: {result.stdout}{result.stderr}"
