@@ -496,11 +496,8 @@ def _needs_one_off_default(field) -> bool:
         return False
     if field.has_default() or field.has_db_default():
         return False
-    if field.blank and field.empty_strings_allowed:
-        return False
-    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-        return False
-    return True
+    # auto_now / auto_now_add fill rows saved later, not the rows already there (as Django).
+    return not (field.blank and field.empty_strings_allowed)
 
 
 def _with_default(field, value):

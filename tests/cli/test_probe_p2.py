@@ -392,3 +392,24 @@ def test_circular_models_whose_indexes_name_the_split_field(tmp_path, db_url):
     for command in (("migrate",), ("checkdb",), ("migrate", "blog", "zero"), ("migrate",)):
         result = run_manouche(project, "--database-url", db_url, *command)
         assert result.returncode == 0, f"{command}: {result.stdout}{result.stderr}"
+
+
+def test_adding_an_auto_now_add_field_asks_for_the_existing_rows(tmp_path, db_url):
+    # Was: written without a question (even under --noinput), then migrate failed with
+    # "NOT NULL constraint failed" on a table with rows (SPEC §8: ask, or fail cleanly).
+    project = make_project(tmp_path / "project", models=NOTE_MODELS)
+    assert run_manouche(project, "makemigrations", "--noinput").returncode == 0
+    assert run_manouche(project, "--database-url", db_url, "migrate").returncode == 0
+    connection = backends.connect(db_url)
+    connection.execute("INSERT INTO blog_note (text) VALUES (%s)", ["old"])
+    connection.close()
+    project.write("blog/models.py",
+                  NOTE_MODELS + "    created = orm.DateTimeField(auto_now_add=True)\n")
+    result = run_manouche(project, "makemigrations", "--noinput")
+    assert result.returncode == 1 and "blog.Note.created" in result.stderr, result.stderr
+    assert project.migration_files() == ["0001_initial.py"]
+    answer = "1\ndatetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)\n"
+    assert run_manouche(project, "makemigrations", input=answer).returncode == 0
+    for command in (("migrate",), ("checkdb",), ("makemigrations", "--check")):
+        result = run_manouche(project, "--database-url", db_url, *command)
+        assert result.returncode == 0, f"{command}: {result.stdout}{result.stderr}"
