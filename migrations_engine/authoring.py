@@ -158,6 +158,8 @@ def makemigrations(
     else:
         changes = changes_for(loader, app_labels, questioner, name)
     if not changes:
+        if verbosity < 1:
+            return 0
         if app_labels:
             out.write(f"No changes detected in app{'s' if len(app_labels) > 1 else ''} "
                       f"{', '.join(repr(label) for label in app_labels)}\n")

@@ -108,7 +108,8 @@ def migrate(
     def stdout_write(text: str, end: str = "\n") -> None:
         (stdout or sys.stdout).write(text + end)
 
-    executor = MigrationExecutor(connection, progress=progress)
+    # Verbosity 0 is quiet (as Django): errors still go to stderr.
+    executor = MigrationExecutor(connection, progress=progress if verbosity >= 1 else None)
     executor.loader.graph.ensure_no_conflicts()
     targets = _targets(executor, app_label, target)
     executor.loader.validate_states()
@@ -141,12 +142,13 @@ def migrate(
             sender=config, app_config=config, plan=migration_plan, using=database,
             verbosity=verbosity,
         )
-    _write(stdout, "Operations to perform:")
-    _write(stdout, f"  {'Apply all migrations' if app_label is None else 'Target ' + app_label}"
-                   + (f" {target}" if target else ""))
-    _write(stdout, "Running migrations:")
-    if not migration_plan:
-        _write(stdout, "  No migrations to apply.")
+    if verbosity >= 1:
+        _write(stdout, "Operations to perform:")
+        _write(stdout, f"  {'Apply all migrations' if app_label is None else 'Target ' + app_label}"
+                       + (f" {target}" if target else ""))
+        _write(stdout, "Running migrations:")
+        if not migration_plan:
+            _write(stdout, "  No migrations to apply.")
     executor.migrate(targets, plan=migration_plan, fake=fake, fake_initial=fake_initial)
     for config in app_configs:
         signals.post_migrate.send(

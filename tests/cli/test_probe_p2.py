@@ -413,3 +413,16 @@ def test_adding_an_auto_now_add_field_asks_for_the_existing_rows(tmp_path, db_ur
     for command in (("migrate",), ("checkdb",), ("makemigrations", "--check")):
         result = run_manouche(project, "--database-url", db_url, *command)
         assert result.returncode == 0, f"{command}: {result.stdout}{result.stderr}"
+
+
+def test_verbosity_0_is_quiet(tmp_path, db_url):
+    # Was: -v 0 ("0 quiet" in --help) printed migrate's progress and "No changes detected".
+    project = make_project(tmp_path / "project", models=NOTE_MODELS)
+    assert run_manouche(project, "makemigrations", "--noinput").returncode == 0
+    for command in (("migrate",), ("migrate", "blog", "zero"), ("makemigrations",)):
+        result = run_manouche(project, "--database-url", db_url, "-v", "0", *command)
+        assert result.returncode == 0 and result.stdout == "", f"{command}: {result.stdout}"
+    shown = run_manouche(project, "--database-url", db_url, "showmigrations")
+    assert "[ ] 0001_initial" in shown.stdout
+    plan = run_manouche(project, "--database-url", db_url, "-v", "0", "migrate", "--plan")
+    assert "blog.0001_initial" in plan.stdout
