@@ -185,10 +185,20 @@ class CheckConstraint(BaseConstraint):
 
     def validate(self, model, instance, exclude=None) -> None:
         """Raise ValidationError when ``instance`` breaks the condition (checked in Python when possible)."""
+        from orm.fields.base import DatabaseDefault
         from orm.query.python_lookups import UnsupportedInPython, evaluate_q
 
-        values = {field.attname: getattr(instance, field.attname) for field in model._meta.concrete_fields}
-        values.update({field.name: getattr(instance, field.attname) for field in model._meta.concrete_fields})
+        values = {}
+        for field in model._meta.concrete_fields:
+            if exclude and (field.name in exclude or field.attname in exclude):
+                continue  # as Django: a condition on an excluded field is not checked
+            value = getattr(instance, field.attname)
+            if value is DatabaseDefault:
+                # The database fills it in: its db_default when that is a plain value, else unknown.
+                if hasattr(field.db_default, "resolve_expression"):
+                    continue
+                value = field.db_default
+            values[field.attname] = values[field.name] = value
         try:
             ok = evaluate_q(self.condition, values)
         except UnsupportedInPython:

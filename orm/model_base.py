@@ -48,7 +48,7 @@ class ModelBase(type):
         new_attrs: dict[str, Any] = {"__module__": module}
         if "__qualname__" in attrs:
             new_attrs["__qualname__"] = attrs.pop("__qualname__")
-        meta = attrs.pop("Meta", None)
+        meta = declared_meta = attrs.pop("Meta", None)
         contributable = {}
         for key, value in list(attrs.items()):
             if hasattr(value, "contribute_to_class") and not isinstance(value, type):
@@ -162,6 +162,9 @@ class ModelBase(type):
         if abstract:
             new_class._meta.abstract = True
             _collect_managers(new_class, parents)
+            # As Django: a child may extend it (``class Meta(Base.Meta)``) without being abstract.
+            declared_meta.abstract = False
+            new_class.Meta = declared_meta
             return new_class
 
         if opts.pk is None and not opts.proxy:

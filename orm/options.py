@@ -117,8 +117,12 @@ class Options:
             for attr_name in DEFAULT_NAMES:
                 if attr_name in meta_attrs:
                     value = meta_attrs.pop(attr_name)
-                    setattr(self, attr_name, value)
-                    self.original_attrs[attr_name] = value
+                elif hasattr(self.meta, attr_name):  # inherited: class Meta(Base.Meta)
+                    value = getattr(self.meta, attr_name)
+                else:
+                    continue
+                setattr(self, attr_name, value)
+                self.original_attrs[attr_name] = value
             if meta_attrs:
                 raise ImproperlyConfigured(
                     f"{cls.__name__}.Meta: unknown option(s) {sorted(meta_attrs)}; "

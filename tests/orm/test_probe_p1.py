@@ -213,3 +213,37 @@ def test_reverse_and_last_of_a_union(shops):
     assert union.order_by("amount").last().amount == 5
     assert union.order_by("-amount").last().amount == 1
     assert union.last().pk == max(ProbeSale.objects.values_list("pk", flat=True))
+
+
+class ProbeStamped(orm.Model):
+    label = orm.CharField(max_length=20)
+
+    class Meta:
+        abstract = True
+        ordering = ["-label"]
+
+
+class ProbeRated(ProbeStamped):
+    stars = orm.IntegerField(db_default=3)
+
+    class Meta(ProbeStamped.Meta):
+        app_label = "probep1"
+        constraints = [orm.CheckConstraint(condition=orm.Q(stars__gte=0), name="probep1_stars_positive")]
+
+
+MODELS.append(ProbeRated)
+
+
+def test_meta_extends_an_abstract_parents_meta(models_db):
+    assert not ProbeRated._meta.abstract
+    assert ProbeRated._meta.ordering == ["-label"]
+    ProbeRated.objects.create(label="a")
+    ProbeRated.objects.create(label="b")
+    assert [row.label for row in ProbeRated.objects.all()] == ["b", "a"]
+
+
+def test_full_clean_check_constraint_with_db_default_and_exclude(models_db):
+    ProbeRated(label="x").full_clean()
+    with pytest.raises(orm.ValidationError):
+        ProbeRated(label="x", stars=-1).full_clean()
+    ProbeRated(label="x", stars=-1).full_clean(exclude=["stars"])
