@@ -109,8 +109,16 @@ def _aggregate_over_subquery(inner, aggregates, connection) -> dict[str, Any]:
     # Columns the aggregates read become named columns of the inner query.
     inner_select_names = {}
 
+    combined_names = _combined_column_names(inner, connection) if inner.combinator else None
+
     def rewrite(expression):
         nonlocal counter
+        if isinstance(expression, Col) and combined_names is not None:
+            # A union's rows are its parts' columns: refer to them by the name they are selected as.
+            name = combined_names.get(id(expression.target))
+            if name is None:
+                raise FieldError(f"aggregate(): {expression.target.name!r} is not a column of the combined query")
+            return Ref(name, expression)
         if isinstance(expression, Col):
             key = (expression.alias, id(expression.target))
             if key not in inner_select_names:
@@ -172,6 +180,21 @@ def _aggregate_over_subquery(inner, aggregates, connection) -> dict[str, Any]:
         converter = expression.get_converter(connection)
         result[alias] = converter(value) if converter is not None else value
     return result
+
+
+def _combined_column_names(query, connection) -> dict[int, str]:
+    """id(field) -> the name a combined query's column has in ``SELECT ... FROM (<query>)``."""
+    compiler = query.get_compiler(connection=connection)
+    try:
+        compiler.as_sql()
+    except EmptyResultSet:
+        return {}
+    names: dict[int, str] = {}
+    for expression, alias in compiler.select:
+        target = getattr(expression, "target", None)
+        if target is not None:
+            names.setdefault(id(target), alias or target.column)
+    return names
 
 
 def get_count(query, connection) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 
 from orm import hooks
 from orm.connections import DEFAULT_DB_ALIAS, connections
-from orm.exceptions import FieldDoesNotExist, FieldError, IntegrityError
+from orm.exceptions import FieldDoesNotExist, FieldError, IntegrityError, NotSupportedError
 from orm.query import statement_cache
 from orm.query.async_api import AsyncQuerySetMethods
 from orm.query.compiler import SINGLE
@@ -494,6 +494,7 @@ class QuerySet(AsyncQuerySetMethods):
 
     def delete(self):
         """Delete the rows (and what cascades from them); returns ``(total, {label: count})``."""
+        self._not_support_combined_queries("delete")
         if self._plan is not None:
             result = plan_delete(self)
             if result is not None:
@@ -521,6 +522,7 @@ class QuerySet(AsyncQuerySetMethods):
 
     def update(self, **kwargs) -> int:
         """Set fields on every row with one UPDATE; returns the number of rows matched."""
+        self._not_support_combined_queries("update")
         if statement_cache.is_sliced(self):
             raise TypeError("Cannot update a query once a slice has been taken.")
         if not kwargs:
@@ -546,6 +548,7 @@ class QuerySet(AsyncQuerySetMethods):
 
     def contains(self, obj) -> bool:
         """Whether ``obj`` is in this QuerySet."""
+        self._not_support_combined_queries("contains")
         if self._fields is not None:
             raise TypeError("Cannot call QuerySet.contains() after .values() or .values_list().")
         if not hasattr(obj, "_meta") or obj._meta.concrete_model is not self.model._meta.concrete_model:
@@ -590,7 +593,17 @@ class QuerySet(AsyncQuerySetMethods):
         """Rows not matching the conditions (rows whose value is NULL are kept)."""
         return self._filter_or_exclude(True, args, kwargs)
 
+    def _not_support_combined_queries(self, operation: str) -> None:
+        # The rows of a union are not those of this model's table: such a step would be ignored.
+        # (``_query``, not ``query``: reading that would drop a plan; a plan is never a union.)
+        query = self._query
+        if query is not None and query.combinator:
+            raise NotSupportedError(
+                f"Calling QuerySet.{operation}() after {query.combinator}() is not supported."
+            )
+
     def _filter_or_exclude(self, negate: bool, args, kwargs) -> QuerySet:
+        self._not_support_combined_queries("exclude" if negate else "filter")
         if self._plan is not None and not negate and not args:
             planned = statement_cache.add_filter(self, kwargs)
             if planned is not None:
@@ -700,6 +713,7 @@ class QuerySet(AsyncQuerySetMethods):
         return self._annotate(args, kwargs, select=False)
 
     def _annotate(self, args, kwargs, select: bool) -> QuerySet:
+        self._not_support_combined_queries("annotate" if select else "alias")
         annotations = {}
         for arg in args:
             try:
@@ -754,6 +768,7 @@ class QuerySet(AsyncQuerySetMethods):
 
     def distinct(self, *field_names) -> QuerySet:
         """Drop duplicate rows (PostgreSQL: ``DISTINCT ON`` the given fields)."""
+        self._not_support_combined_queries("distinct")
         if self.query.is_sliced:
             raise TypeError("Cannot create distinct fields once a slice has been taken.")
         clone = self._chain()
@@ -771,6 +786,7 @@ class QuerySet(AsyncQuerySetMethods):
 
     def defer(self, *fields) -> QuerySet:
         """Do not load these fields until they are accessed."""
+        self._not_support_combined_queries("defer")
         if self._fields is not None:
             raise TypeError("Cannot call defer() after .values() or .values_list()")
         clone = self._chain()
@@ -783,6 +799,7 @@ class QuerySet(AsyncQuerySetMethods):
 
     def only(self, *fields) -> QuerySet:
         """Load only these fields (and the pk) now; the rest on access."""
+        self._not_support_combined_queries("only")
         if self._fields is not None:
             raise TypeError("Cannot call only() after .values() or .values_list()")
         if fields == (None,):

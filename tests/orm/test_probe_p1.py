@@ -247,3 +247,28 @@ def test_full_clean_check_constraint_with_db_default_and_exclude(models_db):
     with pytest.raises(orm.ValidationError):
         ProbeRated(label="x", stars=-1).full_clean()
     ProbeRated(label="x", stars=-1).full_clean(exclude=["stars"])
+
+
+def test_union_refuses_steps_it_would_ignore(shops):
+    from orm import NotSupportedError
+
+    union = ProbeSale.objects.filter(amount__gt=2).union(ProbeSale.objects.filter(amount=1))
+    for step in (
+        lambda: union.filter(amount=1), lambda: union.exclude(amount=1), lambda: union.annotate(n=orm.F("amount")),
+        lambda: union.distinct(), lambda: union.only("amount"), lambda: union.defer("amount"),
+        lambda: union.update(amount=0), lambda: union.delete(), lambda: union.contains(ProbeSale.objects.first()),
+    ):
+        with pytest.raises(NotSupportedError):
+            step()
+    assert sorted(ProbeSale.objects.values_list("amount", flat=True)) == [1, 3, 5]
+
+
+def test_aggregate_over_a_union(shops):
+    from orm import Count, Max, Sum
+
+    union = ProbeSale.objects.filter(amount__gt=2).union(ProbeSale.objects.filter(amount=1))
+    assert union.aggregate(total=Sum("amount"), top=Max("amount"), n=Count("id")) == {"total": 9, "top": 5, "n": 3}
+    amounts = ProbeSale.objects.filter(amount=5).values_list("amount").union(
+        ProbeSale.objects.filter(amount=1).values_list("amount"), all=True
+    )
+    assert amounts.aggregate(total=Sum("amount")) == {"total": 6}
