@@ -487,8 +487,9 @@ class Query:
                 clause.children.append(IsNull(condition.lhs, False))
             elif nullable:
                 clause.children.append(IsNull(Col(alias, targets[0], output_field=output), False))
-                if isinstance(value, Col) and _is_nullable(value.target):
-                    clause.children.append(IsNull(value, False))
+            if isinstance(value, Col) and _is_nullable(value.target):
+                # exclude(a__gt=F("b")) keeps the rows where b is NULL, whether or not a may be.
+                clause.children.append(IsNull(value, False))
         return clause, set(info.joins)
 
     def split_exclude(self, filter_expr, can_reuse):

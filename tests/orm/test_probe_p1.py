@@ -272,3 +272,25 @@ def test_aggregate_over_a_union(shops):
         ProbeSale.objects.filter(amount=1).values_list("amount"), all=True
     )
     assert amounts.aggregate(total=Sum("amount")) == {"total": 6}
+
+
+class ProbeBudget(orm.Model):
+    spent = orm.IntegerField()
+    limit = orm.IntegerField(null=True)
+
+    class Meta:
+        app_label = "probep1"
+
+
+MODELS.append(ProbeBudget)
+
+
+def test_exclude_compared_with_a_nullable_column_keeps_null_rows(models_db):
+    from orm import F
+
+    ProbeBudget.objects.bulk_create(
+        [ProbeBudget(spent=5, limit=3), ProbeBudget(spent=1, limit=3), ProbeBudget(spent=9, limit=None)]
+    )
+    kept = ProbeBudget.objects.exclude(spent__gt=F("limit")).order_by("spent")
+    assert [budget.spent for budget in kept] == [1, 9]
+    assert ProbeBudget.objects.filter(spent__gt=F("limit")).count() == 1
