@@ -22,6 +22,16 @@ def execute(connection, sql: str, params):
     return connection.execute(sql, params)
 
 
+def _prefixed_ordering(entry, parts: list, descending: bool):
+    """A related model's ``Meta.ordering`` expression seen from across ``parts`` (None if not an F)."""
+    ordering = entry if isinstance(entry, OrderBy) else OrderBy(entry)
+    if not isinstance(ordering.expression, F):
+        return None
+    prefixed = ordering.copy()
+    prefixed.expression = F("__".join([*parts, ordering.expression.name]))
+    return prefixed.reverse_ordering() if descending else prefixed
+
+
 class SQLCompiler:
     """Compiles a SELECT; also the place expressions call back into (``compile``)."""
 
@@ -202,6 +212,9 @@ class SQLCompiler:
                 result = []
                 for related_entry in related_opts.ordering:
                     if hasattr(related_entry, "resolve_expression"):
+                        prefixed = _prefixed_ordering(related_entry, parts, descending)
+                        if prefixed is not None:
+                            result.extend(self._resolve_ordering(prefixed, related_opts, alias, [], seen))
                         continue
                     related_descending = related_entry.startswith("-")
                     flip = "-" if related_descending != descending else ""

@@ -294,3 +294,33 @@ def test_exclude_compared_with_a_nullable_column_keeps_null_rows(models_db):
     kept = ProbeBudget.objects.exclude(spent__gt=F("limit")).order_by("spent")
     assert [budget.spent for budget in kept] == [1, 9]
     assert ProbeBudget.objects.filter(spent__gt=F("limit")).count() == 1
+
+
+class ProbeLeague(orm.Model):
+    name = orm.CharField(max_length=20)
+    rank = orm.IntegerField(null=True)
+
+    class Meta:
+        app_label = "probep1"
+        ordering = [orm.F("rank").asc(nulls_last=True), "name"]
+
+
+class ProbeClub(orm.Model):
+    name = orm.CharField(max_length=20)
+    league = orm.ForeignKey(ProbeLeague, on_delete=orm.CASCADE, related_name="clubs")
+
+    class Meta:
+        app_label = "probep1"
+
+
+MODELS += [ProbeLeague, ProbeClub]
+
+
+def test_order_by_relation_follows_an_expression_in_its_meta_ordering(models_db):
+    first, second, unranked = (
+        ProbeLeague.objects.create(name=name, rank=rank) for name, rank in (("z", 1), ("y", 2), ("a", None))
+    )
+    for name, league in (("c1", unranked), ("c2", second), ("c3", first)):
+        ProbeClub.objects.create(name=name, league=league)
+    assert [club.name for club in ProbeClub.objects.order_by("league")] == ["c3", "c2", "c1"]
+    assert [club.name for club in ProbeClub.objects.order_by("-league")] == ["c1", "c2", "c3"]
