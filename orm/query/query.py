@@ -790,6 +790,11 @@ def _related_value(value, targets, relation_field):
             raise TypeError(
                 f"{relation_field}: expected a {related.__name__} instance, got {type(value).__name__}"
             )
+        if value.pk is None:  # as Django 5: it would match the rows where the relation is NULL
+            raise ValueError(
+                f"{relation_field}: model instances passed to related filters must be saved "
+                f"(this {type(value).__name__} has no primary key yet)"
+            )
         if target.model is not None and not isinstance(value, target.model._meta.concrete_model):
             return value.pk
         return getattr(value, target.attname)

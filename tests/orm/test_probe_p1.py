@@ -324,3 +324,10 @@ def test_order_by_relation_follows_an_expression_in_its_meta_ordering(models_db)
         ProbeClub.objects.create(name=name, league=league)
     assert [club.name for club in ProbeClub.objects.order_by("league")] == ["c3", "c2", "c1"]
     assert [club.name for club in ProbeClub.objects.order_by("-league")] == ["c1", "c2", "c3"]
+
+
+def test_filter_with_an_unsaved_instance_is_refused(shops):
+    with pytest.raises(ValueError, match="saved"):
+        ProbeSale.objects.filter(shop=ProbeShop(name="new"))
+    with pytest.raises(ValueError, match="saved"):
+        ProbeSale.objects.filter(shop__in=[ProbeShop(name="new")])
