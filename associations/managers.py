@@ -527,9 +527,12 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             with atomic(using=db, savepoint=False):
                 source_key = self._key()
                 missing = self._missing(db, source_key, keys)
-                if missing:
+                # As Django: the signals go out for any add() of objects, pk_set empty when all were linked.
+                if keys:
                     self._send("pre_add", set(missing), db)
+                if missing:
                     self._insert(db, source_key, missing, through_defaults)
+                if keys:
                     self._send("post_add", set(missing), db)
                 if self.symmetrical:
                     for key in keys:
