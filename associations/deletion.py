@@ -1,6 +1,6 @@
 """On-delete actions and the ``Collector`` that finds, orders and deletes what a delete reaches.
 
-``orm`` calls ``hooks.collector_class(using=alias)`` for ``instance.delete()`` and
+``orm`` calls ``hooks.collector_class(using=alias, origin=...)`` for ``instance.delete()`` and
 ``queryset.delete()``. The collector works in batches (``IN`` lists, one query
 per relation and level, never one per object), runs inside one transaction,
 sends ``pre_delete``/``post_delete`` only to models that have receivers, and

@@ -10,7 +10,7 @@ from typing import Any, Callable
 __all__ = ["collector_class", "prefetch_related_objects", "check_installed_models"]
 
 # The class that collects what a delete reaches (CASCADE, PROTECT, ...):
-# ``collector_class(using).collect(objs_or_queryset)`` then ``.delete()``.
+# ``collector_class(using, origin).collect(objs_or_queryset)`` then ``.delete()``.
 collector_class: Any = None
 
 # ``prefetch_related_objects(instances, *lookups)``: fill the prefetch caches.

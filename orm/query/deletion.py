@@ -12,8 +12,10 @@ __all__ = ["delete_objects", "delete_queryset", "delete_statement", "fast_delete
 def delete_objects(objs, using: str):
     """Delete model instances; returns ``(total, {label: count})``."""
     if hooks.collector_class is not None:
-        collector = hooks.collector_class(using=using)
-        collector.collect(list(objs))
+        objs = list(objs)
+        # As Django: the delete signals name the instance deleted (``origin``).
+        collector = hooks.collector_class(using=using, origin=objs[0] if len(objs) == 1 else None)
+        collector.collect(objs)
         return collector.delete()
     model = type(objs[0])
     return _delete_with_signals(model, list(objs), using)
@@ -23,7 +25,7 @@ def delete_queryset(queryset):
     """Delete what ``queryset`` matches; returns ``(total, {label: count})``."""
     using = queryset.db
     if hooks.collector_class is not None:
-        collector = hooks.collector_class(using=using)
+        collector = hooks.collector_class(using=using, origin=queryset)
         collector.collect(queryset)
         return collector.delete()
     model = queryset.model
