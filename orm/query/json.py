@@ -7,6 +7,7 @@ vendor, chosen once per compile.
 from __future__ import annotations
 
 import json
+import sqlite3
 
 from orm.query.expressions import Expression
 from orm.query.lookups import Lookup
@@ -20,7 +21,7 @@ def _json_path(keys: list[str]) -> str:
         if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
             parts.append(f"[{int(key)}]")
         else:
-            parts.append("." + json.dumps(str(key)))
+            parts.append("." + json.dumps(str(key), ensure_ascii=False))  # paths take no \u escapes
     return "".join(parts)
 
 
@@ -69,6 +70,15 @@ class KeyTransform(Expression):
         if vendor == "mysql" and as_text:
             return f"JSON_UNQUOTE(JSON_EXTRACT({base_sql}, %s))", [*params, path]
         return f"JSON_EXTRACT({base_sql}, %s)", [*params, path]
+
+    def select_format(self, compiler, sql, params):
+        if compiler.connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 38):
+            # Selected, the value is read as JSON text (``->``): JSON_EXTRACT gives the string
+            # "1" and the number 1 alike, and true as 1.
+            base, keys = self.preprocess()
+            base_sql, base_params = compiler.compile(base)
+            return f"({base_sql} -> %s)", [*base_params, _json_path(keys)]
+        return sql, params
 
     def get_converter(self, connection):
         converter = connection.dialect.get_converter("JSONField")
@@ -128,6 +138,10 @@ class _KeyLookup(Lookup):
                 return f"COALESCE(JSON_TYPE({base_sql}, %s) = 'null', 0)", [*params, _json_path(keys)]
             lhs_sql, params = compiler.compile(self.lhs)
             return f"COALESCE(JSON_TYPE({lhs_sql}) = 'NULL', 0)", params
+        if hasattr(self.rhs, "as_sql"):  # data__a=F("data__b"): JSON compared with JSON
+            lhs_sql, params = compiler.compile(self.lhs)
+            rhs_sql, rhs_params = compiler.compile(self.rhs)
+            return f"{lhs_sql} {operator} {rhs_sql}", [*params, *rhs_params]
         if vendor == "postgresql":
             lhs_sql, params = compiler.compile(self.lhs)
             return f"{lhs_sql} {operator} %s::jsonb", [*params, json.dumps(self.rhs)]

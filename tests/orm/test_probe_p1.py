@@ -331,3 +331,14 @@ def test_filter_with_an_unsaved_instance_is_refused(shops):
         ProbeSale.objects.filter(shop=ProbeShop(name="new"))
     with pytest.raises(ValueError, match="saved"):
         ProbeSale.objects.filter(shop__in=[ProbeShop(name="new")])
+
+
+def test_json_key_values_keep_their_json_type(models_db):
+    ProbeDocument.objects.create(data={"flag": True, "code": "1", "n": 1, "ratio": 1.5, "none": None, "ключ": "значение"})
+    row = ProbeDocument.objects.values_list("data__flag", "data__code", "data__n", "data__ratio", "data__none").get()
+    assert [(type(value), value) for value in row] == [
+        (bool, True), (str, "1"), (int, 1), (float, 1.5), (type(None), None),
+    ]
+    assert ProbeDocument.objects.filter(data__ключ="значение").count() == 1
+    assert ProbeDocument.objects.filter(data__n=orm.F("data__n")).count() == 1
+    assert ProbeDocument.objects.filter(data__ratio__gt=orm.F("data__n")).count() == 1
