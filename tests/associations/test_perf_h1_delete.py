@@ -126,6 +126,8 @@ def test_plan_delete_is_the_ordinary_delete(entries, filters):
 
 
 def test_statements_are_compiled_once_per_shape_and_rebound(entries, monkeypatch):
+    # Shapes live on the model class: an earlier test may have kept this one's statements.
+    monkeypatch.delattr(Entry._meta, "_statement_shapes", raising=False)
     calls = _compiles(monkeypatch)
     assert Entry.objects.filter(rank__lte=1).delete()[1][Entry._meta.label] == 2
     with orm.capture_queries() as queries:
