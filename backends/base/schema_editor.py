@@ -329,6 +329,14 @@ class SchemaEditor:
                 later.append(constraint)
             else:
                 definitions.append(self.constraint_sql(constraint))
+        if not self.dialect.supports_partial_indexes:
+            # Refused before CREATE TABLE, which MySQL would not roll back.
+            conditional = [index for index in table.indexes if index.condition_sql] + [
+                Index(constraint.name, constraint.columns, True, constraint.condition_sql)
+                for constraint in partial_uniques
+            ]
+            for index in conditional:
+                self.index_sql(table.name, index)  # raises NotSupportedError naming it
         self.execute(f"CREATE TABLE {self.quote_name(table.name)} ({', '.join(definitions)})")
         for index in table.indexes:
             self.create_index(table.name, index)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from backends import (
@@ -183,6 +185,22 @@ def test_partial_index_or_not_supported(db):
         editor.create_index("author", index)
     (info,) = [i for i in db.introspection.get_indexes("author") if i.name == "author_named_idx"]
     assert info.partial and "email" in info.condition
+
+
+def test_a_table_with_a_conditional_index_is_refused_before_it_is_created(db):
+    if db.dialect.supports_partial_indexes:
+        pytest.skip("partial indexes are supported")
+    author, _ = _author_and_book(db)
+    condition = db.dialect.quote_name("email") + " IS NOT NULL"
+    for table in (
+        dataclasses.replace(author, indexes=(Index("author_named_idx", ("name",), condition_sql=condition),)),
+        dataclasses.replace(author, constraints=(Constraint("author_named_uniq", "unique", ("name",),
+                                                condition_sql=condition),)),
+    ):
+        with pytest.raises(NotSupportedError, match="author_named_"):
+            with db.schema_editor() as editor:
+                editor.create_table(table)
+        assert "author" not in db.introspection.table_names()  # nothing left behind
 
 
 def test_add_and_drop_constraints(db):
