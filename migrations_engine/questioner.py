@@ -153,8 +153,8 @@ class Questioner:
             " 1) Provide a one-off default now (set on all existing rows)\n"
             " 2) Quit and add a default (or null=True) in the model"
         )
-        choice = self._ask("Select an option [1/2]: ", default="2") or ""
-        if choice.strip() != "1":
+        choice = self._choose(("1", "2"), default="2")
+        if choice != "1":
             raise MissingDefaultError(f"{where}: no default given; nothing was written.")
         return self._ask_default(where)
 
@@ -170,7 +170,7 @@ class Questioner:
             " 2) Ignore for now (migrate fails if NULL rows exist)\n"
             " 3) Quit and add a default in the model"
         )
-        choice = (self._ask("Select an option [1/2/3]: ", default="3") or "").strip()
+        choice = self._choose(("1", "2", "3"), default="3")
         if choice == "1":
             return self._ask_default(where)
         if choice == "2":
@@ -203,6 +203,18 @@ class Questioner:
                 return eval(text, namespace)  # noqa: S307 - the user types this at a prompt
             except Exception as error:  # noqa: BLE001 - any bad expression: ask again
                 self._say(f"Invalid expression ({error}); try again.")
+
+    def _choose(self, options: tuple[str, ...], default: str) -> str:
+        """One of ``options``, asked again after anything else (end of input: ``default``)."""
+        prompt = f"Select an option [{'/'.join(options)}]: "
+        while True:
+            answer = self._ask(prompt, default=default)
+            if answer is None:
+                return default
+            answer = answer.strip()
+            if answer in options:
+                return answer
+            self._say(f"Please select a valid option ({', '.join(options)}).")
 
     def _ask_yes_no(self, question: str, default: bool = False) -> bool:
         hint = "[Y/n]" if default else "[y/N]"

@@ -112,6 +112,24 @@ def test_not_null_field_without_default_asks_or_fails():
     assert added.preserve_default is False and added.field.default == 7
 
 
+def test_an_invalid_menu_choice_is_asked_again():
+    import io
+
+    after = state(author(age=orm.IntegerField()))
+    out = io.StringIO()
+    questioner = Questioner(interactive=True, stdin=io.StringIO("3\n\nx\n1\n7\n"), stdout=out)
+    [added] = operations(state(author()), after, questioner)
+    assert added.field.default == 7
+    assert out.getvalue().count("Select an option [1/2]: ") == 4
+    assert out.getvalue().count("Please select a valid option (1, 2).") == 3
+    quitting = Questioner(interactive=True, stdin=io.StringIO("9\n2\n"), stdout=io.StringIO())
+    with pytest.raises(MissingDefaultError, match=r"blog\.Author\.age"):
+        operations(state(author()), after, quitting)
+    at_end = Questioner(interactive=True, stdin=io.StringIO("9\n"), stdout=io.StringIO())
+    with pytest.raises(MissingDefaultError):  # end of input: the default answer, quit
+        operations(state(author()), after, at_end)
+
+
 def test_field_rename_needs_confirmation():
     before = state(author())
     after = state(model("Author", full_name=orm.CharField(max_length=50)))
