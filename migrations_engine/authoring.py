@@ -241,9 +241,10 @@ def _merge(loader, conflicts, questioner, name, dry_run, out, verbosity) -> int:
                 out.write(f"  Branch {leaf}\n")
                 for operation in loader.graph.nodes[(app, leaf)].operations:
                     out.write(f"    - {operation.describe()}\n")
-            out.write(f"Created new merge migration {_display_path(path)}\n")
         if not dry_run:
             path.write_text(text, encoding="utf-8")
+            if verbosity >= 1:
+                out.write(f"Created new merge migration {_display_path(path)}\n")
         elif verbosity >= 3:
             out.write(text)
     return 0

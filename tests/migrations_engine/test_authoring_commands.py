@@ -192,8 +192,11 @@ def test_merge_of_two_leaves(project):
     project.reload()
     with pytest.raises(ConflictError, match="--merge"):
         project.makemigrations()
+    code, output = project.makemigrations(merge=True, dry_run=True)
+    assert code == 0 and "Merging blog" in output and "Created new merge migration" not in output
+    assert not (folder / "0003_merge_a_b.py").exists()
     code, output = project.makemigrations(merge=True)
-    assert code == 0 and "0003_merge_a_b" in output
+    assert code == 0 and "Created new merge migration" in output and "0003_merge_a_b" in output
     project.models("blog", AUTHOR + "    a = orm.IntegerField(null=True)\n"
                    "    b = orm.IntegerField(null=True)\n")
     project.migrate()
