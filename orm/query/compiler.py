@@ -159,7 +159,9 @@ class SQLCompiler:
         query = self.query
         if query.order_by:
             ordering = list(query.order_by)
-        elif query.default_ordering:
+        elif query.default_ordering and not isinstance(query.group_by, tuple):
+            # As Django: Meta.ordering does not apply to values().annotate(), whose groups
+            # its fields would split (rows grouped by pk keep it).
             ordering = list(query.get_meta().ordering)
         else:
             ordering = []

@@ -342,3 +342,25 @@ def test_json_key_values_keep_their_json_type(models_db):
     assert ProbeDocument.objects.filter(data__ключ="значение").count() == 1
     assert ProbeDocument.objects.filter(data__n=orm.F("data__n")).count() == 1
     assert ProbeDocument.objects.filter(data__ratio__gt=orm.F("data__n")).count() == 1
+
+
+class ProbeMember(orm.Model):
+    name = orm.CharField(max_length=20)
+    age = orm.IntegerField()
+
+    class Meta:
+        app_label = "probep1"
+        ordering = ["name"]
+
+
+MODELS.append(ProbeMember)
+
+
+def test_values_annotate_groups_ignore_meta_ordering(models_db):
+    from orm import Count
+
+    for name, age in (("a", 30), ("b", 30), ("c", 40)):
+        ProbeMember.objects.create(name=name, age=age)
+    groups = ProbeMember.objects.values("age").annotate(n=Count("id"))
+    assert sorted(groups.values_list("age", "n")) == [(30, 2), (40, 1)]
+    assert [member.name for member in ProbeMember.objects.annotate(n=Count("id"))] == ["a", "b", "c"]
