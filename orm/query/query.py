@@ -693,14 +693,14 @@ class Query:
         else:
             field_names = [field.attname for field in self.get_meta().concrete_fields]
             annotation_names = list(self.annotation_select) if self.annotation_select_mask is None else list(self.annotation_select_mask)
-        if self.group_by is True and fields:
-            pass
+        if self.group_by is True:
+            # annotate() before values() keeps the model grouping (one group per row, as Django):
+            # values().annotate(...) groups by the values instead.
+            alias = self.get_initial_alias()
+            self.group_by = tuple(Col(alias, field) for field in self.get_meta().concrete_fields)
         self.values_select = tuple(field_names)
         self.select = tuple(self.resolve_ref(name) for name in field_names)
-        self.annotation_select_mask = annotation_names if fields else annotation_names
-        if self.group_by is True:
-            # values().annotate(...) groups by the values; annotate() before values() keeps the model grouping.
-            pass
+        self.annotation_select_mask = annotation_names
 
     def add_select_related(self, fields) -> None:
         tree = self.select_related if isinstance(self.select_related, dict) else {}

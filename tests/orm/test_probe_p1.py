@@ -364,3 +364,17 @@ def test_values_annotate_groups_ignore_meta_ordering(models_db):
     groups = ProbeMember.objects.values("age").annotate(n=Count("id"))
     assert sorted(groups.values_list("age", "n")) == [(30, 2), (40, 1)]
     assert [member.name for member in ProbeMember.objects.annotate(n=Count("id"))] == ["a", "b", "c"]
+
+
+def test_annotate_before_values_keeps_one_group_per_row(shops):
+    from orm import Count
+
+    north, _south, _empty = shops
+    twin = ProbeShop.objects.create(name="north")
+    ProbeSale.objects.create(shop=twin, amount=7)
+    rows = ProbeShop.objects.annotate(n=Count("sales")).values_list("name", "n")
+    assert sorted(rows) == [("empty", 0), ("north", 1), ("north", 2), ("south", 1)]
+    grouped = ProbeShop.objects.values("name").annotate(n=Count("sales")).values_list("name", "n")
+    assert sorted(grouped) == [("empty", 0), ("north", 3), ("south", 1)]
+    both = ProbeShop.objects.annotate(n=Count("sales", distinct=True), m=Count("sales__amount", distinct=True))
+    assert sorted(both.values_list("name", "n", "m")) == [("empty", 0, 0), ("north", 1, 1), ("north", 2, 2), ("south", 1, 1)]
