@@ -468,6 +468,8 @@ class QuerySet(AsyncQuerySetMethods):
         """``{value: object}`` for the given values of a unique field (all rows without a list)."""
         if self.query.is_sliced:
             raise TypeError("Cannot use 'limit' or 'offset' with in_bulk().")
+        if self._fields is not None:
+            raise TypeError("in_bulk() cannot be used with values() or values_list().")
         opts = self.model._meta
         if field_name != "pk":
             field = opts.get_field(field_name)

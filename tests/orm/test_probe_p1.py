@@ -378,3 +378,8 @@ def test_annotate_before_values_keeps_one_group_per_row(shops):
     assert sorted(grouped) == [("empty", 0), ("north", 3), ("south", 1)]
     both = ProbeShop.objects.annotate(n=Count("sales", distinct=True), m=Count("sales__amount", distinct=True))
     assert sorted(both.values_list("name", "n", "m")) == [("empty", 0, 0), ("north", 1, 1), ("north", 2, 2), ("south", 1, 1)]
+
+
+def test_in_bulk_after_values_is_a_type_error(shops):
+    with pytest.raises(TypeError, match="values"):
+        ProbeShop.objects.values("name").in_bulk()
