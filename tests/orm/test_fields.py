@@ -188,6 +188,16 @@ def test_auto_now_and_auto_now_add():
     assert obj.updated >= updated
 
 
+def test_queryset_update_also_sets_auto_now_unless_assigned():
+    obj = Everything.objects.create()
+    stale = datetime.datetime(2001, 1, 1, tzinfo=UTC)
+    Everything.objects.filter(pk=obj.pk).update(updated=stale)  # assigned: kept as given
+    assert Everything.objects.get(pk=obj.pk).updated == stale
+    Everything.objects.filter(pk=obj.pk).update(char="bulk")
+    loaded = Everything.objects.get(pk=obj.pk)
+    assert loaded.updated > stale and loaded.created == obj.created
+
+
 def test_null_values_round_trip():
     obj = Everything.objects.create(day=None, moment=None, data=None, blob=None, address=None)
     assert Everything.objects.filter(day__isnull=True, data=None, pk=obj.pk).exists()
