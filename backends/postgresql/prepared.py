@@ -46,7 +46,7 @@ _TEXT = pq.Format.TEXT
 _IDLE = pq.TransactionStatus.IDLE
 #: How many converted SQL texts, and statements with their use counts, a connection keeps.
 _MAX_QUERIES = 1000
-_names = itertools.count(1)
+_names = itertools.count(1)  # shared: a name forgotten but still on the server is never reused
 #: The Statements of each psycopg connection: a pooled connection goes back to its pool
 #: with its session's prepared statements, and whoever borrows it next must know them
 #: (a fresh registry would prepare them again under new names, and the old ones would
@@ -99,7 +99,6 @@ class Statements:
         self.queries: dict[str, bytes | None] = {}
         # (query, parameter types) -> [uses before being named, name or None]
         self.statements: OrderedDict[tuple, list] = OrderedDict()
-        self.names = _names  # shared: a name forgotten but still on the server is never reused
         self.named = 0  # how many of the statements have a name
         self.leftover: list[bytes] = []  # names forgotten but maybe still on the server
 
@@ -145,12 +144,7 @@ class Statements:
                 pgconn.send_query_params(query, values, types, formats, _TEXT)
             else:
                 pgconn.send_query_prepared(name, values, formats, _TEXT)
-            results = raw.wait(generators.execute(pgconn))
-        result = results[-1]
-        status = result.status
-        if status != _TUPLES_OK and status != _COMMAND_OK:
-            raise driver_errors.error_from_result(result, encoding=self.encoding)
-        return result
+            return self._result()
 
     def _prepare(self, query: bytes, types: Any) -> bytes:
         """Prepare ``query`` under a new name (deallocating the oldest beyond ``prepared_max``)."""
@@ -159,12 +153,9 @@ class Statements:
         maximum = self.raw.prepared_max
         while maximum and self.named >= maximum and self._deallocate_oldest():
             pass
-        name = b"_manouche_%d" % next(self.names)
-        pgconn = self.pgconn
-        pgconn.send_prepare(name, query, types)
-        result = self.raw.wait(generators.execute(pgconn))[-1]
-        if result.status != _COMMAND_OK:
-            raise driver_errors.error_from_result(result, encoding=self.encoding)
+        name = b"_manouche_%d" % next(_names)
+        self.pgconn.send_prepare(name, query, types)
+        self._result()
         self.named += 1
         return name
 
@@ -195,11 +186,16 @@ class Statements:
                 self._send_and_check(b"DEALLOCATE " + entry[1])
 
     def _send_and_check(self, command: bytes) -> None:
-        pgconn = self.pgconn
-        pgconn.send_query(command)
-        result = self.raw.wait(generators.execute(pgconn))[-1]
-        if result.status != _COMMAND_OK:
+        self.pgconn.send_query(command)
+        self._result()
+
+    def _result(self) -> Any:
+        """Wait for what was sent; its (last) result, or the driver's error raised."""
+        result = self.raw.wait(generators.execute(self.pgconn))[-1]
+        status = result.status
+        if status != _TUPLES_OK and status != _COMMAND_OK:
             raise driver_errors.error_from_result(result, encoding=self.encoding)
+        return result
 
     def forget(self, deallocate: bool = True) -> None:
         """Drop every statement: their plans may be stale, or the server lost them (``deallocate=False``).
