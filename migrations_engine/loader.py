@@ -15,6 +15,7 @@ import pkgutil
 import sys
 from typing import Any
 
+from .compiling import compiled_imports
 from .errors import InvalidMigrationError
 from .graph import MigrationGraph, Node
 from .migration import Migration
@@ -106,6 +107,8 @@ class MigrationLoader:
         self.unmigrated_apps = set()
         self.migrated_apps = set()
         importlib.invalidate_caches()
+        files: list[tuple[str, str, str]] = []
+        sources: dict[str, str] = {}
         for config in self.app_configs():
             package_name = config.migrations_module
             for name in [n for n in sys.modules if n == package_name or n.startswith(package_name + ".")]:
@@ -129,13 +132,20 @@ class MigrationLoader:
                     "package (a directory with __init__.py), not a module"
                 )
             self.migrated_apps.add(config.label)
-            names = sorted(
-                info.name
-                for info in pkgutil.iter_modules(package.__path__)
-                if not info.ispkg and not info.name.startswith(("_", "~"))
+            infos = sorted(
+                (info for info in pkgutil.iter_modules(package.__path__)
+                 if not info.ispkg and not info.name.startswith(("_", "~"))),
+                key=lambda info: info.name,
             )
-            for name in names:
-                self._load_file(config.label, package_name, name)
+            for info in infos:
+                files.append((config.label, package_name, info.name))
+                directory = getattr(info.module_finder, "path", None)
+                if directory is not None:
+                    sources[f"{package_name}.{info.name}"] = os.path.join(directory, info.name + ".py")
+        # Every app's files are compiled together (in parallel where that pays), then imported.
+        with compiled_imports(sources):
+            for app_label, package_name, name in files:
+                self._load_file(app_label, package_name, name)
 
     def _load_file(self, app_label: str, package_name: str, name: str) -> None:
         module_name = f"{package_name}.{name}"
