@@ -181,15 +181,29 @@ class CreateModel(ModelOperation):
             )
         )
 
+    def tables(self, app_label: str, state: ProjectState, connection: Any) -> list[Any]:
+        """The tables ``database_forwards`` creates, ``state`` being the state after this operation.
+
+        The model's table first, then its automatic many-to-many junctions.
+        """
+        model_state = state.get_model(app_label, self.name)
+        if not model_state.has_table:
+            return []
+        return [
+            schema.table_for_model_state(model_state, state, connection),
+            *schema.junction_tables_for(model_state, state, connection),
+        ]
+
     @ignores_from_state
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
-        model_state = to_state.get_model(app_label, self.name)
-        if not model_state.has_table:
-            return
-        connection = schema_editor.connection
-        schema_editor.create_table(schema.table_for_model_state(model_state, to_state, connection))
-        for junction in schema.junction_tables_for(model_state, to_state, connection):
-            schema_editor.create_table(junction)
+        # The executor may have worked the tables out ahead (see MigrationExecutor._tables_ahead).
+        ahead = getattr(schema_editor, "tables_ahead", None)
+        tables = ahead.pop(id(self), None) if ahead else None
+        if tables is None:
+            # Called as CreateModel's for DeleteModel's backwards: not self.tables.
+            tables = CreateModel.tables(self, app_label, to_state, schema_editor.connection)
+        for table in tables:
+            schema_editor.create_table(table)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
         model_state = from_state.get_model(app_label, self.name)
