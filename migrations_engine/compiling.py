@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["compiled_imports"]
+__all__ = ["CompiledAhead", "compile_ahead", "compiled_imports"]
 
 # Below this much source to compile, a fork costs more than it saves.
 PARALLEL_MIN_BYTES = 128 * 1024
@@ -92,13 +92,21 @@ def _workers() -> int:
         return os.cpu_count() or 1
 
 
-def _shares(files: list[tuple[str, int]], count: int) -> list[list[str]]:
-    """``files`` cut into ``count`` runs of about equal source size, in order."""
+def _shares(files: list[tuple[str, int]], count: int, first_weight: float = 1.0) -> list[list[str]]:
+    """``files`` cut into at most ``count`` runs, in order, of about equal source size.
+
+    The first run is ``first_weight`` times the size of the others.
+    """
     total = sum(size for _, size in files)
+    bounds = [first_weight + index for index in range(count)]
+    scale = max(total, 1) / bounds[-1]
     shares: list[list[str]] = [[] for _ in range(count)]
+    share = 0
     done = 0
     for path, size in files:
-        shares[min(count - 1, done * count // max(total, 1))].append(path)
+        while share < count - 1 and done >= bounds[share] * scale:
+            share += 1
+        shares[share].append(path)
         done += size
     return [share for share in shares if share]
 
@@ -144,24 +152,70 @@ def _collect(pid: int, read_end: int) -> dict[str, tuple[bytes, Any]]:
         return {}
 
 
-def compile_ahead(paths: list[str], workers: int | None = None) -> dict[str, tuple[bytes, Any]]:
-    """Source and code of the files among ``paths`` the importer would compile, in parallel.
+class CompiledAhead:
+    """Code compiled ahead: this process's share, and each child's once first asked for.
 
-    Empty when compiling ahead would not pay (little source, one CPU, threads,
-    no fork): the importer then compiles each file itself, as usual.
+    A child's share is read when the importer reaches its first file, so this
+    process imports its own share (the first files) while the children still
+    compile theirs. (Reading each file as it is compiled was tried: blocking
+    once per file cost more than it overlapped, on a 2-CPU virtual machine.)
+    """
+
+    def __init__(self, own: dict[str, tuple[bytes, Any]],
+                 children: list[tuple[int, int, list[str]]]) -> None:
+        self.compiled = own
+        self._children = {path: child for child in children for path in child[2]}
+
+    def take(self, path: str) -> tuple[bytes, Any] | None:
+        """``path``'s source and code (once), waiting for its child if needed; None if not compiled."""
+        child = self._children.get(path)
+        if child is not None:
+            self._receive(child)
+        return self.compiled.pop(path, None)
+
+    def _receive(self, child: tuple[int, int, list[str]]) -> None:
+        pid, read_end, paths = child
+        for path in paths:
+            self._children.pop(path, None)
+        self.compiled.update(_collect(pid, read_end))
+
+    def wait(self) -> dict[str, tuple[bytes, Any]]:
+        """Every child's code received (no child left running); everything not taken yet."""
+        while self._children:
+            self._receive(next(iter(self._children.values())))
+        return self.compiled
+
+    def __len__(self) -> int:
+        return len(self.compiled) + len(self._children)
+
+
+# This process also imports its share while the children compile theirs: it takes less.
+OWN_SHARE_WEIGHT = 0.7
+
+
+def compile_ahead(paths: list[str], workers: int | None = None) -> CompiledAhead | None:
+    """Start compiling the files among ``paths`` the importer would compile, in parallel.
+
+    None when compiling ahead would not pay (little source, one CPU, threads,
+    no fork): the importer then compiles each file itself, as usual. This
+    process compiles the first files before returning; forked children
+    compile the rest meanwhile.
     """
     files = _sources_to_compile(paths)
     if not files or sum(size for _, size in files) < PARALLEL_MIN_BYTES:
-        return {}
+        return None
     count = _workers() if workers is None else workers
     if count < 2:
-        return {}
-    own, *others = _shares(files, count)
-    children = [child for child in map(_fork_compiler, others) if child is not None]
-    compiled = _compile_files(own)
-    for pid, read_end in children:
-        compiled.update(_collect(pid, read_end))
-    return compiled
+        return None
+    own, *others = _shares(files, count, OWN_SHARE_WEIGHT)
+    children = []
+    for share in others:
+        child = _fork_compiler(share)
+        if child is None:
+            own.extend(share)
+        else:
+            children.append((*child, share))
+    return CompiledAhead(_compile_files(own), children)
 
 
 class _CompiledLoader(importlib.machinery.SourceFileLoader):
@@ -181,14 +235,17 @@ class _CompiledLoader(importlib.machinery.SourceFileLoader):
 class _CompiledFinder:
     """A meta path finder for the modules compiled ahead; any other name is left to the rest."""
 
-    def __init__(self, modules: dict[str, tuple[str, tuple[bytes, Any]]]) -> None:
+    def __init__(self, modules: dict[str, str], compiled: CompiledAhead) -> None:
         self.modules = modules
+        self.compiled = compiled
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
-        entry = self.modules.pop(fullname, None)
-        if entry is None:
+        file_path = self.modules.get(fullname)
+        if file_path is None:
             return None
-        file_path, compiled = entry
+        compiled = self.compiled.take(file_path)
+        if compiled is None:
+            return None
         return importlib.util.spec_from_file_location(
             fullname, file_path, loader=_CompiledLoader(fullname, file_path, compiled)
         )
@@ -198,18 +255,18 @@ class _CompiledFinder:
 def compiled_imports(modules: dict[str, str]) -> Iterator[None]:
     """Within the block, importing one of ``modules`` (name -> file) uses code compiled ahead.
 
-    The files are compiled on entry (see ``compile_ahead``); each import
-    then runs through ``importlib`` as usual.
+    The files start compiling on entry (see ``compile_ahead``); each import
+    then runs through ``importlib`` as usual. On exit every child is waited for.
     """
-    by_path = {path: name for name, path in modules.items()}
-    compiled = compile_ahead(list(by_path))
-    if not compiled:
+    compiled = compile_ahead(list(modules.values()))
+    if compiled is None:
         yield
         return
-    finder = _CompiledFinder({by_path[path]: (path, code) for path, code in compiled.items()})
+    finder = _CompiledFinder(modules, compiled)
     sys.meta_path.insert(0, finder)
     try:
         yield
     finally:
         if finder in sys.meta_path:
             sys.meta_path.remove(finder)
+        compiled.wait()
