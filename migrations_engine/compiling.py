@@ -112,7 +112,12 @@ def _shares(files: list[tuple[str, int]], count: int, first_weight: float = 1.0)
 
 
 def _fork_compiler(paths: list[str]) -> tuple[int, int] | None:
-    """Fork a child that compiles ``paths`` and writes them marshalled to a pipe; (pid, read end)."""
+    """Fork a child that compiles ``paths`` and sends them marshalled on a pipe; (pid, read end).
+
+    The data is preceded by its length, so the reader need not wait for the
+    end of the pipe: that comes only once the child's exit has released its
+    copy of this process's memory.
+    """
     read_end, write_end = os.pipe()
     try:
         pid = os.fork()
@@ -125,7 +130,7 @@ def _fork_compiler(paths: list[str]) -> tuple[int, int] | None:
         try:
             os.close(read_end)
             data = marshal.dumps(_compile_files(paths))
-            view = memoryview(data)
+            view = memoryview(len(data).to_bytes(8, "little") + data)
             while view:
                 view = view[os.write(write_end, view):]
             status = 0
@@ -135,17 +140,23 @@ def _fork_compiler(paths: list[str]) -> tuple[int, int] | None:
     return pid, read_end
 
 
-def _collect(pid: int, read_end: int) -> dict[str, tuple[bytes, Any]]:
-    """What one forked compiler sent (nothing if it failed)."""
+def _collect(read_end: int) -> dict[str, tuple[bytes, Any]]:
+    """What one forked compiler sent (nothing if it failed); the child is reaped apart."""
     chunks = []
+    expected = None
+    received = 0
     try:
-        while chunk := os.read(read_end, 1 << 20):
+        while expected is None or received < expected:
+            chunk = os.read(read_end, 1 << 20)
+            if not chunk:
+                return {}
             chunks.append(chunk)
+            received += len(chunk)
+            if expected is None and received >= 8:
+                data = b"".join(chunks)
+                expected, chunks, received = int.from_bytes(data[:8], "little"), [data[8:]], received - 8
     finally:
         os.close(read_end)
-        _, status = os.waitpid(pid, 0)
-    if status != 0:
-        return {}
     try:
         return marshal.loads(b"".join(chunks))
     except (EOFError, ValueError, TypeError):
@@ -165,6 +176,7 @@ class CompiledAhead:
                  children: list[tuple[int, int, list[str]]]) -> None:
         self.compiled = own
         self._children = {path: child for child in children for path in child[2]}
+        self._running = [pid for pid, _, _ in children]
 
     def take(self, path: str) -> tuple[bytes, Any] | None:
         """``path``'s source and code (once), waiting for its child if needed; None if not compiled."""
@@ -174,15 +186,17 @@ class CompiledAhead:
         return self.compiled.pop(path, None)
 
     def _receive(self, child: tuple[int, int, list[str]]) -> None:
-        pid, read_end, paths = child
+        _, read_end, paths = child
         for path in paths:
             self._children.pop(path, None)
-        self.compiled.update(_collect(pid, read_end))
+        self.compiled.update(_collect(read_end))
 
     def wait(self) -> dict[str, tuple[bytes, Any]]:
-        """Every child's code received (no child left running); everything not taken yet."""
+        """Every child's code received and every child reaped; everything not taken yet."""
         while self._children:
             self._receive(next(iter(self._children.values())))
+        while self._running:
+            os.waitpid(self._running.pop(), 0)
         return self.compiled
 
     def __len__(self) -> int:
