@@ -239,6 +239,19 @@ class _CompiledLoader(importlib.machinery.SourceFileLoader):
         super().__init__(fullname, path)
         self._compiled: tuple[bytes, Any] | None = compiled
 
+    def get_code(self, fullname: str) -> Any:
+        """The code compiled ahead, or the standard loader's (which then writes the bytecode).
+
+        With bytecode writing off, the standard path would only stat the file,
+        look for the cached bytecode found stale before compiling, and read the
+        source again: the code compiled ahead, from the source as read then, is
+        returned as is.
+        """
+        if sys.dont_write_bytecode and self._compiled is not None:
+            compiled, self._compiled = self._compiled, None
+            return compiled[1]
+        return super().get_code(fullname)
+
     def source_to_code(self, data: Any, path: Any, *, _optimize: int = -1) -> Any:  # type: ignore[override]
         compiled, self._compiled = self._compiled, None
         if compiled is not None and _optimize == -1 and compiled[0] == data:

@@ -128,8 +128,9 @@ def test_bytecode_is_written_and_then_used_instead_of_compiling(project, forced,
     assert forced[-1] == 0
 
 
-def test_a_file_changed_after_compiling_is_compiled_again(tmp_path, monkeypatch):
+def test_a_file_changed_after_compiling_is_compiled_again_when_bytecode_is_written(tmp_path, monkeypatch):
     monkeypatch.setattr(compiling, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
     path = tmp_path / "module_a.py"
     path.write_text("VALUE = 1\n")
     compiled = compiling.compile_ahead([str(path)], workers=2).wait()
@@ -138,6 +139,24 @@ def test_a_file_changed_after_compiling_is_compiled_again(tmp_path, monkeypatch)
     namespace: dict = {}
     exec(loader.get_code("module_a"), namespace)
     assert namespace["VALUE"] == 2
+    assert Path(importlib.util.cache_from_source(str(path))).exists()
+
+
+def test_without_bytecode_writing_the_code_compiled_ahead_is_used_as_is(tmp_path, monkeypatch):
+    monkeypatch.setattr(compiling, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    path = tmp_path / "module_b.py"
+    path.write_text("VALUE = 1\n")
+    compiled = compiling.compile_ahead([str(path)], workers=2).wait()
+    loader = compiling._CompiledLoader("module_b", str(path), compiled[str(path)])
+    code = loader.get_code("module_b")
+    assert code is compiled[str(path)][1]
+    # Taken once: asked again, the loader reads and compiles the file itself.
+    path.write_text("VALUE = 3\n")
+    namespace: dict = {}
+    exec(loader.get_code("module_b"), namespace)
+    assert namespace["VALUE"] == 3
+    assert not Path(importlib.util.cache_from_source(str(path))).exists()
 
 
 def test_threads_or_no_fork_compile_in_this_process_only(monkeypatch):
