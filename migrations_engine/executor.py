@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from typing import Any
@@ -377,6 +378,19 @@ def _tables_ahead(steps: list[tuple[Migration, bool]], state: ProjectState, conn
     )
     if creates < TABLES_AHEAD_MIN:
         return {}
+    # No garbage cycles are made here, only many small values: the collector would rescan them.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _work_tables_out(steps, state, connection)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _work_tables_out(steps: list[tuple[Migration, bool]], state: ProjectState, connection: Any) -> dict[int, list[Any]]:
+    from .operations.models import CreateModel
+
     tables: dict[int, list[Any]] = {}
     # Operations run inside others (SeparateDatabaseAndState) see other states: never ahead.
     seen: set[int] = {
