@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["CompiledAhead", "compile_ahead", "compiled_imports"]
+__all__ = ["CompiledAhead", "can_fork_workers", "compile_ahead", "compiled_imports"]
 
 # Below this much source to compile, a fork costs more than it saves.
 PARALLEL_MIN_BYTES = 128 * 1024
@@ -90,6 +90,11 @@ def _workers() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
+
+
+def can_fork_workers() -> bool:
+    """Whether work may be given to forked processes here, on other CPUs (see `_workers`)."""
+    return _workers() >= 2
 
 
 def _shares(files: list[tuple[str, int]], count: int, first_weight: float = 1.0) -> list[list[str]]:

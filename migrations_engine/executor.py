@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Callable
 from typing import Any
 
+from .ahead import Ahead, prepare_creates
 from .errors import InvalidMigrationError, IrreversibleError, MigrationFailedError
 from .graph import Node
 from .loader import MigrationLoader, replay
@@ -34,8 +34,8 @@ class MigrationExecutor:
         self.progress = progress
         self.loader = MigrationLoader(connection)
         self.recorder = MigrationRecorder(connection)
-        #: Tables of the CreateModel operations about to run, by ``id(operation)`` (see _tables_ahead).
-        self.tables_ahead: dict[int, list[Any]] = {}
+        #: The CreateModel work done ahead of a forwards run (see ``ahead``).
+        self.ahead = Ahead()
 
     # -- planning ----------------------------------------------------------------
 
@@ -152,7 +152,7 @@ class MigrationExecutor:
         for migration, _ in steps[:first]:
             replay(migration, state)
         if not fake:
-            self.tables_ahead = _tables_ahead(steps[first:], state.clone(), self.connection)
+            self.ahead = prepare_creates(steps[first:], state.clone(), self.connection)
         try:
             for migration, runs in steps[first:]:
                 if runs:
@@ -160,7 +160,8 @@ class MigrationExecutor:
                 else:
                     replay(migration, state)
         finally:
-            self.tables_ahead = {}
+            self.ahead.close()
+            self.ahead = Ahead()
         return state
 
     def _migrate_backwards(self, plan: Plan, fake: bool) -> ProjectState:
@@ -237,7 +238,7 @@ class MigrationExecutor:
                 # The recording is in the same transaction as the DDL.
                 editor = self.connection.schema_editor()
                 editor.operation_done = done.append
-                editor.tables_ahead = self.tables_ahead
+                editor.ahead = self.ahead
                 with editor:
                     result = (migration.unapply if backwards else migration.apply)(
                         state if backwards else state.clone(), editor
@@ -270,7 +271,7 @@ class MigrationExecutor:
         for operation, before, after in steps:
             editor = self.connection.schema_editor()
             editor.operation_done = done.append
-            editor.tables_ahead = self.tables_ahead
+            editor.ahead = self.ahead
             if operation.atomic is False:
                 editor.deferred_sql = pending
                 migration.run_operation(operation, editor, before, after, backwards)
@@ -353,61 +354,3 @@ class MigrationExecutor:
                 if junction is not None and junction.name not in tables:
                     return False
         return found_create
-
-
-# Fewer CreateModel operations than this gain nothing from having their tables worked out ahead.
-TABLES_AHEAD_MIN = 8
-
-
-def _tables_ahead(steps: list[tuple[Migration, bool]], state: ProjectState, connection: Any) -> dict[int, list[Any]]:
-    """The tables of the top-level CreateModel operations of ``steps``, by ``id(operation)``.
-
-    Worked out in one pass before any SQL runs, on a copy of the state: done
-    between the statements instead, the same Python work runs with the CPU
-    caches emptied by the database's (a 1,000-model migrate from zero spends
-    ~40 ms on it that way, ~17 ms in one pass). The states are those the
-    migrations will run with, so the tables are the same; the pass stops at
-    the first error, leaving the operation that fails to raise when it runs.
-    An operation object met twice is left out.
-    """
-    from .operations.models import CreateModel
-
-    creates = sum(
-        type(operation) is CreateModel
-        for migration, runs in steps if runs for operation in migration.operations
-    )
-    if creates < TABLES_AHEAD_MIN:
-        return {}
-    # No garbage cycles are made here, only many small values: the collector would rescan them.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _work_tables_out(steps, state, connection)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _work_tables_out(steps: list[tuple[Migration, bool]], state: ProjectState, connection: Any) -> dict[int, list[Any]]:
-    from .operations.models import CreateModel
-
-    tables: dict[int, list[Any]] = {}
-    # Operations run inside others (SeparateDatabaseAndState) see other states: never ahead.
-    seen: set[int] = {
-        id(inner)
-        for migration, runs in steps if runs for operation in migration.operations
-        for inner in getattr(operation, "database_operations", ())
-    }
-    try:
-        for migration, runs in steps:
-            for operation in migration.operations:
-                operation.state_forwards(migration.app_label, state)
-                if runs and type(operation) is CreateModel:
-                    if id(operation) in seen:
-                        tables.pop(id(operation), None)
-                        continue
-                    seen.add(id(operation))
-                    tables[id(operation)] = operation.tables(migration.app_label, state, connection)
-    except Exception:
-        pass  # the migration that raises here raises again when it runs, after those before it
-    return tables

@@ -9,12 +9,13 @@ may point at tables created later are added at the end. With
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import decimal
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NotSupportedError, ProgrammingError
@@ -58,6 +59,7 @@ class SchemaEditor:
         self.deferred_sql: list[str] = []
         self._entered = False
         self._own_transaction = False
+        self._captured: list[tuple[bool, str, tuple]] | None = None
         if type(self).quote_name is SchemaEditor.quote_name:
             # The dialect's own method: one call less per name (a migrate quotes tens of thousands).
             self.quote_name = self.dialect.quote_name  # type: ignore[method-assign]
@@ -110,6 +112,9 @@ class SchemaEditor:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         """Run one DDL statement (or collect it, values inlined, when collecting)."""
+        if self._captured is not None:
+            self._captured.append((False, sql, tuple(params)))
+            return
         if self.collect_sql:
             if params:
                 sql = sql % tuple(self.quote_value(value) for value in params)
@@ -123,10 +128,37 @@ class SchemaEditor:
 
     def _defer(self, sql: str) -> None:
         """Run ``sql`` at the end of the ``with`` block (immediately outside one)."""
+        if self._captured is not None:
+            self._captured.append((True, sql, ()))
+            return
         if self._entered:
             self.deferred_sql.append(sql)
         else:
             self.execute(sql)
+
+    @contextlib.contextmanager
+    def capture(self) -> Iterator[list[tuple[bool, str, tuple]]]:
+        """Within the block, record statements instead of running them; `replay` runs them.
+
+        The list holds ``(deferred, sql, params)`` in order, ``deferred`` for
+        the statements left to the end of a ``with`` block (foreign keys of
+        new tables). Nothing is run, so no connection is used: the SQL of a
+        change can be worked out where the connection must not be touched
+        (the executor does it in a forked process).
+        """
+        saved, self._captured = self._captured, []
+        try:
+            yield self._captured
+        finally:
+            self._captured = saved
+
+    def replay(self, captured: Sequence[tuple[bool, str, tuple]]) -> None:
+        """Run statements recorded by `capture`: each now, or deferred as it was."""
+        for deferred, sql, params in captured:
+            if deferred:
+                self._defer(sql)
+            else:
+                self.execute(sql, params)
 
     # -- quoting ------------------------------------------------------------
 

@@ -196,10 +196,15 @@ class CreateModel(ModelOperation):
 
     @ignores_from_state
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
-        # The executor may have worked the tables out ahead (see MigrationExecutor._tables_ahead).
-        ahead = getattr(schema_editor, "tables_ahead", None)
-        tables = ahead.pop(id(self), None) if ahead else None
-        if tables is None:
+        # The executor may have had the work done ahead (migrations_engine.ahead).
+        ahead = getattr(schema_editor, "ahead", None)
+        prepared = ahead.take(self) if ahead is not None else None
+        if prepared is not None and prepared[0] == "statements":
+            schema_editor.replay(prepared[1])
+            return
+        if prepared is not None:
+            tables = prepared[1]
+        else:
             # Called as CreateModel's for DeleteModel's backwards: not self.tables.
             tables = CreateModel.tables(self, app_label, to_state, schema_editor.connection)
         for table in tables:

@@ -1,0 +1,238 @@
+"""Work on a migrate's CreateModel operations done ahead of running them.
+
+Describing a new table and writing its SQL is Python work per operation; a
+migrate from zero has thousands, each between two statements of the
+database. Done there, it runs with the CPU caches emptied by the database's
+own work, and it adds to the time the database waits. So before the first
+migration runs, the executor has it done ahead, one of two ways:
+
+* in a forked child, where the platform forks cheaply, there is another CPU
+  and no other thread: the child replays the states and records each
+  operation's statements with the schema editor's `capture` (nothing runs,
+  no connection is touched), then sends them marshalled; meanwhile this
+  process starts running migrations, working out the operations it reaches
+  before the child's statements arrive itself;
+* otherwise in this process, in one pass: the tables only (their SQL is
+  written as they run).
+
+Either way the states are those the migrations run with (the same replay,
+from the same state), so the statements are the ones the operations would
+run; the pass stops at the first error, so the operation that fails raises
+when it runs, after the migrations before it. Operations run inside others
+(``SeparateDatabaseAndState``), and an operation object met twice, are
+always worked out when they run.
+"""
+
+from __future__ import annotations
+
+import gc
+import marshal
+import os
+import select
+import signal
+from typing import Any
+
+from .compiling import can_fork_workers
+from .migration import Migration
+from .state import ProjectState
+
+__all__ = ["Ahead", "prepare_creates", "MIN_CREATES"]
+
+# Fewer CreateModel operations than this gain nothing from being worked out ahead.
+MIN_CREATES = 8
+
+Steps = list[tuple[Migration, bool]]
+Position = tuple[int, int]
+
+
+class Ahead:
+    """What was worked out ahead, given out once per operation.
+
+    ``take(operation)`` is None (work it out now), ``("tables", tables)`` or
+    ``("statements", captured)`` for `SchemaEditor.replay`.
+    """
+
+    def __init__(self, tables: dict[int, list[Any]] | None = None, child: _Child | None = None) -> None:
+        self._prepared: dict[int, tuple[str, Any]] = {
+            key: ("tables", value) for key, value in (tables or {}).items()
+        }
+        self._child = child
+        self._waiting = child is not None
+
+    def take(self, operation: Any) -> tuple[str, Any] | None:
+        """What was worked out for ``operation`` (once), or None."""
+        if self._waiting and self._child is not None and self._child.ready():
+            self._waiting = False
+            for key, captured in self._child.receive().items():
+                self._prepared[key] = ("statements", captured)
+        return self._prepared.pop(id(operation), None)
+
+    def close(self) -> None:
+        """Forget the rest; reap the child (stopped first if still at work)."""
+        self._prepared = {}
+        self._waiting = False
+        if self._child is not None:
+            self._child.stop()
+            self._child = None
+
+
+def _eligible(steps: Steps) -> dict[Position, Any]:
+    """The top-level CreateModel operations of the migrations that run, by (step, index)."""
+    from .operations.models import CreateModel
+
+    nested = {
+        id(inner)
+        for migration, runs in steps if runs for operation in migration.operations
+        for inner in getattr(operation, "database_operations", ())
+    }
+    found: dict[Position, Any] = {}
+    counts: dict[int, int] = {}
+    for step, (migration, runs) in enumerate(steps):
+        if not runs:
+            continue
+        for index, operation in enumerate(migration.operations):
+            if type(operation) is CreateModel and id(operation) not in nested:
+                found[(step, index)] = operation
+                counts[id(operation)] = counts.get(id(operation), 0) + 1
+    return {position: op for position, op in found.items() if counts[id(op)] == 1}
+
+
+def _replay(steps: Steps, state: ProjectState, eligible: dict[Position, Any], work: Any) -> None:
+    """Replay ``steps`` on ``state``, calling ``work(position, operation, app_label)`` after each
+    eligible one; stops at the first error (the operation raises again when it runs)."""
+    collecting = gc.isenabled()
+    # Only many small values are made here, no cycles: the collector would rescan them.
+    gc.disable()
+    try:
+        for step, (migration, _) in enumerate(steps):
+            for index, operation in enumerate(migration.operations):
+                operation.state_forwards(migration.app_label, state)
+                if (step, index) in eligible:
+                    work((step, index), operation, migration.app_label)
+    except Exception:
+        pass
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def prepare_creates(steps: Steps, state: ProjectState, connection: Any, in_child: bool | None = None) -> Ahead:
+    """Start the work ahead for ``steps`` from ``state`` (which it changes); see the module.
+
+    ``in_child``: force the child (True) or this process (False); by default
+    the child where it can run.
+    """
+    eligible = _eligible(steps)
+    if len(eligible) < MIN_CREATES:
+        return Ahead()
+    if in_child is None:
+        in_child = can_fork_workers()
+    if in_child:
+        child = _Child.start(steps, state, connection, eligible)
+        if child is not None:
+            return Ahead(child=child)
+    tables: dict[int, list[Any]] = {}
+
+    def describe(position: Position, operation: Any, app_label: str) -> None:
+        tables[id(operation)] = operation.tables(app_label, state, connection)
+
+    _replay(steps, state, eligible, describe)
+    return Ahead(tables)
+
+
+class _Child:
+    """A forked process writing the statements of the eligible operations, sent once all are done."""
+
+    def __init__(self, pid: int, read_end: int, eligible: dict[Position, Any]) -> None:
+        self.pid = pid
+        self.read_end = read_end
+        self.ids = {position: id(operation) for position, operation in eligible.items()}
+
+    @classmethod
+    def start(cls, steps: Steps, state: ProjectState, connection: Any,
+              eligible: dict[Position, Any]) -> _Child | None:
+        read_end, write_end = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            return None
+        if pid == 0:  # the child: work, send, and leave without any cleanup (the connection is the parent's)
+            try:
+                os.close(read_end)
+                data = marshal.dumps(_statements(steps, state, connection, eligible))
+                view = memoryview(len(data).to_bytes(8, "little") + data)
+                while view:
+                    view = view[os.write(write_end, view):]
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        return cls(pid, read_end, eligible)
+
+    def ready(self) -> bool:
+        """Whether the child has started sending (it sends everything at once, at the end)."""
+        return bool(select.select([self.read_end], [], [], 0)[0])
+
+    def receive(self) -> dict[int, Any]:
+        """The statements sent, by ``id(operation)`` (nothing if the child failed)."""
+        chunks: list[bytes] = []
+        received = 0
+        expected = None
+        try:
+            while expected is None or received < expected:
+                chunk = os.read(self.read_end, 1 << 20)
+                if not chunk:
+                    return {}
+                chunks.append(chunk)
+                received += len(chunk)
+                if expected is None and received >= 8:
+                    data = b"".join(chunks)
+                    expected, chunks, received = int.from_bytes(data[:8], "little"), [data[8:]], received - 8
+            sent = marshal.loads(b"".join(chunks))
+        except (OSError, EOFError, ValueError, TypeError):
+            return {}
+        finally:
+            # Reaped later (stop): its exit releases a copy of this process's memory, which takes a while.
+            self._close_pipe()
+        return {self.ids[position]: captured for position, captured in sent.items() if position in self.ids}
+
+    def _close_pipe(self) -> None:
+        if self.read_end >= 0:
+            os.close(self.read_end)
+            self.read_end = -1
+
+    def stop(self) -> None:
+        """Close the pipe and reap the child (ended first if still at work)."""
+        if self.pid <= 0:
+            return
+        if self.read_end >= 0:
+            self._close_pipe()
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        os.waitpid(self.pid, 0)
+        self.pid = 0
+
+
+def _statements(steps: Steps, state: ProjectState, connection: Any,
+                eligible: dict[Position, Any]) -> dict[Position, list]:
+    """In the child: each eligible operation's statements as `SchemaEditor.capture` records them.
+
+    Operations whose statements carry parameters are left out (they are
+    not all marshallable, and DDL rarely has any).
+    """
+    editor = connection.schema_editor()
+    result: dict[Position, list] = {}
+
+    def record(position: Position, operation: Any, app_label: str) -> None:
+        tables = operation.tables(app_label, state, connection)
+        with editor.capture() as captured:
+            for table in tables:
+                editor.create_table(table)
+        if not any(params for _, _, params in captured):
+            result[position] = captured
+
+    _replay(steps, state, eligible, record)
+    return result
