@@ -61,9 +61,12 @@ class Ahead:
 
     def take(self, operation: Any) -> tuple[str, Any] | None:
         """What was worked out for ``operation`` (once), or None."""
-        if self._waiting and self._child is not None and self._child.ready():
-            self._waiting = False
-            for key, captured in self._child.receive().items():
+        while self._waiting and self._child is not None and self._child.ready():
+            batch = self._child.receive()
+            if batch is None:
+                self._waiting = False
+                break
+            for key, captured in batch.items():
                 self._prepared[key] = ("statements", captured)
         return self._prepared.pop(id(operation), None)
 
@@ -141,7 +144,12 @@ def prepare_creates(steps: Steps, state: ProjectState, connection: Any, in_child
 
 
 class _Child:
-    """A forked process writing the statements of the eligible operations, sent once all are done."""
+    """A forked process writing the statements of the eligible operations, sent in growing batches.
+
+    Each batch is its length (8 bytes) then a marshalled dict; the end of
+    the pipe ends them. The first batches are small, so the operations run
+    first are not all worked out here while the child is still at work.
+    """
 
     def __init__(self, pid: int, read_end: int, eligible: dict[Position, Any]) -> None:
         self.pid = pid
@@ -161,41 +169,51 @@ class _Child:
         if pid == 0:  # the child: work, send, and leave without any cleanup (the connection is the parent's)
             try:
                 os.close(read_end)
-                data = marshal.dumps(_statements(steps, state, connection, eligible))
-                view = memoryview(len(data).to_bytes(8, "little") + data)
-                while view:
-                    view = view[os.write(write_end, view):]
+
+                def send(batch: dict[Position, list]) -> None:
+                    data = marshal.dumps(batch)
+                    view = memoryview(len(data).to_bytes(8, "little") + data)
+                    while view:
+                        view = view[os.write(write_end, view):]
+
+                _statements(steps, state, connection, eligible, send)
             finally:
                 os._exit(0)
         os.close(write_end)
         return cls(pid, read_end, eligible)
 
     def ready(self) -> bool:
-        """Whether the child has started sending (it sends everything at once, at the end)."""
-        return bool(select.select([self.read_end], [], [], 0)[0])
+        """Whether a batch (or the end) can be read without waiting for the child's work."""
+        return self.read_end >= 0 and bool(select.select([self.read_end], [], [], 0)[0])
 
-    def receive(self) -> dict[int, Any]:
-        """The statements sent, by ``id(operation)`` (nothing if the child failed)."""
-        chunks: list[bytes] = []
-        received = 0
-        expected = None
-        try:
-            while expected is None or received < expected:
-                chunk = os.read(self.read_end, 1 << 20)
-                if not chunk:
-                    return {}
-                chunks.append(chunk)
-                received += len(chunk)
-                if expected is None and received >= 8:
-                    data = b"".join(chunks)
-                    expected, chunks, received = int.from_bytes(data[:8], "little"), [data[8:]], received - 8
-            sent = marshal.loads(b"".join(chunks))
-        except (OSError, EOFError, ValueError, TypeError):
-            return {}
-        finally:
+    def receive(self) -> dict[int, Any] | None:
+        """The next batch of statements, by ``id(operation)``; None at the end (or if it failed)."""
+        header = self._read(8)
+        batch = None
+        if header is not None:
+            data = self._read(int.from_bytes(header, "little"))
+            try:
+                batch = marshal.loads(data) if data is not None else None
+            except (EOFError, ValueError, TypeError):
+                batch = None
+        if batch is None:
             # Reaped later (stop): its exit releases a copy of this process's memory, which takes a while.
             self._close_pipe()
-        return {self.ids[position]: captured for position, captured in sent.items() if position in self.ids}
+            return None
+        return {self.ids[position]: captured for position, captured in batch.items() if position in self.ids}
+
+    def _read(self, size: int) -> bytes | None:
+        chunks = []
+        while size > 0:
+            try:
+                chunk = os.read(self.read_end, min(size, 1 << 20))
+            except OSError:
+                return None
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
 
     def _close_pipe(self) -> None:
         if self.read_end >= 0:
@@ -216,23 +234,33 @@ class _Child:
         self.pid = 0
 
 
+# Operations in the child's first batch; each batch after it is twice as big, up to the last size.
+FIRST_BATCH, LAST_BATCH = 16, 256
+
+
 def _statements(steps: Steps, state: ProjectState, connection: Any,
-                eligible: dict[Position, Any]) -> dict[Position, list]:
-    """In the child: each eligible operation's statements as `SchemaEditor.capture` records them.
+                eligible: dict[Position, Any], send: Any) -> None:
+    """In the child: send each eligible operation's statements as `SchemaEditor.capture` records them.
 
     Operations whose statements carry parameters are left out (they are
     not all marshallable, and DDL rarely has any).
     """
     editor = connection.schema_editor()
-    result: dict[Position, list] = {}
+    batch: dict[Position, list] = {}
+    size = FIRST_BATCH
 
     def record(position: Position, operation: Any, app_label: str) -> None:
+        nonlocal batch, size
         tables = operation.tables(app_label, state, connection)
         with editor.capture() as captured:
             for table in tables:
                 editor.create_table(table)
         if not any(params for _, _, params in captured):
-            result[position] = captured
+            batch[position] = captured
+        if len(batch) >= size:
+            send(batch)
+            batch, size = {}, min(size * 2, LAST_BATCH)
 
     _replay(steps, state, eligible, record)
-    return result
+    if batch:
+        send(batch)
