@@ -26,13 +26,9 @@ always worked out when they run.
 from __future__ import annotations
 
 import gc
-import marshal
-import os
-import select
-import signal
 from typing import Any
 
-from .compiling import can_fork_workers
+from .forked import Worker, can_fork
 from .migration import Migration
 from .state import ProjectState
 
@@ -52,31 +48,31 @@ class Ahead:
     ``("statements", captured)`` for `SchemaEditor.replay`.
     """
 
-    def __init__(self, tables: dict[int, list[Any]] | None = None, child: _Child | None = None) -> None:
+    def __init__(self, tables: dict[int, list[Any]] | None = None, worker: Worker | None = None,
+                 ids: dict[Position, int] | None = None) -> None:
         self._prepared: dict[int, tuple[str, Any]] = {
             key: ("tables", value) for key, value in (tables or {}).items()
         }
-        self._child = child
-        self._waiting = child is not None
+        self._worker = worker
+        self._ids = ids or {}
 
     def take(self, operation: Any) -> tuple[str, Any] | None:
         """What was worked out for ``operation`` (once), or None."""
-        while self._waiting and self._child is not None and self._child.ready():
-            batch = self._child.receive()
-            if batch is None:
-                self._waiting = False
-                break
-            for key, captured in batch.items():
-                self._prepared[key] = ("statements", captured)
+        worker = self._worker
+        while worker is not None and not worker.done and worker.ready():
+            batch = worker.receive()
+            for position, captured in (batch or {}).items():
+                key = self._ids.get(position)
+                if key is not None:
+                    self._prepared[key] = ("statements", captured)
         return self._prepared.pop(id(operation), None)
 
     def close(self) -> None:
-        """Forget the rest; reap the child (stopped first if still at work)."""
+        """Forget the rest; reap the worker (stopped first if still at work)."""
         self._prepared = {}
-        self._waiting = False
-        if self._child is not None:
-            self._child.stop()
-            self._child = None
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
 
 
 def _eligible(steps: Steps) -> dict[Position, Any]:
@@ -129,11 +125,12 @@ def prepare_creates(steps: Steps, state: ProjectState, connection: Any, in_child
     if len(eligible) < MIN_CREATES:
         return Ahead()
     if in_child is None:
-        in_child = can_fork_workers()
+        in_child = can_fork()
     if in_child:
-        child = _Child.start(steps, state, connection, eligible)
-        if child is not None:
-            return Ahead(child=child)
+        worker = Worker.start(lambda send: _statements(steps, state, connection, eligible, send))
+        if worker is not None:
+            ids = {position: id(operation) for position, operation in eligible.items()}
+            return Ahead(worker=worker, ids=ids)
     tables: dict[int, list[Any]] = {}
 
     def describe(position: Position, operation: Any, app_label: str) -> None:
@@ -143,98 +140,7 @@ def prepare_creates(steps: Steps, state: ProjectState, connection: Any, in_child
     return Ahead(tables)
 
 
-class _Child:
-    """A forked process writing the statements of the eligible operations, sent in growing batches.
-
-    Each batch is its length (8 bytes) then a marshalled dict; the end of
-    the pipe ends them. The first batches are small, so the operations run
-    first are not all worked out here while the child is still at work.
-    """
-
-    def __init__(self, pid: int, read_end: int, eligible: dict[Position, Any]) -> None:
-        self.pid = pid
-        self.read_end = read_end
-        self.ids = {position: id(operation) for position, operation in eligible.items()}
-
-    @classmethod
-    def start(cls, steps: Steps, state: ProjectState, connection: Any,
-              eligible: dict[Position, Any]) -> _Child | None:
-        read_end, write_end = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(read_end)
-            os.close(write_end)
-            return None
-        if pid == 0:  # the child: work, send, and leave without any cleanup (the connection is the parent's)
-            try:
-                os.close(read_end)
-
-                def send(batch: dict[Position, list]) -> None:
-                    data = marshal.dumps(batch)
-                    view = memoryview(len(data).to_bytes(8, "little") + data)
-                    while view:
-                        view = view[os.write(write_end, view):]
-
-                _statements(steps, state, connection, eligible, send)
-            finally:
-                os._exit(0)
-        os.close(write_end)
-        return cls(pid, read_end, eligible)
-
-    def ready(self) -> bool:
-        """Whether a batch (or the end) can be read without waiting for the child's work."""
-        return self.read_end >= 0 and bool(select.select([self.read_end], [], [], 0)[0])
-
-    def receive(self) -> dict[int, Any] | None:
-        """The next batch of statements, by ``id(operation)``; None at the end (or if it failed)."""
-        header = self._read(8)
-        batch = None
-        if header is not None:
-            data = self._read(int.from_bytes(header, "little"))
-            try:
-                batch = marshal.loads(data) if data is not None else None
-            except (EOFError, ValueError, TypeError):
-                batch = None
-        if batch is None:
-            # Reaped later (stop): its exit releases a copy of this process's memory, which takes a while.
-            self._close_pipe()
-            return None
-        return {self.ids[position]: captured for position, captured in batch.items() if position in self.ids}
-
-    def _read(self, size: int) -> bytes | None:
-        chunks = []
-        while size > 0:
-            try:
-                chunk = os.read(self.read_end, min(size, 1 << 20))
-            except OSError:
-                return None
-            if not chunk:
-                return None
-            chunks.append(chunk)
-            size -= len(chunk)
-        return b"".join(chunks)
-
-    def _close_pipe(self) -> None:
-        if self.read_end >= 0:
-            os.close(self.read_end)
-            self.read_end = -1
-
-    def stop(self) -> None:
-        """Close the pipe and reap the child (ended first if still at work)."""
-        if self.pid <= 0:
-            return
-        if self.read_end >= 0:
-            self._close_pipe()
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        os.waitpid(self.pid, 0)
-        self.pid = 0
-
-
-# Operations in the child's first batch; each batch after it is twice as big, up to the last size.
+# Operations in the worker's first batch; each batch after it is twice as big, up to the last size.
 FIRST_BATCH, LAST_BATCH = 16, 256
 
 

@@ -4,8 +4,9 @@ A fresh checkout (or ``PYTHONDONTWRITEBYTECODE``) has no bytecode for its
 migration files, and compiling them is most of the loader's time on a large
 project: CPython compiles about 10 MB of source a second, so 100 files of a
 1,000-model project cost ~75 ms before ``migrate`` can plan anything. Where
-the platform forks cheaply, forked children compile shares of the files in
-parallel and send the code objects back marshalled; the import itself stays
+the platform forks cheaply (``forked``), workers compile the later files in
+parallel and send the code objects back marshalled, in batches, while this
+process compiles and imports the first ones; the import itself stays
 the standard one (``importlib.import_module``), with a finder whose loader
 takes the compiled code instead of compiling again. Bytecode caching,
 ``__file__``, ``__spec__`` and errors are the import system's own: a file
@@ -13,24 +14,26 @@ that does not compile in a child is compiled again by the importer, which
 raises its ``SyntaxError`` as usual.
 
 Only files whose cached bytecode Python would not use are compiled ahead,
-and only when there is enough source to pay for a fork (~1 ms), more than
-one CPU, and no other thread (a child forked from a threaded process may
-find a lock held by a thread it does not have).
+and only when there is enough source to pay for a fork (~2 ms). When the
+importer reaches a worker's file before the worker has sent it, this process
+compiles that worker's last files meanwhile rather than wait (a busy or
+slow CPU then costs little more than compiling everything here).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.machinery
 import importlib.util
-import marshal
 import os
 import sys
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["CompiledAhead", "can_fork_workers", "compile_ahead", "compiled_imports"]
+from .forked import Worker, can_fork, cpu_count
+
+__all__ = ["CompiledAhead", "compile_ahead", "compiled_imports"]
 
 # Below this much source to compile, a fork costs more than it saves.
 PARALLEL_MIN_BYTES = 128 * 1024
@@ -82,19 +85,7 @@ def _compile_files(paths: list[str]) -> dict[str, tuple[bytes, Any]]:
 
 def _workers() -> int:
     """How many processes may compile at once here (1: compile in this process only)."""
-    if not hasattr(os, "fork") or not sys.platform.startswith("linux"):
-        return 1
-    if threading.active_count() > 1:
-        return 1
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
-def can_fork_workers() -> bool:
-    """Whether work may be given to forked processes here, on other CPUs (see `_workers`)."""
-    return _workers() >= 2
+    return cpu_count() if can_fork() else 1
 
 
 def _shares(files: list[tuple[str, int]], count: int, first_weight: float = 1.0) -> list[list[str]]:
@@ -116,100 +107,107 @@ def _shares(files: list[tuple[str, int]], count: int, first_weight: float = 1.0)
     return [share for share in shares if share]
 
 
-def _fork_compiler(paths: list[str]) -> tuple[int, int] | None:
-    """Fork a child that compiles ``paths`` and sends them marshalled on a pipe; (pid, read end).
-
-    The data is preceded by its length, so the reader need not wait for the
-    end of the pipe: that comes only once the child's exit has released its
-    copy of this process's memory.
-    """
-    read_end, write_end = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_end)
-        os.close(write_end)
-        return None
-    if pid == 0:  # the child: compile, write, and leave without running any cleanup
-        status = 1
-        try:
-            os.close(read_end)
-            data = marshal.dumps(_compile_files(paths))
-            view = memoryview(len(data).to_bytes(8, "little") + data)
-            while view:
-                view = view[os.write(write_end, view):]
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    return pid, read_end
+# A worker sends a batch once it has compiled this much source.
+BATCH_BYTES = 32 * 1024
 
 
-def _collect(read_end: int) -> dict[str, tuple[bytes, Any]]:
-    """What one forked compiler sent (nothing if it failed); the child is reaped apart."""
-    chunks = []
-    expected = None
-    received = 0
-    try:
-        while expected is None or received < expected:
-            chunk = os.read(read_end, 1 << 20)
-            if not chunk:
-                return {}
-            chunks.append(chunk)
-            received += len(chunk)
-            if expected is None and received >= 8:
-                data = b"".join(chunks)
-                expected, chunks, received = int.from_bytes(data[:8], "little"), [data[8:]], received - 8
-    finally:
-        os.close(read_end)
-    try:
-        return marshal.loads(b"".join(chunks))
-    except (EOFError, ValueError, TypeError):
-        return {}
+def _compile_and_send(paths: list[str], send: Callable[[Any], None]) -> None:
+    """In a worker: compile ``paths`` in order, sending ``{path: (source, code)}`` batches."""
+    batch: dict[str, tuple[bytes, Any]] = {}
+    size = 0
+    for path in paths:
+        compiled = _compile_files([path]).get(path)
+        if compiled is None:
+            continue
+        batch[path] = compiled
+        size += len(compiled[0])
+        if size >= BATCH_BYTES:
+            send(batch)
+            batch, size = {}, 0
+    if batch:
+        send(batch)
+
+
+class _Share:
+    """One worker's files: those it has not sent yet, and where this process may take over."""
+
+    def __init__(self, worker: Worker, paths: list[str]) -> None:
+        self.worker = worker
+        self.paths = paths
+        # This process compiles the share's files from the last one back while it would wait.
+        self.next_to_take_over = len(paths) - 1
 
 
 class CompiledAhead:
-    """Code compiled ahead: this process's share, and each child's once first asked for.
+    """Code compiled ahead: this process's share at once, the workers' as their batches come.
 
-    A child's share is read when the importer reaches its first file, so this
-    process imports its own share (the first files) while the children still
-    compile theirs. (Reading each file as it is compiled was tried: blocking
-    once per file cost more than it overlapped, on a 2-CPU virtual machine.)
+    When the importer asks for a file whose worker has not sent it yet, this
+    process reads whatever batches are in, and otherwise compiles that
+    worker's last files itself, waiting only when none are left.
     """
 
-    def __init__(self, own: dict[str, tuple[bytes, Any]],
-                 children: list[tuple[int, int, list[str]]]) -> None:
+    def __init__(self, own: dict[str, tuple[bytes, Any]], shares: list[_Share]) -> None:
         self.compiled = own
-        self._children = {path: child for child in children for path in child[2]}
-        self._running = [pid for pid, _, _ in children]
+        self._shares = {path: share for share in shares for path in share.paths}
+        self._all = shares
+        self._taken: set[str] = set()
+        self._failed: set[str] = set()
 
     def take(self, path: str) -> tuple[bytes, Any] | None:
-        """``path``'s source and code (once), waiting for its child if needed; None if not compiled."""
-        child = self._children.get(path)
-        if child is not None:
-            self._receive(child)
+        """``path``'s source and code (once); None if it was not compiled ahead."""
+        share = self._shares.get(path)
+        while (share is not None and path not in self.compiled and path not in self._failed
+               and not share.worker.done):
+            if share.worker.ready():
+                self._receive(share)
+            elif not self._take_over(share):
+                share.worker.wait()
+        self._taken.add(path)
         return self.compiled.pop(path, None)
 
-    def _receive(self, child: tuple[int, int, list[str]]) -> None:
-        _, read_end, paths = child
-        for path in paths:
-            self._children.pop(path, None)
-        self.compiled.update(_collect(read_end))
+    def _receive(self, share: _Share) -> None:
+        batch = share.worker.receive()
+        for path, compiled in (batch or {}).items():
+            if path not in self._taken:
+                self.compiled.setdefault(path, compiled)
+
+    def _take_over(self, share: _Share) -> bool:
+        """Compile the worker's last file not in yet; False when there is none left."""
+        while share.next_to_take_over >= 0:
+            path = share.paths[share.next_to_take_over]
+            share.next_to_take_over -= 1
+            if path in self.compiled or path in self._taken or path in self._failed:
+                continue
+            compiled = _compile_files([path])
+            if compiled:
+                self.compiled.update(compiled)
+            else:
+                self._failed.add(path)  # the importer compiles it again and reports the error
+            return True
+        return False
+
+    def close(self) -> None:
+        """Stop and reap the workers, without reading what they have not sent yet."""
+        for share in self._all:
+            share.worker.stop()
+        self.compiled = {}
 
     def wait(self) -> dict[str, tuple[bytes, Any]]:
-        """Every child's code received and every child reaped; everything not taken yet."""
-        while self._children:
-            self._receive(next(iter(self._children.values())))
-        while self._running:
-            os.waitpid(self._running.pop(), 0)
+        """Every worker's batches read and every worker reaped; everything not taken yet."""
+        for share in self._all:
+            while not share.worker.done:
+                self._receive(share)
+            share.worker.stop()
         return self.compiled
 
     def __len__(self) -> int:
-        return len(self.compiled) + len(self._children)
+        return len(self.compiled) + sum(
+            1 for path in self._shares if path not in self.compiled and path not in self._taken
+        )
 
 
-# This process also imports its share while the children compile theirs: it takes less.
-OWN_SHARE_WEIGHT = 0.7
+# This process also imports its share while the workers compile theirs: it takes less.
+OWN_SHARE_WEIGHT = 0.55
 
 
 def compile_ahead(paths: list[str], workers: int | None = None) -> CompiledAhead | None:
@@ -217,7 +215,7 @@ def compile_ahead(paths: list[str], workers: int | None = None) -> CompiledAhead
 
     None when compiling ahead would not pay (little source, one CPU, threads,
     no fork): the importer then compiles each file itself, as usual. This
-    process compiles the first files before returning; forked children
+    process compiles the first files before returning; forked workers
     compile the rest meanwhile.
     """
     files = _sources_to_compile(paths)
@@ -227,14 +225,14 @@ def compile_ahead(paths: list[str], workers: int | None = None) -> CompiledAhead
     if count < 2:
         return None
     own, *others = _shares(files, count, OWN_SHARE_WEIGHT)
-    children = []
-    for share in others:
-        child = _fork_compiler(share)
-        if child is None:
-            own.extend(share)
+    shares = []
+    for share_paths in others:
+        worker = Worker.start(functools.partial(_compile_and_send, share_paths))
+        if worker is None:
+            own.extend(share_paths)
         else:
-            children.append((*child, share))
-    return CompiledAhead(_compile_files(own), children)
+            shares.append(_Share(worker, share_paths))
+    return CompiledAhead(_compile_files(own), shares)
 
 
 class _CompiledLoader(importlib.machinery.SourceFileLoader):
@@ -288,7 +286,7 @@ def compiled_imports(modules: dict[str, str]) -> Iterator[None]:
     """Within the block, importing one of ``modules`` (name -> file) uses code compiled ahead.
 
     The files start compiling on entry (see ``compile_ahead``); each import
-    then runs through ``importlib`` as usual. On exit every child is waited for.
+    then runs through ``importlib`` as usual. On exit the workers are stopped.
     """
     compiled = compile_ahead(list(modules.values()))
     if compiled is None:
@@ -301,4 +299,4 @@ def compiled_imports(modules: dict[str, str]) -> Iterator[None]:
     finally:
         if finder in sys.meta_path:
             sys.meta_path.remove(finder)
-        compiled.wait()
+        compiled.close()

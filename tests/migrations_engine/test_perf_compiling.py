@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -206,4 +207,31 @@ def test_children_compile_the_later_files_and_are_all_waited_for(tmp_path, monke
     assert namespace["VALUE"] == 5 and source == Path(paths[-1]).read_bytes()
     everything = compiled.wait()
     assert set(everything) == set(paths[:-1])
-    assert compiled._children == {}
+    assert all(share.worker.done and share.worker.pid == 0 for share in compiled._all)
+
+
+def test_files_of_a_slow_worker_are_compiled_here_instead_of_waiting(tmp_path, monkeypatch):
+    monkeypatch.setattr(compiling, "PARALLEL_MIN_BYTES", 0)
+    original = compiling._compile_and_send
+
+    def slow(paths, send):
+        time.sleep(30)
+        original(paths, send)
+
+    monkeypatch.setattr(compiling, "_compile_and_send", slow)
+    paths = []
+    for index in range(6):
+        path = tmp_path / f"late_{index}.py"
+        path.write_text(f"VALUE = {index}\n" + "X = [1, 2, 3]\n" * 50)
+        paths.append(str(path))
+    compiled = compiling.compile_ahead(paths, workers=2)
+    for index, path in enumerate(paths):
+        source, code = compiled.take(path)
+        namespace: dict = {}
+        exec(code, namespace)
+        assert namespace["VALUE"] == index
+    # Everything came from this process: the worker is still asleep, and is stopped.
+    share = compiled._all[0]
+    assert not share.worker.done
+    share.worker.stop()
+    assert share.worker.pid == 0

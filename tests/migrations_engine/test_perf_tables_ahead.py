@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from backends.listeners import add_query_listener, remove_query_listener
-from migrations_engine import ahead
+from migrations_engine import ahead, forked
 from migrations_engine.errors import MigrationFailedError
 from tests.migrations_engine.runtime_project import Project, migration_source, snapshot
 
@@ -75,9 +75,10 @@ def project(tmp_path, db_url):
 def way(request, monkeypatch):
     """Force one way of working ahead; count what the operations were given."""
     in_child = request.param == "child"
-    monkeypatch.setattr(ahead, "can_fork_workers", lambda: in_child)
-    # The child's statements are waited for, so every operation is given them.
-    monkeypatch.setattr(ahead._Child, "ready", lambda self: bool(select.select([self.read_end], [], [], 30)[0]))
+    monkeypatch.setattr(ahead, "can_fork", lambda: in_child)
+    # The worker's statements are waited for, so every operation is given them.
+    monkeypatch.setattr(forked.Worker, "ready", lambda self: self.read_end >= 0 and bool(
+        select.select([self.read_end], [], [], 30)[0]))
     given: list[str] = []
     original = ahead.Ahead.take
 
