@@ -6,12 +6,12 @@ database. Done there, it runs with the CPU caches emptied by the database's
 own work, and it adds to the time the database waits. So before the first
 migration runs, the executor has it done ahead, one of two ways:
 
-* in a forked child, where the platform forks cheaply, there is another CPU
-  and no other thread: the child replays the states and records each
-  operation's statements with the schema editor's `capture` (nothing runs,
-  no connection is touched), then sends them marshalled; meanwhile this
-  process starts running migrations, working out the operations it reaches
-  before the child's statements arrive itself;
+* in a forked worker (``forked``; for 100 operations or more, where the
+  platform allows one): it replays the states and records each operation's
+  statements with the schema editor's `capture` (nothing runs, no
+  connection is touched), sending them in batches; meanwhile this process
+  runs the migrations, and works out itself any operation it reaches before
+  the worker's statements for it are in;
 * otherwise in this process, in one pass: the tables only (their SQL is
   written as they run).
 
@@ -34,8 +34,10 @@ from .state import ProjectState
 
 __all__ = ["Ahead", "prepare_creates", "MIN_CREATES"]
 
-# Fewer CreateModel operations than this gain nothing from being worked out ahead.
+# Fewer CreateModel operations than this gain nothing from being worked out ahead;
+# fewer than the second, nothing from a worker (its fork costs ~2 ms; 50 lose, 200 gain).
 MIN_CREATES = 8
+MIN_CREATES_IN_WORKER = 100
 
 Steps = list[tuple[Migration, bool]]
 Position = tuple[int, int]
@@ -115,18 +117,18 @@ def _replay(steps: Steps, state: ProjectState, eligible: dict[Position, Any], wo
             gc.enable()
 
 
-def prepare_creates(steps: Steps, state: ProjectState, connection: Any, in_child: bool | None = None) -> Ahead:
+def prepare_creates(steps: Steps, state: ProjectState, connection: Any, in_worker: bool | None = None) -> Ahead:
     """Start the work ahead for ``steps`` from ``state`` (which it changes); see the module.
 
-    ``in_child``: force the child (True) or this process (False); by default
-    the child where it can run.
+    ``in_worker``: force the worker (True) or this process (False); by default
+    the worker for enough operations, where one can run.
     """
     eligible = _eligible(steps)
     if len(eligible) < MIN_CREATES:
         return Ahead()
-    if in_child is None:
-        in_child = can_fork()
-    if in_child:
+    if in_worker is None:
+        in_worker = len(eligible) >= MIN_CREATES_IN_WORKER and can_fork()
+    if in_worker:
         worker = Worker.start(lambda send: _statements(steps, state, connection, eligible, send))
         if worker is not None:
             ids = {position: id(operation) for position, operation in eligible.items()}
@@ -146,7 +148,7 @@ FIRST_BATCH, LAST_BATCH = 16, 256
 
 def _statements(steps: Steps, state: ProjectState, connection: Any,
                 eligible: dict[Position, Any], send: Any) -> None:
-    """In the child: send each eligible operation's statements as `SchemaEditor.capture` records them.
+    """In the worker: send each eligible operation's statements as `SchemaEditor.capture` records them.
 
     Operations whose statements carry parameters are left out (they are
     not all marshallable, and DDL rarely has any).

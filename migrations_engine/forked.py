@@ -9,9 +9,10 @@ marshalled batches on a pipe, each preceded by its length, and leaves with
 waits on the pipe unless asked to (`wait`), so a process with other work to
 do does it instead.
 
-Where to use one is `can_fork`'s call: Linux, more than one CPU, and no other
+Where to use one is `can_fork`'s call: Linux, more than one CPU, no other
 thread (a child forked from a threaded process may find a lock held by a
-thread it does not have).
+thread it does not have), and not turned off with the environment variable
+``MANOUCHE_FORK_WORKERS=0``.
 """
 
 from __future__ import annotations
@@ -41,9 +42,10 @@ def cpu_count() -> int:
 
 
 def can_fork() -> bool:
-    """Whether work may go to forked workers here (see the module)."""
+    """Whether work may go to forked workers here (see the module); ``MANOUCHE_FORK_WORKERS=0`` says no."""
     return (
-        hasattr(os, "fork")
+        os.environ.get("MANOUCHE_FORK_WORKERS", "1") != "0"
+        and hasattr(os, "fork")
         and sys.platform.startswith("linux")
         and threading.active_count() == 1
         and cpu_count() > 1

@@ -171,6 +171,9 @@ def test_threads_or_no_fork_compile_in_this_process_only(monkeypatch):
     finally:
         event.set()
         thread.join()
+    monkeypatch.setenv("MANOUCHE_FORK_WORKERS", "0")
+    assert compiling._workers() == 1
+    monkeypatch.delenv("MANOUCHE_FORK_WORKERS")
     monkeypatch.delattr(compiling.os, "fork")
     assert compiling._workers() == 1
 

@@ -76,6 +76,7 @@ def way(request, monkeypatch):
     """Force one way of working ahead; count what the operations were given."""
     in_child = request.param == "child"
     monkeypatch.setattr(ahead, "can_fork", lambda: in_child)
+    monkeypatch.setattr(ahead, "MIN_CREATES_IN_WORKER", 0)
     # The worker's statements are waited for, so every operation is given them.
     monkeypatch.setattr(forked.Worker, "ready", lambda self: self.read_end >= 0 and bool(
         select.select([self.read_end], [], [], 30)[0]))
