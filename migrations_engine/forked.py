@@ -150,5 +150,8 @@ class Worker:
                 os.kill(self.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        os.waitpid(self.pid, 0)
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass  # reaped already (SIGCHLD ignored, or a wait() for any child in the program)
         self.pid = 0

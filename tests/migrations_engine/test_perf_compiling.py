@@ -9,6 +9,7 @@ check it against the ordinary import.
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import time
 from pathlib import Path
@@ -238,3 +239,15 @@ def test_files_of_a_slow_worker_are_compiled_here_instead_of_waiting(tmp_path, m
     assert not share.worker.done
     share.worker.stop()
     assert share.worker.pid == 0
+
+
+def test_a_worker_reaped_by_someone_else_is_stopped_quietly():
+    from migrations_engine.forked import Worker
+
+    worker = Worker.start(lambda send: send({"done": True}))
+    assert worker is not None
+    assert worker.receive() == {"done": True}
+    assert worker.receive() is None and worker.done
+    os.waitpid(worker.pid, 0)  # a program's own wait() for any child
+    worker.stop()
+    assert worker.pid == 0
