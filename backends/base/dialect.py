@@ -166,6 +166,9 @@ class Dialect:
     supports_except: ClassVar[bool] = True
     supports_explain: ClassVar[bool] = True
     supports_table_check_constraints: ClassVar[bool] = True
+    #: Whether an ORDER BY without NULLS FIRST/LAST sorts NULL above every value
+    #: (last ascending, first descending: PostgreSQL) or below (SQLite, MySQL).
+    nulls_sort_high: ClassVar[bool] = False
     max_name_length: ClassVar[int] = 63
     #: Most `%s` parameters one statement may carry.
     max_query_params: ClassVar[int] = 65_535

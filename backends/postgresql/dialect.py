@@ -66,6 +66,7 @@ class Dialect(base.Dialect):
 
     vendor = "postgresql"
     supports_deferrable_constraints = True
+    nulls_sort_high = True
     supports_for_update_of = True
     supports_distinct_on = True
     has_native_uuid = True

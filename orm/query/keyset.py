@@ -36,6 +36,8 @@ def _value_of(last: Any, name: str, index: int) -> Any:
         return last[index]
     value = last
     for part in name.split("__"):
+        if value is None:
+            return None  # a null relation on the way: the ordering value is NULL
         if part == "pk":
             value = value.pk
             continue
@@ -47,8 +49,36 @@ def _value_of(last: Any, name: str, index: int) -> Any:
     return value
 
 
+def _q(lookup: str, value: Any) -> Q:
+    return Q(**{lookup: value})
+
+
+def _may_be_null(model, name: str) -> bool:
+    """Whether the ordering value ``name`` of ``model`` can be NULL (a nullable column or hop)."""
+    opts = model._meta
+    for part in name.split("__"):
+        if part == "pk":
+            return False
+        try:
+            field = opts.get_field(part)
+        except Exception:  # noqa: BLE001 - an annotation or a transform: it may be NULL
+            return True
+        if getattr(field, "null", False) or field.many_to_many or field.one_to_many or not field.concrete:
+            return True
+        related = getattr(field, "related_model", None)
+        if related is None or related == "self":
+            continue
+        opts = related._meta
+    return False
+
+
 def keyset_page(queryset, last, size: int):
-    """The ``size`` rows that follow ``last`` in ``queryset``'s ordering."""
+    """The ``size`` rows that follow ``last`` in ``queryset``'s ordering.
+
+    NULLs of a nullable ordering value sit where the database puts them
+    without NULLS FIRST/LAST (``Dialect.nulls_sort_high``), as in the
+    queryset's own ordering, so paging visits every row once on every backend.
+    """
     if size <= 0:
         raise ValueError("after(size=...) must be positive")
     names = _ordering_names(queryset)
@@ -66,14 +96,28 @@ def keyset_page(queryset, last, size: int):
         )
     page = queryset
     if last is not None:
+        from orm.connections import connections
+
+        nulls_high = connections[queryset.db].dialect.nulls_sort_high
+        values = [_value_of(last, name, position) for position, (name, _) in enumerate(names)]
         condition = Q()
         for position, (name, descending) in enumerate(names):
-            value = _value_of(last, name, position)
+            value = values[position]
+            nullable = _may_be_null(model, name)
+            if value is None and not nullable:
+                raise ValueError(f"after(): the value of {name!r} is None, and {name!r} cannot be NULL")
+            # Whether this ordering puts the NULLs after every value (ascending with NULLs high...).
+            nulls_after = nulls_high != descending
             if value is None:
-                raise ValueError(f"after(): the value of {name!r} is None; keyset paging needs non-null ordering values")
-            step = Q(**{f"{name}__{'lt' if descending else 'gt'}": value})
+                if nulls_after:
+                    continue  # the NULLs come last: nothing follows them on this value
+                step = _q(f"{name}__isnull", False)
+            else:
+                step = _q(f"{name}__{'lt' if descending else 'gt'}", value)
+                if nullable and nulls_after:
+                    step |= _q(f"{name}__isnull", True)
             for earlier_position, (earlier, _descending) in enumerate(names[:position]):
-                step &= Q(**{earlier: _value_of(last, earlier, earlier_position)})
+                step &= _q(earlier, values[earlier_position])  # None: IS NULL
             condition |= step
         page = page.filter(condition)
     return page[:size]
