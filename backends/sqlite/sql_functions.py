@@ -189,6 +189,24 @@ def _json_contains(document: Any, part: Any) -> int | None:
         return None
 
 
+def _json_at(document: Any, keys: Any) -> str | None:
+    """The JSON text at ``keys`` (a JSON list of keys; digits index arrays) in ``document``, or NULL."""
+    if document is None or keys is None:
+        return None
+    try:
+        value = json.loads(document)
+    except (TypeError, ValueError):
+        return None
+    for key in json.loads(keys):
+        if isinstance(value, dict) and key in value:
+            value = value[key]
+        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            return None
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
@@ -269,6 +287,7 @@ def register_functions(connection: sqlite3.Connection) -> None:
     connection.create_function("manouche_datetime_shift", 3, _datetime_shift, deterministic=True)
     connection.create_function("manouche_timestamp_diff", 2, _timestamp_diff, deterministic=True)
     connection.create_function("manouche_json_contains", 2, _json_contains, deterministic=True)
+    connection.create_function("manouche_json_at", 2, _json_at, deterministic=True)
     if not _has_math_functions():
         for name, (arity, function) in _MATH_FUNCTIONS.items():
             connection.create_function(name, arity, _math(function), deterministic=True)

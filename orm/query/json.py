@@ -25,6 +25,25 @@ def _json_path(keys: list[str]) -> str:
     return "".join(parts)
 
 
+def _sqlite_at(function: str, base_sql: str, keys: list) -> tuple[str, list]:
+    """SQLite's ``function(document, path)`` (``JSON_EXTRACT``, ``JSON_TYPE``, ``->``) at ``keys``.
+
+    SQLite matches a path's quoted label against the key as written in the
+    document, escapes included, and ends it at the first ``"``: a key that JSON
+    escapes (``"``, ``\\``, control characters) is reached through
+    ``manouche_json_at`` instead, which returns the JSON text at the keys.
+    """
+    if any(isinstance(key, str) and json.dumps(key, ensure_ascii=False)[1:-1] != key for key in keys):
+        value_sql = f"manouche_json_at({base_sql}, %s)"
+        params = [json.dumps([str(key) for key in keys], ensure_ascii=False)]
+        if function == "->":
+            return f"({value_sql})", params
+        return f"{function}({value_sql}, '$')", params
+    if function == "->":
+        return f"({base_sql} -> %s)", [_json_path(keys)]
+    return f"{function}({base_sql}, %s)", [_json_path(keys)]
+
+
 class KeyTransform(Expression):
     """The value at ``key`` inside a JSON document (chains for nested keys)."""
 
@@ -66,8 +85,11 @@ class KeyTransform(Expression):
         if vendor == "postgresql":
             operator = "#>>" if as_text else "#>"
             return f"({base_sql} {operator} %s)", [*params, [str(k) for k in keys]]
+        if vendor == "sqlite":
+            sql, path_params = _sqlite_at("JSON_EXTRACT", base_sql, keys)
+            return sql, [*params, *path_params]
         path = _json_path(keys)
-        if vendor == "mysql" and as_text:
+        if as_text:
             return f"JSON_UNQUOTE(JSON_EXTRACT({base_sql}, %s))", [*params, path]
         return f"JSON_EXTRACT({base_sql}, %s)", [*params, path]
 
@@ -77,7 +99,8 @@ class KeyTransform(Expression):
             # "1" and the number 1 alike, and true as 1.
             base, keys = self.preprocess()
             base_sql, base_params = compiler.compile(base)
-            return f"({base_sql} -> %s)", [*base_params, _json_path(keys)]
+            arrow_sql, arrow_params = _sqlite_at("->", base_sql, keys)
+            return arrow_sql, [*base_params, *arrow_params]
         return sql, params
 
     def get_converter(self, connection):
@@ -135,7 +158,8 @@ class _KeyLookup(Lookup):
                 # JSON_EXTRACT gives SQL NULL for a JSON null: ask the type at the path instead.
                 base, keys = self.lhs.preprocess()
                 base_sql, params = compiler.compile(base)
-                return f"COALESCE(JSON_TYPE({base_sql}, %s) = 'null', 0)", [*params, _json_path(keys)]
+                type_sql, type_params = _sqlite_at("JSON_TYPE", base_sql, keys)
+                return f"COALESCE({type_sql} = 'null', 0)", [*params, *type_params]
             lhs_sql, params = compiler.compile(self.lhs)
             return f"COALESCE(JSON_TYPE({lhs_sql}) = 'NULL', 0)", params
         if hasattr(self.rhs, "as_sql"):  # data__a=F("data__b"): JSON compared with JSON
@@ -150,18 +174,48 @@ class _KeyLookup(Lookup):
             value = self.rhs
             if isinstance(value, (dict, list)):
                 return f"{lhs_sql} {operator} JSON(%s)", [*params, json.dumps(value)]
+            if isinstance(value, bool) and operator == "=":
+                # JSON_EXTRACT reads true as 1: only the type tells true from the number 1.
+                base, keys = self.lhs.preprocess()
+                base_sql, base_params = compiler.compile(base)
+                type_sql, type_params = _sqlite_at("JSON_TYPE", base_sql, keys)
+                return f"({type_sql} = %s)", [*base_params, *type_params, json.dumps(value)]
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and operator == "=":
+                base, keys = self.lhs.preprocess()
+                base_sql, base_params = compiler.compile(base)
+                type_sql, type_params = _sqlite_at("JSON_TYPE", base_sql, keys)
+                return (
+                    f"({type_sql} IN ('integer', 'real') AND {lhs_sql} = %s)",
+                    [*base_params, *type_params, *params, value],
+                )
             if isinstance(value, bool):
                 value = int(value)
             return f"{lhs_sql} {operator} %s", [*params, value]
-        # MySQL / MariaDB
-        if isinstance(self.rhs, (int, float)) and not isinstance(self.rhs, bool) and operator != "=":
+        return self._mysql_sql(compiler, connection, operator)
+
+    def _mysql_sql(self, compiler, connection, operator):
+        """MySQL / MariaDB, whose JSON values compare as text: the JSON type is tested first."""
+        value = self.rhs
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
             lhs_sql, params = self.lhs.as_sql(compiler, connection, as_text=True)
-            return f"CAST({lhs_sql} AS DOUBLE) {operator} %s", [*params, float(self.rhs)]
-        if isinstance(self.rhs, str):
+            if operator != "=":
+                return f"CAST({lhs_sql} AS DOUBLE) {operator} %s", [*params, float(value)]
+            json_sql, json_params = compiler.compile(self.lhs)
+            number = "DOUBLE" if isinstance(value, float) else "DECIMAL(65, 30)"
+            return (
+                f"(JSON_TYPE({json_sql}) IN ('INTEGER', 'UNSIGNED INTEGER', 'DOUBLE', 'DECIMAL')"
+                f" AND CAST({lhs_sql} AS {number}) = %s)",
+                [*json_params, *params, value],
+            )
+        if isinstance(value, str) or (isinstance(value, bool) and operator == "="):
             lhs_sql, params = self.lhs.as_sql(compiler, connection, as_text=True)
-            return f"{lhs_sql} {operator} %s", [*params, self.rhs]
+            if operator != "=":
+                return f"{lhs_sql} {operator} %s", [*params, value]
+            json_sql, json_params = compiler.compile(self.lhs)
+            kind, text = ("BOOLEAN", json.dumps(value)) if isinstance(value, bool) else ("STRING", value)
+            return f"(JSON_TYPE({json_sql}) = '{kind}' AND {lhs_sql} = %s)", [*json_params, *params, text]
         lhs_sql, params = compiler.compile(self.lhs)
-        return f"{lhs_sql} {operator} JSON_EXTRACT(%s, '$')", [*params, json.dumps(self.rhs)]
+        return f"{lhs_sql} {operator} JSON_EXTRACT(%s, '$')", [*params, json.dumps(value)]
 
 
 def _make_key_lookup(name):
@@ -236,10 +290,10 @@ class HasKey(Lookup):
         if vendor == "postgresql":
             # Not ``?``: it also finds a string element of an array (["k"] would "have" k).
             return f"({base_sql} #> %s IS NOT NULL)", [[str(k) for k in keys]]
-        path = _json_path(keys)
         if vendor == "sqlite":
-            return f"(JSON_TYPE({base_sql}, %s) IS NOT NULL)", [path]
-        return f"(JSON_CONTAINS_PATH({base_sql}, 'one', %s) = 1)", [path]
+            type_sql, params = _sqlite_at("JSON_TYPE", base_sql, keys)
+            return f"({type_sql} IS NOT NULL)", params
+        return f"(JSON_CONTAINS_PATH({base_sql}, 'one', %s) = 1)", [_json_path(keys)]
 
     def as_sql(self, compiler, connection, connector=" AND "):
         lhs = self.lhs

@@ -1,0 +1,60 @@
+"""Values compared and shown alike on every backend (helper H2's round, session 14)."""
+
+from __future__ import annotations
+
+import pytest
+
+import orm
+
+
+class ValueItem(orm.Model):
+    data = orm.JSONField(null=True)
+    ip = orm.GenericIPAddressField(null=True)
+    amount = orm.DecimalField(max_digits=10, decimal_places=2, null=True)
+
+    class Meta:
+        app_label = "probes14"
+
+
+MODELS = [ValueItem]
+
+STORED = [1, "1", True, False, 1.0, 1.5, None, "true", "null", "x", {"k": 1}, [1]]
+
+
+@pytest.mark.parametrize(
+    "wanted, matches",
+    [
+        (1, [1, 1.0]),
+        ("1", ["1"]),
+        (True, [True]),
+        (False, [False]),
+        (1.0, [1, 1.0]),
+        (1.5, [1.5]),
+        (None, [None]),
+        ("true", ["true"]),
+        ("null", ["null"]),
+        ({"k": 1}, [{"k": 1}]),
+        ([1], [[1]]),
+    ],
+)
+def test_json_key_exact_compares_type_and_value(models_db, wanted, matches):
+    made = [ValueItem.objects.create(data={"s": value}) for value in STORED]
+    ValueItem.objects.create(data={})
+    position = {item.pk: number for number, item in enumerate(made)}
+    found = sorted(position[pk] for pk in ValueItem.objects.filter(data__s=wanted).values_list("pk", flat=True))
+    assert [STORED[number] for number in found] == matches
+    expected_in = sorted({*found, *(STORED.index(m) for m in ["x"])})
+    found_in = ValueItem.objects.filter(data__s__in=[wanted, "x"]).values_list("pk", flat=True)
+    assert sorted(position[pk] for pk in found_in) == expected_in
+
+
+@pytest.mark.parametrize("key", ['a"b', "a\\b", "a\nb", "a.b", "é", 'x"'])
+def test_json_key_with_any_characters(models_db, key):
+    item = ValueItem.objects.create(data={key: {"inner": 1}, "other": 2})
+    ValueItem.objects.create(data={"other": 2})
+    assert list(ValueItem.objects.filter(**{f"data__{key}__inner": 1}).values_list("pk", flat=True)) == [item.pk]
+    assert list(ValueItem.objects.filter(data__has_key=key).values_list("pk", flat=True)) == [item.pk]
+    assert list(ValueItem.objects.filter(data__has_keys=[key, "other"]).values_list("pk", flat=True)) == [item.pk]
+    assert ValueItem.objects.filter(**{f"data__{key}__isnull": True}).count() == 1
+    assert list(ValueItem.objects.filter(pk=item.pk).values_list(f"data__{key}", flat=True)) == [{"inner": 1}]
+    assert list(ValueItem.objects.filter(pk=item.pk).values_list(f"data__{key}__inner", flat=True)) == [1]
