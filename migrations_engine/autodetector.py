@@ -393,7 +393,7 @@ def _late_option_steps(key, model_state: ModelState, late: dict) -> list[Step]:
                           needs))
     if late.get("unique_together"):
         steps.append(Step(key[0], ops.AlterUniqueTogether(
-            name=model_state.name, unique_together=late["unique_together"]), needs))
+            name=model_state.name_lower, unique_together=late["unique_together"]), needs))
     return steps
 
 
@@ -551,7 +551,7 @@ def detect_altered_tables(old: ProjectState, new: ProjectState, questioner=None)
     for key, old_model, new_model in _common_models(old, new, unmanaged=True):
         if old_model.options.get("db_table") != new_model.options.get("db_table"):
             steps.append(Step(key[0], ops.AlterModelTable(
-                name=new_model.name, table=new_model.options.get("db_table"))))
+                name=new_model.name_lower, table=new_model.options.get("db_table"))))
     return steps
 
 
@@ -563,7 +563,7 @@ def detect_altered_options(old: ProjectState, new: ProjectState, questioner=None
         old_options = {k: v for k, v in old_model.options.items() if k in keys}
         new_options = {k: v for k, v in new_model.options.items() if k in keys}
         if comparable(old_options) != comparable(new_options):
-            steps.append(Step(key[0], ops.AlterModelOptions(name=new_model.name,
+            steps.append(Step(key[0], ops.AlterModelOptions(name=new_model.name_lower,
                                                             options=new_options)))
     return steps
 
@@ -573,7 +573,7 @@ def detect_altered_managers(old: ProjectState, new: ProjectState, questioner=Non
     steps = []
     for key, old_model, new_model in _common_models(old, new, unmanaged=True):
         if comparable(list(old_model.managers)) != comparable(list(new_model.managers)):
-            steps.append(Step(key[0], ops.AlterModelManagers(name=new_model.name,
+            steps.append(Step(key[0], ops.AlterModelManagers(name=new_model.name_lower,
                                                              managers=new_model.managers)))
     return steps
 
@@ -589,7 +589,7 @@ def detect_removed_unique_together(old: ProjectState, new: ProjectState, questio
         old_set, new_set = _together(old_model), _together(new_model)
         if old_set - new_set:
             steps.append(Step(key[0], ops.AlterUniqueTogether(
-                name=new_model.name, unique_together=sorted(old_set & new_set))))
+                name=new_model.name_lower, unique_together=sorted(old_set & new_set))))
     return steps
 
 
@@ -601,7 +601,7 @@ def detect_added_unique_together(old: ProjectState, new: ProjectState, questione
         if new_set - old_set:
             needs = frozenset(("field", *key, name) for entry in new_set for name in entry)
             steps.append(Step(key[0], ops.AlterUniqueTogether(
-                name=new_model.name, unique_together=sorted(new_set)), needs))
+                name=new_model.name_lower, unique_together=sorted(new_set)), needs))
     return steps
 
 

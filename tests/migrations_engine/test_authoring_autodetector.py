@@ -167,6 +167,13 @@ def test_table_rename_and_option_changes():
     assert [type(op) for op in altered] == [migrations.AlterModelTable,
                                             migrations.AlterModelOptions]
     assert altered[1].options == {"ordering": ["name"], "verbose_name": "writer"}
+    # Written with the lower-case model name, as Django writes these operations.
+    assert [op.name for op in altered] == ["author", "author"]
+    together = state(model("Author", options={"unique_together": [("name",)]},
+                           name=orm.CharField(max_length=50)))
+    [alter_together] = operations(before, together)
+    assert alter_together.name == "author"
+    assert alter_together.describe() == "Alter unique_together for author (1 constraint(s))"
 
 
 def test_indexes_added_removed_and_renamed():
