@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orm.exceptions import EmptyResultSet, FieldError, ProgrammingError
+from orm.exceptions import EmptyResultSet, FieldError, NotSupportedError, ProgrammingError
 from orm.query.expressions import Col, F, OrderBy, Ref, Value
 from orm.query.joins import INNER, BaseTable
 
@@ -30,6 +30,43 @@ def _prefixed_ordering(entry, parts: list, descending: bool):
     prefixed = ordering.copy()
     prefixed.expression = F("__".join([*parts, ordering.expression.name]))
     return prefixed.reverse_ordering() if descending else prefixed
+
+
+class _ResultColumnOrdering:
+    """One ORDER BY term of a combined query: a result column by position, NULLs placed as asked."""
+
+    def __init__(self, position: int, ordering: OrderBy):
+        self.position = position
+        self.ordering = ordering
+
+    def as_sql(self, compiler, connection) -> tuple[str, list]:
+        # A combined query's ORDER BY may only name result columns, not expressions over them
+        # (SQLite, PostgreSQL), so NULLs are placed with the standard modifier.
+        ordering = self.ordering
+        sql = f"{self.position} {'DESC' if ordering.descending else 'ASC'}"
+        if ordering.nulls_last:
+            return f"{sql} NULLS LAST", []
+        if ordering.nulls_first:
+            return f"{sql} NULLS FIRST", []
+        return sql, []
+
+    def as_mysql(self, compiler, connection) -> tuple[str, list]:
+        # MySQL has no NULLS FIRST/LAST, but its combined ORDER BY takes expressions over the
+        # result columns' names (not positions): sort on an "IS NULL" rank first, as OrderBy does.
+        ordering = self.ordering
+        if not (ordering.nulls_last or ordering.nulls_first):
+            return self.as_sql(compiler, connection)
+        name = compiler.combinator_column_name(self.position)
+        if name is None:
+            raise NotSupportedError(
+                f"ORDER BY column {self.position} of a combined query with nulls_first/nulls_last: "
+                "on MySQL the column needs a name no earlier column has; select it with values() "
+                "or values_list() under a distinct name"
+            )
+        null_rank = "1 ELSE 0" if ordering.nulls_last else "0 ELSE 1"
+        direction = "DESC" if ordering.descending else "ASC"
+        quoted = compiler.quote_name(name)
+        return f"CASE WHEN {quoted} IS NULL THEN {null_rank} END, {self.position} {direction}", []
 
 
 class SQLCompiler:
@@ -296,8 +333,6 @@ class SQLCompiler:
         if query.distinct:
             if query.distinct_fields:
                 if not self.connection.dialect.supports_distinct_on:
-                    from orm.exceptions import NotSupportedError
-
                     raise NotSupportedError("distinct(*fields) is only supported on PostgreSQL")
                 columns = []
                 for name in query.distinct_fields:
@@ -400,14 +435,15 @@ class SQLCompiler:
         sql = f" {keyword} ".join(parts)
         order_parts = []
         for entry in query.order_by:
-            descending = isinstance(entry, str) and entry.startswith("-")
-            name = entry.lstrip("-") if isinstance(entry, str) else getattr(getattr(entry, "expression", None), "name", None)
-            if isinstance(entry, OrderBy):
-                descending = entry.descending
+            if isinstance(entry, str):
+                ordering = OrderBy(F(entry.lstrip("-")), descending=entry.startswith("-"))
+            else:
+                ordering = entry if isinstance(entry, OrderBy) else OrderBy(entry)
             if not query.standard_ordering:  # reverse(), last()
-                descending = not descending
-            position = self._combinator_position(name)
-            order_parts.append(f"{position} {'DESC' if descending else 'ASC'}")
+                ordering = ordering.reverse_ordering()
+            name = getattr(ordering.expression, "name", None)
+            term = _ResultColumnOrdering(self._combinator_position(name), ordering)
+            order_parts.append(self.compile(term)[0])
         if order_parts:
             sql += " ORDER BY " + ", ".join(order_parts)
         if with_limits and query.is_sliced:
@@ -423,6 +459,18 @@ class SQLCompiler:
             if target is not None and name in (target.name, target.attname, "pk" if target.primary_key else None):
                 return index
         raise FieldError(f"ORDER BY term {name!r} does not match any column of the combined query")
+
+    def combinator_column_name(self, position: int) -> str | None:
+        """The name result column ``position`` (1-based) of a combined query is known by, if no earlier one shares it."""
+        names = [
+            alias or getattr(getattr(expression, "target", None), "column", None) for expression, alias in self.select
+        ]
+        name = names[position - 1]
+        if name is None:
+            return None
+        # Column names are case-insensitive where a name is needed (MySQL): the first match wins there.
+        first = next(index for index, other in enumerate(names, start=1) if other and other.lower() == name.lower())
+        return name if first == position else None
 
     # -- execution ----------------------------------------------------------------
 
