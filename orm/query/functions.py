@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from orm.query.expressions import Func
+from orm.query.expressions import Expression, Func
+from orm.query.json import KeyTransform
 from orm.query.lookups import Extract
 
 __all__ = [
@@ -18,6 +19,66 @@ def _field(name: str, **kwargs):
     from orm import fields
 
     return getattr(fields, name)(**kwargs)
+
+
+def _read_as_text_differently(expression, connection) -> bool:
+    if isinstance(expression, KeyTransform):
+        return True
+    if connection.vendor != "postgresql":
+        return False
+    field = expression._output_field_or_none
+    return field is not None and field.get_internal_type() == "GenericIPAddressField"
+
+
+def compile_as_text(compiler, connection, expression) -> tuple[str, list]:
+    """SQL for ``expression`` read as text, the same on every backend.
+
+    A JSON key gives its value unquoted (``bob``, not ``"bob"``), as Django's
+    ``KT()``; a ``GenericIPAddressField``, which PostgreSQL keeps as ``inet``,
+    gives the address without its netmask (``HOST()``), as the text the other
+    backends store.
+    """
+    if isinstance(expression, KeyTransform):
+        return expression.as_sql(compiler, connection, as_text=True)
+    sql, params = compiler.compile(expression)
+    if _read_as_text_differently(expression, connection):
+        return f"HOST({sql})", params
+    return sql, params
+
+
+class _AsText(Expression):
+    """An argument of a text function, read as text (``compile_as_text``)."""
+
+    def __init__(self, expression):
+        super().__init__()
+        self.expression = expression
+
+    def get_source_expressions(self):
+        return [self.expression]
+
+    def set_source_expressions(self, expressions):
+        (self.expression,) = expressions
+
+    def _resolve_output_field(self):
+        return _field("TextField")
+
+    def as_sql(self, compiler, connection):
+        return compile_as_text(compiler, connection, self.expression)
+
+
+class TextFunc(Func):
+    """A function over text: JSON keys and addresses among its arguments are read as text."""
+
+    def as_sql(self, compiler, connection, **extra):
+        arguments = self.source_expressions
+        if not any(_read_as_text_differently(argument, connection) for argument in arguments):
+            return super().as_sql(compiler, connection, **extra)
+        clone = self.copy()
+        clone.source_expressions = [
+            _AsText(argument) if _read_as_text_differently(argument, connection) else argument
+            for argument in arguments
+        ]
+        return Func.as_sql(clone, compiler, connection, **extra)
 
 
 class Cast(Func):
@@ -43,17 +104,17 @@ class Coalesce(Func):
         super().__init__(*expressions, **extra)
 
 
-class Lower(Func):
+class Lower(TextFunc):
     function = "LOWER"
     arity = 1
 
 
-class Upper(Func):
+class Upper(TextFunc):
     function = "UPPER"
     arity = 1
 
 
-class Length(Func):
+class Length(TextFunc):
     """The number of characters."""
 
     arity = 1
@@ -109,7 +170,7 @@ class Concat(Func):
         # PostgreSQL does not turn numbers into text by itself (MySQL and SQLite do).
         cast = connection.vendor == "postgresql"
         for expression in self.source_expressions:
-            sql, sub = compiler.compile(expression)
+            sql, sub = compile_as_text(compiler, connection, expression)
             parts.append(f"COALESCE(CAST({sql} AS text), '')" if cast else f"COALESCE({sql}, '')")
             params.extend(sub)
         return connection.dialect.concat_sql(parts), params

@@ -87,10 +87,22 @@ class KeyTransform(Expression):
             return f"({base_sql} {operator} %s)", [*params, [str(k) for k in keys]]
         if vendor == "sqlite":
             sql, path_params = _sqlite_at("JSON_EXTRACT", base_sql, keys)
-            return sql, [*params, *path_params]
+            if not as_text:
+                return sql, [*params, *path_params]
+            # As text, true and false are spelt as on PostgreSQL and MySQL (JSON_EXTRACT gives 1 and 0).
+            type_sql, type_params = _sqlite_at("JSON_TYPE", base_sql, keys)
+            return (
+                f"CASE {type_sql} WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE {sql} END",
+                [*params, *type_params, *params, *path_params],
+            )
         path = _json_path(keys)
         if as_text:
-            return f"JSON_UNQUOTE(JSON_EXTRACT({base_sql}, %s))", [*params, path]
+            # JSON_UNQUOTE spells a JSON null "null"; as text it is NULL, as PostgreSQL's #>> gives.
+            extract = f"JSON_EXTRACT({base_sql}, %s)"
+            return (
+                f"CASE WHEN JSON_TYPE({extract}) = 'NULL' THEN NULL ELSE JSON_UNQUOTE({extract}) END",
+                [*params, path, *params, path],
+            )
         return f"JSON_EXTRACT({base_sql}, %s)", [*params, path]
 
     def select_format(self, compiler, sql, params):

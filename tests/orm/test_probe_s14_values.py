@@ -58,3 +58,50 @@ def test_json_key_with_any_characters(models_db, key):
     assert ValueItem.objects.filter(**{f"data__{key}__isnull": True}).count() == 1
     assert list(ValueItem.objects.filter(pk=item.pk).values_list(f"data__{key}", flat=True)) == [{"inner": 1}]
     assert list(ValueItem.objects.filter(pk=item.pk).values_list(f"data__{key}__inner", flat=True)) == [1]
+
+
+def test_text_functions_read_a_json_key_unquoted(models_db):
+    from orm import Concat, Length, Lower, Upper, Value
+
+    ValueItem.objects.create(data={"name": "Bob", "n": 12, "list": [1]})
+    ValueItem.objects.create(data={"other": 1})
+    ValueItem.objects.create(data={"name": None, "n": True})
+    rows = ValueItem.objects.order_by("pk").annotate(
+        label=Concat("data__name", Value("!")),
+        number=Concat(Value("#"), "data__n"),
+        low=Lower("data__name"),
+        up=Upper("data__name"),
+        size=Length("data__name"),
+    ).values_list("label", "number", "low", "up", "size")
+    assert list(rows) == [
+        ("Bob!", "#12", "bob", "BOB", 3),
+        ("!", "#", None, None, None),
+        ("!", "#true", None, None, None),
+    ]
+    assert ValueItem.objects.annotate(size=Length("data__name")).filter(size=3).count() == 1
+    assert ValueItem.objects.filter(data__n__iexact="TRUE").count() == 1
+    assert ValueItem.objects.filter(data__name__icontains="nul").count() == 0
+
+
+def test_length_and_concat_of_an_address_are_of_its_text(models_db):
+    from orm import Concat, Length, Lower, Value
+
+    ValueItem.objects.create(ip="192.168.0.1")
+    ValueItem.objects.create(ip="2001:DB8::1")
+    rows = ValueItem.objects.order_by("pk").annotate(
+        size=Length("ip"), text=Concat("ip", Value("!")), low=Lower("ip")
+    ).values_list("ip", "size", "text", "low")
+    assert list(rows) == [
+        ("192.168.0.1", 11, "192.168.0.1!", "192.168.0.1"),
+        ("2001:db8::1", 11, "2001:db8::1!", "2001:db8::1"),
+    ]
+
+
+def test_other_text_functions_read_a_json_key_and_an_address_as_text(models_db):
+    from orm import Left, Replace, Value
+
+    ValueItem.objects.create(data={"name": "Bob"}, ip="10.0.0.1")
+    row = ValueItem.objects.annotate(
+        first=Left("data__name", 2), swapped=Replace("ip", Value("."), Value("-"))
+    ).values_list("first", "swapped").get()
+    assert row == ("Bo", "10-0-0-1")
