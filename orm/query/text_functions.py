@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from orm.query.expressions import Func, Value
-from orm.query.functions import _field
+from orm.query.functions import TextFunc, _field
 
 __all__ = [
     "Chr", "Left", "LPad", "LTrim", "MD5", "NullIf", "Ord", "Repeat", "Replace", "Reverse",
@@ -18,7 +18,7 @@ __all__ = [
 ]
 
 
-class _Text(Func):
+class _Text(TextFunc):
     """A function returning text (typed as a ``TextField`` unless its first argument says more)."""
 
     def _resolve_output_field(self):
