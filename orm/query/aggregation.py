@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from orm.exceptions import EmptyResultSet, FieldError
+from orm.query.aggregates import Aggregate
 from orm.query.compiler import execute
 from orm.query.expressions import Col, Ref, Star, walk
+from orm.query.where import ExtraCondition, WhereNode
 
-__all__ = ["get_aggregation", "get_count", "select_aggregates"]
+__all__ = ["get_aggregation", "get_count", "resolve_aggregates", "select_aggregates"]
 
 
 def _needs_subquery(query) -> bool:
@@ -41,11 +43,53 @@ def select_aggregates(inner, aggregates: dict[str, Any]) -> None:
     inner.values_select = ()
     inner.select_related = False
     inner.annotation_select_mask = []
-    for alias, aggregate in aggregates.items():
-        resolved = aggregate.resolve_expression(inner, allow_joins=True, reuse=None, summarize=True)
-        _reject_nested(resolved, alias, inner)
+    for alias, resolved in resolve_aggregates(inner, aggregates).items():
         inner.annotations[alias] = _inline_annotations(resolved, inner)
         inner.annotation_select_mask.append(alias)
+
+
+def resolve_aggregates(query, aggregates: dict[str, Any]) -> dict[str, Any]:
+    """``aggregates`` resolved against ``query`` in order, each able to name those before it.
+
+    As Django: in ``aggregate(total=Sum("pages"), double=F("total") * 2)`` the
+    reference becomes the aggregate it names (``SUM(pages) * 2``); an aggregate
+    of one (``Avg("total")``) is a FieldError, and an expression with no
+    aggregate a TypeError. ``query.annotations`` is left as it was.
+    """
+    annotations = query.annotations
+    shadowed = {alias: annotations[alias] for alias in aggregates if alias in annotations}
+    resolved: dict[str, Any] = {}
+    try:
+        for alias, aggregate in aggregates.items():
+            expression = aggregate.resolve_expression(query, allow_joins=True, reuse=None, summarize=True)
+            if resolved and any(isinstance(node, Ref) for node in walk(expression)):
+                expression = _replace_references(expression, resolved)
+            if not getattr(expression, "contains_aggregate", False):
+                raise TypeError(f"{alias} is not an aggregate expression")
+            # Visible to the aggregates after it, as an annotation (F() resolves those).
+            resolved[alias] = annotations[alias] = expression
+    finally:
+        for alias in resolved:
+            del annotations[alias]
+        annotations.update(shadowed)
+    return resolved
+
+
+def _replace_references(expression, resolved: dict[str, Any]):
+    """``expression`` with references to the aggregates in ``resolved`` replaced by them."""
+    if isinstance(expression, Ref):
+        return expression.source if resolved.get(expression.refs) is expression.source else expression
+    if isinstance(expression, Aggregate):
+        for node in walk(expression):
+            if isinstance(node, Ref) and resolved.get(node.refs) is node.source:
+                raise FieldError(
+                    f"Cannot compute {type(expression).__name__}('{node.refs}'): '{node.refs}' is an aggregate"
+                )
+        return expression
+    sources = expression.get_source_expressions()
+    clone = expression.copy()
+    clone.set_source_expressions([None if source is None else _replace_references(source, resolved) for source in sources])
+    return clone
 
 
 def _inline_annotations(expression, query):
@@ -62,17 +106,18 @@ def _inline_annotations(expression, query):
     return clone
 
 
-def _reject_nested(resolved, alias, query) -> None:
-    for node in walk(resolved):
-        if isinstance(node, Ref) and getattr(query.annotations.get(node.refs), "contains_aggregate", False):
-            raise FieldError(f"Cannot compute {alias}: '{node.refs}' is an aggregate")
-
-
 def _run_single(compiler, aggregates, query) -> dict[str, Any]:
     try:
         sql, params = compiler.as_sql()
     except EmptyResultSet:
-        return {alias: _empty_value(query.annotations.get(alias, aggregate)) for alias, aggregate in aggregates.items()}
+        selected = {alias: query.annotations.get(alias, aggregate) for alias, aggregate in aggregates.items()}
+        if _known_over_no_rows(selected.values()):
+            return {alias: _empty_value(expression) for alias, expression in selected.items()}
+        compiler = _matching_no_rows(query).get_compiler(connection=compiler.connection)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            return {alias: _empty_value(expression) for alias, expression in selected.items()}
     cursor = execute(compiler.connection, sql, params)
     try:
         row = cursor.fetchone()
@@ -89,6 +134,23 @@ def _run_single(compiler, aggregates, query) -> dict[str, Any]:
     return result
 
 
+def _known_over_no_rows(expressions) -> bool:
+    """Whether each expression is a bare aggregate, whose value over no rows needs no query."""
+    return all(expression is None or isinstance(expression, Aggregate) for expression in expressions)
+
+
+def _matching_no_rows(query):
+    """``query`` with a WHERE no row matches, for expressions only SQL computes over no rows.
+
+    ``Count("id") + 1`` or ``Coalesce(Sum("pages"), 0)`` over a query known to
+    be empty (``filter(pk__in=[])``, ``none()``): as Django, the statement runs.
+    """
+    clone = query.clone()
+    clone.is_empty_query = False
+    clone.where = WhereNode([ExtraCondition("1 = 0")])
+    return clone
+
+
 def _empty_value(aggregate):
     value = getattr(aggregate, "empty_result_set_value", None)
     default = getattr(aggregate, "default", None)
@@ -101,11 +163,8 @@ def _aggregate_over_subquery(inner, aggregates, connection) -> dict[str, Any]:
     if not inner.is_sliced and not inner.distinct:
         inner.clear_ordering(force=True)
     outer_refs: dict[str, Any] = {}
-    resolved_aggregates = {}
     counter = 0
-    for alias, aggregate in aggregates.items():
-        resolved = aggregate.resolve_expression(inner, allow_joins=True, reuse=None, summarize=True)
-        resolved_aggregates[alias] = resolved
+    resolved_aggregates = resolve_aggregates(inner, aggregates)
     # Columns the aggregates read become named columns of the inner query.
     inner_select_names = {}
 
@@ -154,7 +213,12 @@ def _aggregate_over_subquery(inner, aggregates, connection) -> dict[str, Any]:
         try:
             inner_sql, inner_params = inner.get_compiler(connection=connection).as_sql()
         except EmptyResultSet:
-            return {alias: _empty_value(aggregate) for alias, aggregate in aggregates.items()}
+            if _known_over_no_rows(resolved_aggregates.values()):
+                return {alias: _empty_value(aggregate) for alias, aggregate in resolved_aggregates.items()}
+            try:
+                inner_sql, inner_params = _matching_no_rows(inner).get_compiler(connection=connection).as_sql()
+            except EmptyResultSet:
+                return {alias: _empty_value(aggregate) for alias, aggregate in resolved_aggregates.items()}
     quote = connection.dialect.quote_name
     outer = Query(inner.model)
     outer.default_cols = False

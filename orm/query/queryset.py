@@ -284,9 +284,6 @@ class QuerySet(AsyncQuerySetMethods):
                 kwargs[arg.default_alias] = arg
             except (AttributeError, TypeError):
                 raise TypeError("Complex aggregates require an alias") from None
-        for alias, expression in kwargs.items():
-            if not getattr(expression, "contains_aggregate", False):
-                raise TypeError(f"{alias} is not an aggregate expression")
         from orm.query.aggregation import get_aggregation
 
         return get_aggregation(self.query, kwargs, connections[self.db])

@@ -127,3 +127,63 @@ def test_union_nulls_ordering_on_a_column_whose_name_an_earlier_column_has(books
             list(united)
     else:
         assert [label.shelf.name for label in united] == ["top", "top"]
+
+
+# -- aggregate(): one aggregate referring to another of the same call -------------------
+
+
+def test_aggregate_refers_to_an_earlier_aggregate_of_the_same_call(books):
+    from orm import Count, Sum
+
+    books = ProbeS14Book.objects
+    assert books.aggregate(total=Sum("pages"), double=F("total") * 2) == {"total": 60, "double": 120}
+    assert books.aggregate(n=Count("id"), per_book=Sum("pages") / F("n")) == {"n": 5, "per_book": 12}
+    assert books.aggregate(total=Sum("pages"), same=F("total")) == {"total": 60, "same": 60}
+    chained = books.aggregate(n=Count("pages"), total=Sum("pages"), spread=F("total") - F("n") * 10, twice=F("spread") * 2)
+    assert chained == {"n": 3, "total": 60, "spread": 30, "twice": 60}
+
+
+def test_aggregate_reference_over_a_filtered_sliced_and_combined_queryset(books):
+    from orm import Count, Max, Sum
+
+    with_pages = ProbeS14Book.objects.filter(pages__isnull=False)
+    assert with_pages.aggregate(total=Sum("pages"), top=Max("pages"), rest=F("total") - F("top")) == {
+        "total": 60, "top": 30, "rest": 30,
+    }
+    first_three = ProbeS14Book.objects.order_by("title")[:3]
+    assert first_three.aggregate(n=Count("id"), total=Sum("pages"), gap=F("n") * 100 - F("total")) == {
+        "n": 3, "total": 40, "gap": 260,
+    }
+    assert union().aggregate(total=Sum("pages"), half=F("total") / 2) == {"total": 60, "half": 30}
+    per_shelf = ProbeS14Book.objects.values("shelf").annotate(n=Count("id"))
+    assert per_shelf.aggregate(books=Sum("n"), doubled=F("books") * 2) == {"books": 5, "doubled": 10}
+
+
+def test_aggregate_reference_with_no_rows_is_computed_as_over_no_rows(books):
+    from orm import Coalesce, Count, Sum
+
+    nothing = ProbeS14Book.objects.filter(pk__in=[])
+    assert nothing.aggregate(n=Count("id"), plus=F("n") + 1) == {"n": 0, "plus": 1}
+    assert nothing.aggregate(total=Sum("pages", default=0), plus=F("total") + 1) == {"total": 0, "plus": 1}
+    assert nothing.aggregate(total=Sum("pages"), double=F("total") * 2) == {"total": None, "double": None}
+    assert nothing.aggregate(total=Coalesce(Sum("pages"), 7)) == {"total": 7}
+    assert ProbeS14Book.objects.none().aggregate(n=Count("id"), plus=F("n") + 1) == {"n": 0, "plus": 1}
+
+
+def test_aggregate_of_an_aggregate_of_the_same_call_is_a_field_error(books):
+    from orm import Avg, FieldError, Sum
+
+    with pytest.raises(FieldError, match=r"Cannot compute Avg\('total'\): 'total' is an aggregate"):
+        ProbeS14Book.objects.aggregate(total=Sum("pages"), mean=Avg("total"))
+    with pytest.raises(FieldError, match=r"Cannot compute Sum\('total'\): 'total' is an aggregate"):
+        ProbeS14Book.objects.filter(pages__gt=0)[:2].aggregate(total=Sum("pages"), again=Sum(F("total") + 1))
+
+
+def test_aggregate_reference_to_a_later_alias_or_to_no_aggregate_is_refused(books):
+    from orm import FieldError, Sum
+
+    # As Django: the aggregates are resolved in the order given.
+    with pytest.raises(FieldError, match="total"):
+        ProbeS14Book.objects.aggregate(double=F("total") * 2, total=Sum("pages"))
+    with pytest.raises(TypeError, match="double is not an aggregate expression"):
+        ProbeS14Book.objects.aggregate(total=Sum("pages"), double=F("pages") * 2)
