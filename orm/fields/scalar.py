@@ -182,16 +182,22 @@ class DecimalField(Field):
         return [v.DecimalValidator(self.max_digits, self.decimal_places)]
 
     def to_python(self, value: Any) -> Any:
-        if value is None or type(value) is decimal.Decimal:
+        """``value`` as a finite ``Decimal``: NaN and infinities are refused, as Django does."""
+        if value is None or type(value) is decimal.Decimal and value.is_finite():
             return value
         if isinstance(value, bool):
             raise self._invalid(value, "a decimal number")
         try:
             if isinstance(value, float):
-                return decimal.Context(prec=self.max_digits or 28).create_decimal_from_float(value)
-            return decimal.Decimal(str(value).strip() if isinstance(value, str) else value)
+                number = decimal.Context(prec=self.max_digits or 28).create_decimal_from_float(value)
+            else:
+                number = decimal.Decimal(str(value).strip() if isinstance(value, str) else value)
         except (decimal.InvalidOperation, TypeError, ValueError):
             raise self._invalid(value, "a decimal number") from None
+        if not number.is_finite():
+            # MySQL and SQLite cannot store them; PostgreSQL's numeric could, but one rule everywhere.
+            raise self._invalid(value, "a finite decimal number (NaN and infinities cannot be saved or compared)")
+        return number
 
     def from_db_converter(self, connection):
         """The dialect's converter followed by quantizing to ``decimal_places``.
@@ -227,7 +233,7 @@ class DecimalField(Field):
         if value is None or hasattr(value, "resolve_expression"):
             return value
         value = self.to_python(value)
-        if self.decimal_places is not None and value.is_finite():
+        if self.decimal_places is not None:
             quantum = decimal.Decimal(1).scaleb(-self.decimal_places)
             try:
                 value = value.quantize(quantum, context=decimal.Context(prec=max(self.max_digits or 28, 28) + 2))

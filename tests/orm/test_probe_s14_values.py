@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import decimal
+
 import pytest
 
 import orm
@@ -105,3 +107,20 @@ def test_other_text_functions_read_a_json_key_and_an_address_as_text(models_db):
         first=Left("data__name", 2), swapped=Replace("ip", Value("."), Value("-"))
     ).values_list("first", "swapped").get()
     assert row == ("Bo", "10-0-0-1")
+
+
+@pytest.mark.parametrize("bad", [decimal.Decimal("NaN"), decimal.Decimal("-Infinity"), decimal.Decimal("sNaN"), float("nan"), "Infinity"])
+def test_decimal_nan_and_infinity_are_refused_before_any_sql(models_db, bad):
+    with pytest.raises(orm.ValidationError, match=r"ValueItem\.amount: expected a finite decimal number"):
+        ValueItem.objects.create(amount=bad)
+    item = ValueItem.objects.create(amount=decimal.Decimal("1.5"))
+    item.amount = bad
+    with pytest.raises(orm.ValidationError, match="ValueItem.amount"):
+        item.save()
+    with pytest.raises(orm.ValidationError, match="ValueItem.amount"):
+        ValueItem.objects.filter(amount=bad).count()
+    with pytest.raises(orm.ValidationError, match="ValueItem.amount"):
+        ValueItem.objects.update(amount=bad)
+    with pytest.raises(orm.ValidationError, match="ValueItem.amount"):
+        ValueItem(amount=bad).full_clean()
+    assert list(ValueItem.objects.values_list("amount", flat=True)) == [decimal.Decimal("1.50")]
