@@ -42,15 +42,17 @@ STORED = [1, "1", True, False, 1.0, 1.5, None, "true", "null", "x", {"k": 1}, [1
 def test_json_key_exact_compares_type_and_value(models_db, wanted, matches):
     made = [ValueItem.objects.create(data={"s": value}) for value in STORED]
     ValueItem.objects.create(data={})
+    ValueItem.objects.create(data=None)
     position = {item.pk: number for number, item in enumerate(made)}
     found = sorted(position[pk] for pk in ValueItem.objects.filter(data__s=wanted).values_list("pk", flat=True))
     assert [STORED[number] for number in found] == matches
+    assert ValueItem.objects.exclude(data__s=wanted).count() == len(STORED) + 2 - len(matches)
     expected_in = sorted({*found, *(STORED.index(m) for m in ["x"])})
     found_in = ValueItem.objects.filter(data__s__in=[wanted, "x"]).values_list("pk", flat=True)
     assert sorted(position[pk] for pk in found_in) == expected_in
 
 
-@pytest.mark.parametrize("key", ['a"b', "a\\b", "a\nb", "a.b", "é", 'x"'])
+@pytest.mark.parametrize("key", ['a"b', "a\\b", "a\nb", "a.b", "é", 'x"', "a b", "a[0]", "*", "it's", "$"])
 def test_json_key_with_any_characters(models_db, key):
     item = ValueItem.objects.create(data={key: {"inner": 1}, "other": 2})
     ValueItem.objects.create(data={"other": 2})
