@@ -71,6 +71,9 @@ def test_union_nulls_ordering_is_reversed_by_reverse_and_last(books):
 def test_sliced_union_keeps_nulls_last(books):
     assert titles(union().order_by(F("pages").asc(nulls_last=True), "title")[:4]) == ["a", "e", "c", "b"]
     assert titles(union().order_by(F("pages").desc(nulls_first=True), "-title")[1:3]) == ["b", "c"]
+    first_two = ProbeS14Book.objects.order_by("title")[:2]
+    with_d = first_two.union(ProbeS14Book.objects.filter(title="d"))
+    assert titles(with_d.order_by(F("pages").desc(nulls_first=True), "title")) == ["b", "d", "a"]
 
 
 def test_intersection_and_difference_ordering_places_nulls_as_asked(books):
@@ -91,6 +94,9 @@ def test_values_union_ordering_places_nulls_as_asked(books):
     assert rows == [("b", None), ("d", None), ("c", 30), ("e", 20), ("a", 10)]
     named = low.union(high).values("title", "pages").order_by(F("pages").asc(nulls_last=True), "-title")
     assert [row["title"] for row in named] == ["a", "e", "c", "d", "b"]
+    doubled = ProbeS14Book.objects.annotate(doubled=F("pages") * 2)
+    united = doubled.filter(title__in=["a", "b"]).union(doubled.filter(title__in=["c", "d"]))
+    assert titles(united.order_by(F("doubled").asc(nulls_last=True), "title")) == ["a", "c", "b", "d"]
 
 
 def test_select_related_union_ordering_on_a_related_column(books):
