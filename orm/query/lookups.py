@@ -144,12 +144,29 @@ class LessThanOrEqual(_Comparison):
     lookup_name = "lte"
 
 
+def _text_lhs(lhs, compiler, connection) -> tuple[str, list]:
+    """The left side of a text lookup: a PostgreSQL ``inet`` address as ``HOST()`` (no netmask).
+
+    The other backends store an address as the text it was given; PostgreSQL's
+    ``inet::text`` adds ``/32`` (``/128``), which no pattern the user writes expects.
+    """
+    sql, params = compiler.compile(lhs)
+    if connection.vendor == "postgresql":
+        field = lhs._output_field_or_none
+        if field is not None and field.get_internal_type() == "GenericIPAddressField":
+            sql = f"HOST({sql})"
+    return sql, params
+
+
 class _Pattern(Lookup):
     """A LIKE lookup; the value is escaped and wrapped with ``%`` here."""
 
     prepare_rhs = False
     prefix = "%"
     suffix = "%"
+
+    def process_lhs(self, compiler, connection):
+        return _text_lhs(self.lhs, compiler, connection)
 
     def get_prep_lookup(self):
         if hasattr(self.rhs, "resolve_expression"):
@@ -222,6 +239,9 @@ class IExact(_Pattern):
 class Regex(Lookup):
     lookup_name = "regex"
     prepare_rhs = False
+
+    def process_lhs(self, compiler, connection):
+        return _text_lhs(self.lhs, compiler, connection)
 
 
 class IRegex(Regex):

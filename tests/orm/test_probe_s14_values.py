@@ -126,3 +126,15 @@ def test_decimal_nan_and_infinity_are_refused_before_any_sql(models_db, bad):
     with pytest.raises(orm.ValidationError, match="ValueItem.amount"):
         ValueItem(amount=bad).full_clean()
     assert list(ValueItem.objects.values_list("amount", flat=True)) == [decimal.Decimal("1.50")]
+
+
+def test_text_lookups_on_an_address_see_it_without_netmask(models_db):
+    ValueItem.objects.create(ip="192.168.0.1")
+    ValueItem.objects.create(ip="2001:db8::1")
+    ValueItem.objects.create(ip="10.0.0.1")
+    assert ValueItem.objects.filter(ip__iexact="192.168.0.1").count() == 1
+    assert ValueItem.objects.filter(ip__endswith="168.0.1").count() == 1
+    assert ValueItem.objects.filter(ip__startswith="10.").count() == 1
+    assert ValueItem.objects.filter(ip__icontains="DB8").count() == 1
+    assert ValueItem.objects.filter(ip__regex=r"^192\.168\.0\.1$").count() == 1
+    assert ValueItem.objects.filter(ip="10.0.0.1").count() == 1
