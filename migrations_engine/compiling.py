@@ -155,6 +155,8 @@ class CompiledAhead:
 
     def take(self, path: str) -> tuple[bytes, Any] | None:
         """``path``'s source and code (once); None if it was not compiled ahead."""
+        if path in self._taken:
+            return None  # given out already (imported again after a failure): the importer compiles
         share = self._shares.get(path)
         while (share is not None and path not in self.compiled and path not in self._failed
                and not share.worker.done):
