@@ -733,7 +733,11 @@ class Query:
         names, defer = self.deferred_loading
         if not names and defer:
             return None
-        local = {name for name in names if LOOKUP_SEP not in name}
+        if defer:
+            local = {name for name in names if LOOKUP_SEP not in name}
+        else:
+            # only("author__name") loads the author key too, or reading author would refetch it.
+            local = {name.split(LOOKUP_SEP, 1)[0] for name in names}
         fields = opts.concrete_fields
         if defer:
             result = {f.attname for f in fields if f.name not in local and f.attname not in local}
