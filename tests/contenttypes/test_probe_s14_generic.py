@@ -1,0 +1,190 @@
+"""Generic relation behaviours found by probing on every backend (helper H3's round, session 14)."""
+
+from __future__ import annotations
+
+import orm
+from contenttypes import ContentType
+
+from .models import Comment, Photo, Post, ProxyPost, Tag, User
+
+
+def test_generic_relation_set_and_remove_bulk_false(ct_db):
+    post = Post.objects.create(title="p")
+    a = Tag.objects.create(name="a", content_object=post)
+    b = Tag.objects.create(name="b")
+    post.tags.set([b])
+    assert sorted(t.name for t in post.tags.all()) == ["b"]
+    assert not Tag.objects.filter(pk=a.pk).exists() or Tag.objects.get(pk=a.pk).object_id is None
+    post.tags.remove(b)
+    assert post.tags.count() == 0
+
+
+def test_generic_relation_get_or_create_update_or_create(ct_db):
+    post = Post.objects.create(title="p")
+    c, created = post.comments.get_or_create(text="x")
+    assert created and c.content_object == post
+    c2, created = post.comments.get_or_create(text="x")
+    assert not created and c2.pk == c.pk
+    c3, created = post.comments.update_or_create(text="x", defaults={"score": 5})
+    assert not created and Comment.objects.get(pk=c.pk).score == 5
+
+
+def test_generic_relation_filter_other_model_not_mixed(ct_db):
+    post = Post.objects.create(title="p")
+    photo = Photo.objects.create(caption="c")
+    assert post.pk == photo.pk
+    Comment.objects.create(content_object=photo, text="photo")
+    assert post.comments.count() == 0
+    assert Post.objects.filter(comments__text="photo").count() == 0
+    assert Photo.objects.filter(comments__text="photo").count() == 1
+    post.delete()
+    assert Comment.objects.count() == 1
+
+
+def test_queryset_delete_cascades_generic(ct_db):
+    post = Post.objects.create(title="p")
+    Comment.objects.create(content_object=post, text="x")
+    photo = Photo.objects.create(caption="c")
+    Comment.objects.create(content_object=photo, text="y")
+    count, per_model = Post.objects.all().delete()
+    assert Comment.objects.count() == 1
+    assert count == 2
+
+
+def test_get_for_id_and_model_class(ct_db):
+    ct = ContentType.objects.get_for_model(Post)
+    assert ContentType.objects.get_for_id(ct.pk) is ct or ContentType.objects.get_for_id(ct.pk) == ct
+    assert ct.model_class() is Post
+    assert ContentType.objects.get_for_model(ProxyPost) == ct
+    assert ContentType.objects.get_for_model(ProxyPost, for_concrete_model=False) != ct
+    assert ContentType.objects.get_by_natural_key("ctapp", "post") == ct
+    assert str(ct)
+
+
+def test_prefetch_generic_relation_to_attr(ct_db):
+    post = Post.objects.create(title="p")
+    Comment.objects.create(content_object=post, text="a", score=1)
+    Comment.objects.create(content_object=post, text="b", score=2)
+    posts = list(Post.objects.prefetch_related(
+        orm.Prefetch("comments", queryset=Comment.objects.filter(score=2), to_attr="good")
+    ))
+    assert [c.text for c in posts[0].good] == ["b"]
+    posts = list(Post.objects.prefetch_related("comments"))
+    with orm.capture_queries() as queries:
+        assert sorted(c.text for c in posts[0].comments.all()) == ["a", "b"]
+        assert all(c.content_object is posts[0] or c.content_object == posts[0] for c in posts[0].comments.all())
+    assert len(queries) == 0
+
+
+def test_gfk_prefetch_mixed_and_missing(ct_db):
+    post = Post.objects.create(title="p")
+    photo = Photo.objects.create(caption="c")
+    Tag.objects.create(name="a", content_object=post)
+    Tag.objects.create(name="b", content_object=photo)
+    Tag.objects.create(name="c")
+    Tag.objects.create(name="d", content_type=ContentType.objects.get_for_model(Post), object_id=post.pk + 99)
+    tags = list(Tag.objects.order_by("name").prefetch_related("content_object"))
+    with orm.capture_queries() as queries:
+        assert [t.content_object for t in tags] == [post, photo, None, None]
+    assert len(queries) == 0
+
+
+def test_gfk_filter_isnull_and_values(ct_db):
+    post = Post.objects.create(title="p")
+    Tag.objects.create(name="a", content_object=post)
+    Tag.objects.create(name="c")
+    assert list(Tag.objects.filter(content_type__isnull=True).values_list("name", flat=True)) == ["c"]
+    assert Tag.objects.filter(content_object=post).count() == 1
+
+
+def test_generic_relation_exclude_and_isnull(ct_db):
+    p1 = Post.objects.create(title="p1")
+    p2 = Post.objects.create(title="p2")
+    Comment.objects.create(content_object=p1, text="x")
+    photo = Photo.objects.create(caption="c")
+    Comment.objects.create(content_object=photo, text="y")
+    assert [p.title for p in Post.objects.exclude(comments__text="x")] == ["p2"]
+    assert [p.title for p in Post.objects.filter(comments__isnull=True)] == ["p2"]
+    assert [p.title for p in Post.objects.filter(comments__isnull=False)] == ["p1"]
+    assert Post.objects.annotate(n=orm.Count("comments")).get(pk=p2.pk).n == 0
+    assert p2
+
+
+def test_uuid_generic_relation_clear_delete(ct_db):
+    u = User.objects.create(name="u")
+    Comment.objects.create(content_object=u, text="x")
+    assert u.comments.count() == 1
+    u.delete()
+    assert Comment.objects.count() == 0
+
+
+def test_gfk_assign_none_and_save(ct_db):
+    post = Post.objects.create(title="p")
+    t = Tag.objects.create(name="a", content_object=post)
+    t.content_object = None
+    t.save()
+    t = Tag.objects.get(pk=t.pk)
+    assert t.content_type_id is None and t.object_id is None
+    assert t.content_object is None
+
+
+def test_related_query_name_from_the_generic_rows(ct_db):
+    post = Post.objects.create(title="p")
+    photo = Photo.objects.create(caption="p")
+    Comment.objects.create(content_object=post, text="x")
+    Comment.objects.create(content_object=photo, text="y")
+    assert list(Comment.objects.filter(post__title="p").values_list("text", flat=True)) == ["x"]
+    assert list(Comment.objects.filter(photo__caption="p").values_list("text", flat=True)) == ["y"]
+    assert sorted(Comment.objects.exclude(post__title="p").values_list("text", flat=True)) == ["y"]
+
+
+def test_add_moves_row_and_its_cached_target(ct_db):
+    post = Post.objects.create(title="p")
+    photo = Photo.objects.create(caption="c")
+    tag = Tag.objects.create(name="a", content_object=photo)
+    assert tag.content_object == photo
+    post.tags.add(tag)
+    assert tag.content_object == post
+    assert Tag.objects.get(pk=tag.pk).content_object == post
+
+
+def test_deleting_a_content_type_cascades(ct_db):
+    post = Post.objects.create(title="p")
+    Comment.objects.create(content_object=post, text="x")
+    ContentType.objects.get_for_model(Post).delete()
+    assert Comment.objects.count() == 0
+    ct = ContentType.objects.get_for_model(Post)
+    assert ct.pk is not None and ContentType.objects.filter(pk=ct.pk).exists()
+
+
+def test_proxy_instance_as_target(ct_db):
+    post = ProxyPost.objects.create(title="p")
+    c = Comment.objects.create(content_object=post, text="x")
+    assert c.content_type == ContentType.objects.get_for_model(Post)
+    assert Post.objects.get(pk=post.pk).comments.count() == 1
+    assert post.comments.count() == 1
+    assert Comment.objects.filter(content_object=post).count() == 1
+
+
+def test_generic_relation_values_and_ordering(ct_db):
+    post = Post.objects.create(title="p")
+    Comment.objects.create(content_object=post, text="b", score=2)
+    Comment.objects.create(content_object=post, text="a", score=1)
+    assert list(Post.objects.order_by("comments__score").values_list("comments__text", flat=True)) == ["a", "b"]
+    assert Post.objects.aggregate(total=orm.Sum("comments__score"))["total"] == 3
+
+
+def test_generic_relation_select_related_target_on_rows(ct_db):
+    post = Post.objects.create(title="p")
+    Comment.objects.create(content_object=post, text="b")
+    rows = list(Comment.objects.select_related("content_type"))
+    with orm.capture_queries() as queries:
+        assert rows[0].content_type.model == "post"
+    assert len(queries) == 0
+
+
+def test_get_for_models(ct_db):
+    got = ContentType.objects.get_for_models(Post, Photo, ProxyPost)
+    assert got[Post].model == "post" and got[ProxyPost] == got[Post]
+    got = ContentType.objects.get_for_models(ProxyPost, for_concrete_models=False)
+    assert got[ProxyPost].model == "proxypost"
