@@ -139,8 +139,15 @@ class SQLCompiler:
         if requested is True and depth > self.query.max_depth:
             return
         valid = set()
+        loaded = self.query.loaded_field_names(opts) if depth == 1 and isinstance(requested, dict) else None
         for field, sub_request in self._related_candidates(opts, requested):
             valid.add(getattr(field, "query_name", None) or field.name)
+            if loaded is not None and getattr(field, "attname", None) and field.attname not in loaded:
+                raise FieldError(
+                    f"Field {opts.object_name}.{field.name} cannot be both deferred and traversed using "
+                    f"select_related at the same time; load it (only({field.name!r}, ...)) or drop it "
+                    "from select_related()"
+                )
             info = self.query.setup_joins([getattr(field, "query_name", None) or field.name], opts, alias)
             related_alias = info.joins[-1]
             related_model = info.opts.model

@@ -34,3 +34,23 @@ def test_only_across_a_relation_without_select_related(joined):
         assert join.person_id is not None
     assert len(queries) == 0
     assert join.get_deferred_fields() == {"club_id", "inviter_id"}
+
+
+@pytest.mark.parametrize("build", [
+    lambda: AJoin.objects.select_related("person").defer("person"),
+    lambda: AJoin.objects.select_related("person").only("club"),
+    lambda: AJoin.objects.select_related("person").defer("person_id"),
+])
+def test_a_deferred_key_cannot_be_traversed_by_select_related(joined, build):
+    # As Django: the related row would be joined, then thrown away and fetched again per row.
+    with pytest.raises(orm.FieldError, match="AJoin.person cannot be both deferred and traversed"):
+        list(build())
+
+
+def test_deferring_other_fields_or_the_related_ones_is_fine(joined):
+    joins = list(AJoin.objects.select_related("person", "club").defer("inviter", "person__name"))
+    assert joins[0].person.name == "ann"
+    joins = list(AJoin.objects.select_related("person").only("person"))
+    assert joins[0].person.name == "ann"
+    people = list(APerson.objects.select_related().only("name"))
+    assert people[0].name == "ann"
