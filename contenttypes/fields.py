@@ -283,7 +283,6 @@ class GenericForeignKey:
             model = content_type.model_class()
             if model is None:
                 continue
-            models_by_type[(using, ct_id)] = model
             keys = []
             for object_id in object_ids:
                 try:
@@ -295,6 +294,9 @@ class GenericForeignKey:
             queryset = custom.get(ct_id)
             if queryset is None:
                 queryset = model._base_manager.using(using)
+            # Keyed by the class the rows come back as: a proxy's content type and its
+            # concrete model's may both point at one primary key.
+            models_by_type[(using, ct_id)] = queryset.model
             objects.extend(queryset.filter(pk__in=keys))
 
         def target_key(obj):
@@ -305,11 +307,11 @@ class GenericForeignKey:
             if model is None or object_id is None:
                 return None
             try:
-                return (to_primary_key(model, object_id), model._meta.concrete_model)
+                return (to_primary_key(model, object_id), model)
             except ValueError:
                 return None
 
         def object_key(obj):
-            return (obj.pk, obj._meta.concrete_model)
+            return (obj.pk, type(obj))
 
         return objects, object_key, target_key, True, self.name, False
