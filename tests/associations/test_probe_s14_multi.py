@@ -143,3 +143,36 @@ def test_in_bulk_and_prefetch_reverse_m2m(s14b):
         assert {leaf.name: [x.name for x in leaf.badges.all()] for leaf in leaves} == {
             "a": ["b1"], "b": ["b1", "b2"], "c": []}
     assert len(queries) == 0
+
+
+def test_m2m_changed_for_set_and_create(s14b):
+    badge1, badge2, a, b, c = make(s14b)
+    sent = []
+
+    def receiver(sender, instance, action, reverse, model, pk_set, **kwargs):
+        sent.append((action, instance.name, reverse, pk_set))
+
+    orm.m2m_changed.connect(receiver, sender=RAward)
+    try:
+        badge1.leaves.set([b, c])
+        d = badge1.leaves.create(name="d")
+    finally:
+        orm.m2m_changed.disconnect(receiver, sender=RAward)
+    assert sent == [
+        ("pre_remove", "b1", False, {a.pk}),
+        ("post_remove", "b1", False, {a.pk}),
+        ("pre_add", "b1", False, {c.pk}),
+        ("post_add", "b1", False, {c.pk}),
+        ("pre_add", "b1", False, {d.pk}),
+        ("post_add", "b1", False, {d.pk}),
+    ]
+
+
+def test_reverse_m2m_set_and_create(s14b):
+    badge1, badge2, a, b, c = make(s14b)
+    c.badges.set([badge2])
+    assert list(c.badges.all()) == [badge2]
+    new = c.badges.create(name="b3")
+    assert list(new.leaves.all()) == [c]
+    a.badges.set([badge1.pk, badge2.pk])
+    assert list(a.badges.all()) == [badge1, badge2]

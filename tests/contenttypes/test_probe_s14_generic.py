@@ -188,3 +188,24 @@ def test_get_for_models(ct_db):
     assert got[Post].model == "post" and got[ProxyPost] == got[Post]
     got = ContentType.objects.get_for_models(ProxyPost, for_concrete_models=False)
     assert got[ProxyPost].model == "proxypost"
+
+
+def test_generic_relation_filter_by_row_and_manager_querysets(ct_db):
+    post = Post.objects.create(title="p")
+    other = Post.objects.create(title="o")
+    a = Comment.objects.create(content_object=post, text="a", score=1)
+    Comment.objects.create(content_object=post, text="b", score=3)
+    Comment.objects.create(content_object=other, text="c", score=5)
+    assert list(Post.objects.filter(comments=a)) == [post]
+    assert list(Post.objects.filter(comments__in=[a])) == [post]
+    assert list(Post.objects.exclude(comments__score__gt=4)) == [post]
+    assert post.comments.aggregate(total=orm.Sum("score"))["total"] == 4
+    assert post.comments.filter(score__gt=1).update(score=0) == 1
+    assert sorted(post.comments.values_list("score", flat=True)) == [0, 1]
+    assert set(post.comments.in_bulk()) == set(post.comments.values_list("pk", flat=True))
+    post.comments.filter(text="a").delete()
+    assert list(post.comments.values_list("text", flat=True)) == ["b"]
+    assert Comment.objects.count() == 2
+    assert list(Comment.objects.filter(content_object__in=[])) == []
+    counts = dict(Post.objects.annotate(n=orm.Count("comments"), t=orm.Count("tags")).values_list("title", "n"))
+    assert counts == {"p": 1, "o": 1}
