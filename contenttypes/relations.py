@@ -16,6 +16,7 @@ from contenttypes.fields import GenericForeignKey, content_type_manager, is_cont
 from contenttypes.object_ids import key_column_sql, needs_cast, object_id_kind, to_object_id
 from orm.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from orm.query.joins import PathInfo
+from orm.query.q import Q
 from orm.registry import registry
 from orm.routers import router
 from orm.transaction import atomic
@@ -383,12 +384,16 @@ class GenericRelatedObjectsDescriptor:
 class _KnownTarget:
     """Lets rows loaded through ``post.comments`` know that ``content_object`` is ``post``."""
 
-    def __init__(self, generic_fk: GenericForeignKey, ct_id, fk_field):
+    def __init__(self, generic_fk: GenericForeignKey, ct_id, fk_field, ct_attname: str | None = None):
         self.generic_fk = generic_fk
         self.ct_id = ct_id
         self.attname = fk_field.attname
+        # Set when rows of several content types come back together (mixed prefetch).
+        self.ct_attname = ct_attname
 
     def set_cached_value(self, instance, target) -> None:
+        if self.ct_attname is not None and instance.__dict__.get(self.ct_attname) != self.ct_id:
+            return
         cache = instance._state.fields_cache
         cache[self.generic_fk.name] = target
         cache[self.generic_fk._key_cache_name()] = (self.ct_id, instance.__dict__.get(self.attname))
@@ -396,6 +401,21 @@ class _KnownTarget:
 
 def create_generic_related_manager(superclass, rel_field: GenericRelation):
     """The manager class behind ``post.comments`` (a subclass of the related model's manager)."""
+
+    def _content_type_of(cls, using: str):
+        """The content type id ``cls``'s generic relation named like ``rel_field`` filters on: a
+        prefetch through a generic key meets instances of several models."""
+        if issubclass(cls, rel_field.model):
+            return rel_field.get_content_type(using).pk
+        field = next((f for f in cls._meta.private_fields if f.name == rel_field.name), None)
+        if not isinstance(field, GenericRelation) or field.resolve_fields() != rel_field.resolve_fields():
+            raise ValueError(
+                f"cannot prefetch {rel_field.model.__name__}.{rel_field.name} on {cls.__name__} objects: "
+                f"{cls.__name__} has no generic relation {rel_field.name!r} to the same "
+                f"{rel_field.related_model.__name__} columns; prefetch them apart"
+            )
+        return field.get_content_type(using).pk
+
 
     class GenericRelatedObjectManager(superclass):
         def __init__(self, instance):
@@ -464,14 +484,17 @@ def create_generic_related_manager(superclass, rel_field: GenericRelation):
             queryset = querysets[0] if querysets else super().get_queryset()
             using = queryset._db or self._db or instances[0]._state.db or router.db_for_read(self.model)
             queryset = queryset.using(using)
+            fk_field = self.fk_field
+            text_ids = object_id_kind(fk_field) == "text"
+            generic_fk = rel_field.generic_foreign_key()
+            content_types = {cls: _content_type_of(cls, using) for cls in {type(instance) for instance in instances}}
+            if len(set(content_types.values())) > 1:
+                return self._mixed_prefetch(queryset, instances, content_types, text_ids, generic_fk)
             content_type = rel_field.get_content_type(using)
             object_ids = {to_object_id(self.fk_field, instance) for instance in instances if instance.pk is not None}
             queryset = queryset.filter(
                 **{self.ct_field.attname: content_type.pk, f"{self.fk_field.attname}__in": sorted(object_ids, key=repr)}
             )
-            fk_field = self.fk_field
-            text_ids = object_id_kind(fk_field) == "text"
-            generic_fk = rel_field.generic_foreign_key()
             if generic_fk is not None:
                 known = _KnownTarget(generic_fk, content_type.pk, fk_field)
                 queryset._known_related_objects = {
@@ -484,6 +507,36 @@ def create_generic_related_manager(superclass, rel_field: GenericRelation):
             return (
                 queryset,
                 lambda obj: getattr(obj, fk_field.attname),
+                instance_key,
+                False,
+                self.prefetch_cache_name,
+                False,
+            )
+
+        def _mixed_prefetch(self, queryset, instances, content_types: dict, text_ids: bool, generic_fk):
+            """The prefetch tuple for instances of several models (reached through a generic key):
+            one query matching each row's content type as well as its object id."""
+            fk_field, ct_attname = self.fk_field, self.ct_field.attname
+            by_type: dict[Any, dict] = {}
+            for instance in instances:
+                if instance.pk is not None:
+                    by_type.setdefault(content_types[type(instance)], {})[to_object_id(fk_field, instance)] = instance
+            condition = Q()
+            for ct_id, targets in by_type.items():
+                condition |= Q(**{ct_attname: ct_id, f"{fk_field.attname}__in": sorted(targets, key=repr)})
+            queryset = queryset.filter(condition)
+            if generic_fk is not None:
+                queryset._known_related_objects = {
+                    _KnownTarget(generic_fk, ct_id, fk_field, ct_attname): targets for ct_id, targets in by_type.items()
+                }
+
+            def instance_key(instance):
+                key = to_object_id(fk_field, instance) if text_ids else fk_field.to_python(instance.pk)
+                return key, content_types[type(instance)]
+
+            return (
+                queryset,
+                lambda obj: (getattr(obj, fk_field.attname), getattr(obj, ct_attname)),
                 instance_key,
                 False,
                 self.prefetch_cache_name,

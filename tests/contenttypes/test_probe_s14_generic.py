@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import orm
 from contenttypes import ContentType
 
@@ -209,3 +211,61 @@ def test_generic_relation_filter_by_row_and_manager_querysets(ct_db):
     assert list(Comment.objects.filter(content_object__in=[])) == []
     counts = dict(Post.objects.annotate(n=orm.Count("comments"), t=orm.Count("tags")).values_list("title", "n"))
     assert counts == {"p": 1, "o": 1}
+
+
+def test_prefetch_through_the_generic_key_then_back(ct_db):
+    # The targets are posts and photos with the same primary keys: the second level used the
+    # first object's content type for all of them (the photo got the post's comments).
+    post = Post.objects.create(title="p")
+    photo = Photo.objects.create(caption="c")
+    assert post.pk == photo.pk
+    Comment.objects.create(content_object=post, text="a")
+    Comment.objects.create(content_object=photo, text="b")
+    Comment.objects.create(content_object=photo, text="c")
+    comments = list(Comment.objects.order_by("text").prefetch_related("content_object__comments"))
+    with orm.capture_queries() as queries:
+        got = [(c.text, sorted(x.text for x in c.content_object.comments.all())) for c in comments]
+    assert got == [("a", ["a"]), ("b", ["b", "c"]), ("c", ["b", "c"])]
+    assert len(queries) == 0
+
+
+def test_prefetch_with_iterator_chunks(ct_db):
+    posts = [Post.objects.create(title=f"p{i}") for i in range(5)]
+    for post in posts:
+        Comment.objects.create(content_object=post, text=post.title)
+    seen = []
+    with orm.capture_queries() as queries:
+        for post in Post.objects.order_by("pk").prefetch_related("comments").iterator(chunk_size=2):
+            seen.append([c.text for c in post.comments.all()])
+    assert seen == [[p.title] for p in posts]
+    assert len(queries) <= 7
+
+
+
+def test_prefetch_back_through_mixed_targets_with_integer_and_uuid_keys(ct_db):
+    post = Post.objects.create(title="p")
+    photo = Photo.objects.create(caption="c")
+    user = User.objects.create(name="u")
+    Tag.objects.create(content_object=post, name="on post")
+    Tag.objects.create(content_object=photo, name="on photo")
+    for target in (post, photo, user):
+        Comment.objects.create(content_object=target, text=type(target).__name__)
+    tags = list(Tag.objects.order_by("name").prefetch_related("content_object__tags", "content_object__comments"))
+    with orm.capture_queries() as queries:
+        got = [(t.name, [x.name for x in t.content_object.tags.all()], [c.text for c in t.content_object.comments.all()]) for t in tags]
+        assert all(c.content_object is t.content_object for t in tags for c in t.content_object.comments.all())
+    assert got == [("on photo", ["on photo"], ["Photo"]), ("on post", ["on post"], ["Post"])]
+    assert len(queries) == 0
+    comments = list(Comment.objects.order_by("text").prefetch_related("content_object__comments"))
+    with orm.capture_queries() as queries:
+        assert [[c.text for c in x.content_object.comments.all()] for x in comments] == [["Photo"], ["Post"], ["User"]]
+    assert len(queries) == 0
+
+
+def test_prefetch_back_through_a_target_without_the_relation(ct_db):
+    post = Post.objects.create(title="p")
+    comment = Comment.objects.create(content_object=post, text="x")
+    Tag.objects.create(content_object=post, name="a")
+    Tag.objects.create(content_object=comment, name="b")
+    with pytest.raises(ValueError, match="Comment has no generic relation 'comments'"):
+        list(Tag.objects.order_by("name").prefetch_related("content_object__comments"))
