@@ -116,3 +116,41 @@ def test_select_related_reverse_one_to_one_with_only(b3):
     with orm.capture_queries() as queries:
         assert owner.card.number == 2
     assert len(queries) == 0
+
+
+def test_writes_through_managers_drop_the_prefetched_list(b3):
+    ann = APerson.objects.create(name="ann")
+    bob = APerson.objects.create(name="bob")
+    club = AClub.objects.prefetch_related("members").get(pk=AClub.objects.create(name="c").pk)
+    assert list(club.members.all()) == []
+    club.members.add(ann)
+    assert list(club.members.all()) == [ann]
+    club = AClub.objects.prefetch_related("members").get()
+    club.members.remove(ann)
+    assert list(club.members.all()) == []
+    club = AClub.objects.prefetch_related("members").get()
+    club.members.set([bob])
+    assert list(club.members.all()) == [bob]
+    club = AClub.objects.prefetch_related("members").get()
+    club.members.clear()
+    assert list(club.members.all()) == []
+    o = SOwner.objects.create(name="o")
+    owner = SOwner.objects.prefetch_related("things", "kept").get(pk=o.pk)
+    owner.things.create(name="t")
+    assert [t.name for t in owner.things.all()] == ["t"]
+    thing = SThing.objects.get()
+    owner.kept.add(thing)
+    assert list(owner.kept.all()) == [thing]
+    owner = SOwner.objects.prefetch_related("kept").get(pk=o.pk)
+    owner.kept.remove(thing)
+    assert list(owner.kept.all()) == []
+
+
+def test_refresh_from_db_drops_prefetched_and_cached_relations(b3):
+    ann = APerson.objects.create(name="ann")
+    club = AClub.objects.create(name="c")
+    person = APerson.objects.prefetch_related("clubs").get()
+    assert list(person.clubs.all()) == []
+    club.members.add(ann)
+    person.refresh_from_db()
+    assert list(person.clubs.all()) == [club]
