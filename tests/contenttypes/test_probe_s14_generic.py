@@ -269,3 +269,27 @@ def test_prefetch_back_through_a_target_without_the_relation(ct_db):
     Tag.objects.create(content_object=comment, name="b")
     with pytest.raises(ValueError, match="Comment has no generic relation 'comments'"):
         list(Tag.objects.order_by("name").prefetch_related("content_object__comments"))
+
+
+def test_generic_relation_async_twins(ct_db):
+    import asyncio
+
+    post = Post.objects.create(title="p")
+    loose = Tag.objects.create(name="loose")
+
+    async def main():
+        made = await post.comments.acreate(text="a")
+        again, created = await post.comments.aget_or_create(text="a")
+        assert not created and again.pk == made.pk
+        _, created = await post.comments.aupdate_or_create(text="b", defaults={"score": 2})
+        assert created
+        assert await post.comments.acount() == 2
+        await post.tags.aadd(loose)
+        assert [t.name async for t in post.tags.all()] == ["loose"]
+        await post.tags.aremove(loose)
+        await post.comments.aclear()
+        assert await post.comments.acount() == 0
+
+    asyncio.run(main())
+    assert Comment.objects.count() == 0
+    assert not Tag.objects.exists()
