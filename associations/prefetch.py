@@ -109,6 +109,7 @@ def _prefetch_lookups(model_instances: list, related_lookups) -> None:
                 )
             continue
         obj_list = model_instances
+        several_models = False
         through_attrs = lookup.prefetch_through.split(LOOKUP_SEP)
         for level, through_attr in enumerate(through_attrs):
             if not obj_list:
@@ -145,7 +146,13 @@ def _prefetch_lookups(model_instances: list, related_lookups) -> None:
             elif prefetcher is not None:
                 obj_to_fetch = [obj for obj in obj_list if not is_fetched(obj)]
             if obj_to_fetch:
-                obj_list, additional_lookups = prefetch_one_level(obj_to_fetch, prefetcher, lookup, level)
+                if several_models and not getattr(prefetcher, "prefetches_from_several_models", False):
+                    obj_list, additional_lookups, several_models = _prefetch_per_model(
+                        obj_to_fetch, through_attr, to_attr, lookup, level
+                    )
+                else:
+                    obj_list, additional_lookups = prefetch_one_level(obj_to_fetch, prefetcher, lookup, level)
+                    several_models = getattr(prefetcher, "prefetches_several_models", False)
                 if not (prefetch_to in done_queries and lookup in auto_lookups and descriptor in followed_descriptors):
                     done_queries[prefetch_to] = obj_list
                     new_lookups = normalize_prefetch_lookups(reversed(additional_lookups), prefetch_to)
@@ -154,6 +161,26 @@ def _prefetch_lookups(model_instances: list, related_lookups) -> None:
                 followed_descriptors.add(descriptor)
             else:
                 obj_list = _follow(obj_list, through_attr, to_attr, lookup, level)
+
+
+def _prefetch_per_model(objects: list, through_attr: str, to_attr: str, lookup, level: int):
+    """``prefetch_one_level`` once per model of ``objects`` (reached through a generic key), each
+    with its own model's relation; returns (rows, nested lookups, whether the rows mix models)."""
+    by_model: dict[type, list] = {}
+    for obj in objects:
+        by_model.setdefault(type(obj), []).append(obj)
+    rows: list = []
+    additional_lookups: list = []
+    for model, group in by_model.items():
+        prefetcher, _descriptor, attr_found, _is_fetched = get_prefetcher(group[0], through_attr, to_attr)
+        if not attr_found or prefetcher is None:
+            raise AttributeError(
+                f"Cannot find '{through_attr}' on {model.__name__} object, "
+                f"'{lookup.prefetch_through}' is an invalid parameter to prefetch_related()"
+            )
+        fetched, additional_lookups = prefetch_one_level(group, prefetcher, lookup, level)
+        rows.extend(fetched)
+    return rows, additional_lookups, len(by_model) > 1 or len({type(row) for row in rows}) > 1
 
 
 def _add_prefetch_caches(objects: list) -> int | None:

@@ -62,6 +62,8 @@ class GenericForeignKey:
     null = True
     blank = True
     serialize = False
+    # Its prefetch gives objects of several models: a nested lookup runs per model.
+    prefetches_several_models = True
 
     def __init__(self, ct_field: str = "content_type", fk_field: str = "object_id", for_concrete_model: bool = True):
         self.ct_field = ct_field

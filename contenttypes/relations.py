@@ -418,6 +418,9 @@ def create_generic_related_manager(superclass, rel_field: GenericRelation):
 
 
     class GenericRelatedObjectManager(superclass):
+        # Its prefetch takes instances of several models at once (see _mixed_prefetch).
+        prefetches_from_several_models = True
+
         def __init__(self, instance):
             super().__init__()
             self.instance = instance
