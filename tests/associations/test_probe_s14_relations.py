@@ -256,3 +256,28 @@ def test_one_to_one_assign_reverse(s14):
     assert SOwner.objects.get(pk=p.pk).card == c
     with pytest.raises(SCard.DoesNotExist):
         _ = SOwner.objects.get(pk=o.pk).card
+
+
+def test_symmetrical_m2m_annotate_and_prefetch_to_attr(s14):
+    a = SNode.objects.create(name="a")
+    b = SNode.objects.create(name="b")
+    c = SNode.objects.create(name="c")
+    a.friends.add(b, c)
+    counts = dict(SNode.objects.annotate(n=orm.Count("friends")).values_list("name", "n"))
+    assert counts == {"a": 2, "b": 1, "c": 1}
+    nodes = list(SNode.objects.prefetch_related(
+        Prefetch("friends", queryset=SNode.objects.exclude(name="c"), to_attr="not_c")
+    ))
+    assert {n.name: [f.name for f in n.not_c] for n in nodes} == {"a": ["b"], "b": ["a"], "c": ["a"]}
+    assert SNode.friends.through.objects.count() == 4
+    b.delete()
+    assert SNode.friends.through.objects.count() == 2
+
+
+def test_prefetch_of_a_key_already_selected_runs_no_query(s14):
+    o = SOwner.objects.create(name="o")
+    SThing.objects.create(name="t", owner=o)
+    with orm.capture_queries() as queries:
+        things = list(SThing.objects.select_related("owner").prefetch_related("owner", "owner__things"))
+        assert [t.name for t in things[0].owner.things.all()] == ["t"]
+    assert len(queries) == 2
