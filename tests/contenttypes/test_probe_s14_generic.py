@@ -293,3 +293,16 @@ def test_generic_relation_async_twins(ct_db):
     asyncio.run(main())
     assert Comment.objects.count() == 0
     assert not Tag.objects.exists()
+
+
+def test_prefetch_generic_key_to_attr(ct_db):
+    post = Post.objects.create(title="p")
+    photo = Photo.objects.create(caption="c")
+    Comment.objects.create(content_object=post, text="a")
+    Comment.objects.create(content_object=photo, text="b")
+    comments = list(Comment.objects.order_by("text").prefetch_related(
+        orm.Prefetch("content_object", queryset=Post.objects.all(), to_attr="target")
+    ))
+    with orm.capture_queries() as queries:
+        assert [c.target for c in comments] == [post, photo]
+    assert len(queries) == 0
