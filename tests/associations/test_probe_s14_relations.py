@@ -281,3 +281,25 @@ def test_prefetch_of_a_key_already_selected_runs_no_query(s14):
         things = list(SThing.objects.select_related("owner").prefetch_related("owner", "owner__things"))
         assert [t.name for t in things[0].owner.things.all()] == ["t"]
     assert len(queries) == 2
+
+
+def test_reverse_fk_bulk_false_saves_each_row(s14):
+    o = SOwner.objects.create(name="o")
+    p = SOwner.objects.create(name="p")
+    a = SThing.objects.create(name="a", owner=p)
+    b = SThing.objects.create(name="b", owner=p)
+    saved = []
+
+    def receiver(sender, instance, **kwargs):
+        saved.append((instance.name, instance.keeper_id))
+
+    orm.post_save.connect(receiver, sender=SThing)
+    try:
+        o.kept.add(a, b, bulk=False)
+        o.kept.remove(a, bulk=False)
+        o.kept.set([a], bulk=False)
+        o.kept.clear(bulk=False)
+    finally:
+        orm.post_save.disconnect(receiver, sender=SThing)
+    assert saved == [("a", o.pk), ("b", o.pk), ("a", None), ("b", None), ("a", o.pk), ("a", None)]
+    assert not SThing.objects.filter(keeper__isnull=False).exists()
