@@ -135,3 +135,26 @@ def test_one_to_one_primary_key(keys):
     assert list(KCity.objects.filter(passport__number=5)) == [paris]
     paris.delete()
     assert KPassport.objects.count() == 0
+
+
+@pytest.mark.parametrize("listen", [False, True])
+def test_deleting_a_self_referencing_chain_at_once(keys, listen):
+    fr = KCountry.objects.create(code="FR", name="France")
+    a = KCity.objects.create(name="a", country=fr)
+    b = KCity.objects.create(name="b", country=fr, parent=a)
+    KCity.objects.create(name="c", country=fr, parent=b)
+    a.parent = KCity.objects.get(name="c")
+    a.save()
+
+    def receiver(sender, instance, **kwargs):
+        pass
+
+    if listen:
+        orm.pre_delete.connect(receiver, sender=KCity)
+    try:
+        total, per = KCity.objects.filter(name__in=["a", "b"]).delete()
+    finally:
+        orm.pre_delete.disconnect(receiver, sender=KCity)
+    assert total == 2
+    assert list(KCity.objects.values_list("name", "parent")) == [("c", None)]
+    assert KCountry.objects.all().delete()[0] == 2
