@@ -161,6 +161,7 @@ def _prefetch_lookups(model_instances: list, related_lookups) -> None:
                 followed_descriptors.add(descriptor)
             else:
                 obj_list = _follow(obj_list, through_attr, to_attr, lookup, level)
+                several_models = several_models or getattr(prefetcher, "prefetches_several_models", False)
 
 
 def _prefetch_per_model(objects: list, through_attr: str, to_attr: str, lookup, level: int):

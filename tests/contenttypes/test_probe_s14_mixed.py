@@ -111,3 +111,14 @@ def test_three_levels_and_a_missing_relation(pins):
     assert len(queries) == 0
     with pytest.raises(AttributeError, match="Cannot find 'works' on (Novel|Painting) object"):
         list(pins.Pin.objects.prefetch_related("target__works"))
+
+
+def test_targets_already_loaded(pins):
+    pins_ = list(pins.Pin.objects.filter(label__in=["a painting", "a novel"]))
+    for pin in pins_:
+        assert pin.target is not None
+    orm.prefetch_related_objects(pins_, "target__author")
+    with orm.capture_queries() as queries:
+        got = [(p.label, type(p.target.author).__name__) for p in pins_]
+    assert got == [("a novel", "Writer"), ("a painting", "Painter")]
+    assert len(queries) == 0
