@@ -306,3 +306,16 @@ def test_prefetch_generic_key_to_attr(ct_db):
     with orm.capture_queries() as queries:
         assert [c.target for c in comments] == [post, photo]
     assert len(queries) == 0
+
+
+def test_generic_relation_subqueries_and_values(ct_db):
+    post = Post.objects.create(title="p")
+    photo = Photo.objects.create(caption="p")
+    Comment.objects.create(content_object=post, text="x", score=1)
+    Comment.objects.create(content_object=photo, text="y", score=2)
+    assert list(Post.objects.filter(comments__in=Comment.objects.filter(score=1))) == [post]
+    assert list(Post.objects.filter(comments__in=Comment.objects.filter(score=2))) == []
+    assert list(Comment.objects.filter(post__in=Post.objects.all()).values_list("text", flat=True)) == ["x"]
+    assert list(Post.objects.values("comments__text")) == [{"comments__text": "x"}]
+    assert list(Photo.objects.values_list("comments__score", flat=True)) == [2]
+    assert Post.objects.filter(comments__score__gte=1).count() == 1
