@@ -50,7 +50,7 @@ class SCard(orm.Model):
         app_label = "assoc_s14"
 
 
-MODELS = [SNode, SOwner, SThing, SCard]
+MODELS = [SNode, SOwner, SThing, SCard]  # and SBadge, appended below (its key to SOwner needs its table)
 
 
 @pytest.fixture
@@ -303,3 +303,29 @@ def test_reverse_fk_bulk_false_saves_each_row(s14):
         orm.post_save.disconnect(receiver, sender=SThing)
     assert saved == [("a", o.pk), ("b", o.pk), ("a", None), ("b", None), ("a", o.pk), ("a", None)]
     assert not SThing.objects.filter(keeper__isnull=False).exists()
+
+
+class SBadge(orm.Model):
+    owner = orm.OneToOneField(SOwner, on_delete=orm.SET_NULL, null=True, related_name="badge")
+    label = orm.CharField(max_length=10, default="")
+
+    class Meta:
+        app_label = "assoc_s14"
+
+
+MODELS.append(SBadge)
+
+
+def test_nullable_one_to_one(s14):
+    o = SOwner.objects.create(name="o")
+    SBadge.objects.create(owner=None, label="loose")
+    badge = SBadge.objects.create(owner=o, label="mine")
+    assert SOwner.objects.get().badge == badge
+    assert list(SOwner.objects.filter(badge__label="mine")) == [o]
+    assert list(SOwner.objects.filter(badge__isnull=True)) == []
+    badges = list(SBadge.objects.select_related("owner").order_by("label"))
+    assert [b.owner for b in badges] == [None, o]
+    owners = list(SOwner.objects.prefetch_related(Prefetch("badge", to_attr="the_badge")))
+    assert owners[0].the_badge == badge
+    o.delete()
+    assert SBadge.objects.get(label="mine").owner_id is None
