@@ -35,7 +35,10 @@ class Signal:
         self.name = name
         self._receivers: list[tuple[tuple, Any, Any, bool]] = []
         self._lock = threading.Lock()
-        self._cache: dict[Any, list[Callable]] = {}
+        # sender -> (reference, weak) of its receivers: references, not the receivers
+        # themselves, or the cache would keep a weak receiver (and its object) alive.
+        self._cache: dict[Any, list[tuple[Any, bool]]] = {}
+        self._dead_receivers = False
 
     def __repr__(self) -> str:
         return f"<Signal {self.name}>"
@@ -65,28 +68,34 @@ class Signal:
             return len(self._receivers) != before
 
     def _on_dead(self, _reference) -> None:
-        with self._lock:
-            self._receivers = [
-                entry for entry in self._receivers if not entry[3] or entry[1]() is not None
-            ]
-            self._cache.clear()
+        # Called by the garbage collector, possibly while this thread holds the lock
+        # (taking it here would deadlock): only mark; `_live_receivers` cleans up.
+        self._dead_receivers = True
+        self._cache.clear()
 
     def _live_receivers(self, sender: Any) -> list[Callable]:
         cached = self._cache.get(sender)
-        if cached is not None:
-            return cached
-        with self._lock:
-            live = []
-            for _lookup, reference, wanted, weak in self._receivers:
-                if wanted is not None and wanted is not sender:
-                    continue
-                target = reference() if weak else reference
-                if target is not None:
-                    live.append(target)
-            try:
-                self._cache[sender] = live
-            except TypeError:
-                pass
+        if cached is None:
+            with self._lock:
+                if self._dead_receivers:
+                    self._dead_receivers = False
+                    self._receivers = [
+                        entry for entry in self._receivers if not entry[3] or entry[1]() is not None
+                    ]
+                cached = [
+                    (reference, weak)
+                    for _lookup, reference, wanted, weak in self._receivers
+                    if wanted is None or wanted is sender
+                ]
+                try:
+                    self._cache[sender] = cached
+                except TypeError:
+                    pass
+        live = []
+        for reference, weak in cached:
+            target = reference() if weak else reference
+            if target is not None:
+                live.append(target)
         return live
 
     def has_listeners(self, sender: Any = None) -> bool:
