@@ -70,22 +70,16 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-_CHILDREN_CPU: dict[str, float] = {}
-
-
 def _timed(call):
-    """``(result, cpu, wall)`` of ``call()``; the CPU of the processes it forked goes to ``_CHILDREN_CPU``.
+    """``(result, cpu, wall)`` of ``call()``; ``cpu`` is this process's only.
 
     The loader compiles migration files, and the executor writes statements
-    ahead, in forked processes where it can (reaped before the call returns):
-    ``cpu`` is this process's only, as before; their CPU is reported beside it.
+    ahead, in forked processes where it can (reaped before the call returns);
+    `_step` reports their CPU apart (``children_cpu``).
     """
-    children0 = _children_cpu()
     cpu0, wall0 = time.process_time(), time.perf_counter()
     result = call()
-    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    _CHILDREN_CPU["last"] = _children_cpu() - children0
-    return result, cpu, wall
+    return result, time.process_time() - cpu0, time.perf_counter() - wall0
 
 
 class _DatabaseClock:
@@ -201,6 +195,7 @@ def _step(root: Path, app: str, k: int, step: str) -> dict:
     from migrations_engine.authoring import makemigrations
 
     figures: dict = {}
+    children0 = _children_cpu()
     if step == "makemigrations_empty":
         code, cpu, wall = _timed(lambda: makemigrations([app], interactive=False, stdout=out))
     elif step in ("check_history", "check_changed"):
@@ -233,7 +228,7 @@ def _step(root: Path, app: str, k: int, step: str) -> dict:
         figures["outside_database"] = (wall - clock.seconds) / wall if wall else 0.0
         figures["outside_seconds"] = wall - clock.seconds
     figures.update(step=step, k=k, cpu=cpu, wall=wall, code=code,
-                   children_cpu=_CHILDREN_CPU.get("last", 0.0))
+                   children_cpu=_children_cpu() - children0)
     if step == "check_changed":
         write_app(root, app, k)
     return figures

@@ -117,18 +117,15 @@ def _replay(steps: Steps, state: ProjectState, eligible: dict[Position, Any], wo
             gc.enable()
 
 
-def prepare_creates(steps: Steps, state: ProjectState, connection: Any, in_worker: bool | None = None) -> Ahead:
+def prepare_creates(steps: Steps, state: ProjectState, connection: Any) -> Ahead:
     """Start the work ahead for ``steps`` from ``state`` (which it changes); see the module.
 
-    ``in_worker``: force the worker (True) or this process (False); by default
-    the worker for enough operations, where one can run.
+    In a worker for enough operations, where one can run; else in this process.
     """
     eligible = _eligible(steps)
     if len(eligible) < MIN_CREATES:
         return Ahead()
-    if in_worker is None:
-        in_worker = len(eligible) >= MIN_CREATES_IN_WORKER and can_fork()
-    if in_worker:
+    if len(eligible) >= MIN_CREATES_IN_WORKER and can_fork():
         worker = Worker.start(lambda send: _statements(steps, state, connection, eligible, send))
         if worker is not None:
             ids = {position: id(operation) for position, operation in eligible.items()}

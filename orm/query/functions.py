@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from orm.query.expressions import Expression, Func
 from orm.query.json import KeyTransform
-from orm.query.lookups import Extract
+from orm.query.lookups import Extract, is_inet_address
 
 __all__ = [
     "Cast", "Coalesce", "Lower", "Upper", "Length", "Concat", "Now", "Greatest", "Least",
@@ -22,12 +22,7 @@ def _field(name: str, **kwargs):
 
 
 def _read_as_text_differently(expression, connection) -> bool:
-    if isinstance(expression, KeyTransform):
-        return True
-    if connection.vendor != "postgresql":
-        return False
-    field = expression._output_field_or_none
-    return field is not None and field.get_internal_type() == "GenericIPAddressField"
+    return isinstance(expression, KeyTransform) or is_inet_address(expression, connection)
 
 
 def compile_as_text(compiler, connection, expression) -> tuple[str, list]:

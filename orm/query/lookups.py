@@ -144,17 +144,23 @@ class LessThanOrEqual(_Comparison):
     lookup_name = "lte"
 
 
-def _text_lhs(lhs, compiler, connection) -> tuple[str, list]:
-    """The left side of a text lookup: a PostgreSQL ``inet`` address as ``HOST()`` (no netmask).
+def is_inet_address(expression, connection) -> bool:
+    """Whether ``expression`` is an address PostgreSQL keeps as ``inet``, read as text with ``HOST()``.
 
     The other backends store an address as the text it was given; PostgreSQL's
-    ``inet::text`` adds ``/32`` (``/128``), which no pattern the user writes expects.
+    ``inet::text`` adds ``/32`` (``/128``), which no pattern or text function expects.
     """
+    if connection.vendor != "postgresql":
+        return False
+    field = expression._output_field_or_none
+    return field is not None and field.get_internal_type() == "GenericIPAddressField"
+
+
+def _text_lhs(lhs, compiler, connection) -> tuple[str, list]:
+    """The left side of a text lookup: an ``inet`` address without its netmask."""
     sql, params = compiler.compile(lhs)
-    if connection.vendor == "postgresql":
-        field = lhs._output_field_or_none
-        if field is not None and field.get_internal_type() == "GenericIPAddressField":
-            sql = f"HOST({sql})"
+    if is_inet_address(lhs, connection):
+        sql = f"HOST({sql})"
     return sql, params
 
 
