@@ -67,6 +67,16 @@ class Connection:
 
     # -- errors -------------------------------------------------------------
 
+    def is_transaction_conflict(self, error: BaseException) -> bool:
+        """Whether ``error`` is the database ending a transaction over a conflict with another.
+
+        True for a deadlock or a serialization failure, after which the
+        database has rolled the transaction back and the same work, run again
+        from its start, may succeed. ``error`` is ours, raised from the
+        driver's; the driver's is read from ``__cause__``.
+        """
+        return False
+
     def _translate(self, error: BaseException) -> errors.Error:
         """Return our exception of the same meaning as the driver's ``error``."""
         for driver_class, our_class in self._driver_errors:

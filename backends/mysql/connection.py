@@ -28,6 +28,8 @@ _SERVER_STATUS_IN_TRANS = 1
 # Constraint violations pymysql files under other classes: CHECK failed (MariaDB 4025,
 # MySQL 3819), not null (1048), duplicate (1062), foreign keys (1216, 1217, 1451, 1452).
 _INTEGRITY_CODES = frozenset({4025, 3819, 1048, 1062, 1216, 1217, 1451, 1452})
+#: ER_LOCK_DEADLOCK
+_DEADLOCK = 1213
 
 
 class _RawConnection(pymysql.connections.Connection):
@@ -73,6 +75,19 @@ class Connection(BaseConnection):
         if code in _INTEGRITY_CODES:
             return errors.IntegrityError(str(error))
         return super()._translate(error)
+
+    def is_transaction_conflict(self, error: BaseException) -> bool:
+        """A deadlock (1213): InnoDB has rolled the whole transaction back.
+
+        A lock wait timeout (1205) is not one: it undoes the statement only,
+        and running the work again would wait as long.
+        """
+        cause = error.__cause__
+        return (
+            isinstance(cause, pymysql.err.OperationalError)
+            and bool(cause.args)
+            and cause.args[0] == _DEADLOCK
+        )
 
     def _connect(self) -> pymysql.connections.Connection:
         url = self.url

@@ -146,6 +146,11 @@ class Connection(BaseConnection):
         (psycopg.DatabaseError, errors.DatabaseError),
     )
 
+    def is_transaction_conflict(self, error: BaseException) -> bool:
+        """A deadlock (40P01) or a serialization failure (40001)."""
+        conflicts = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
+        return isinstance(error.__cause__, conflicts)
+
     def _connect(self) -> psycopg.Connection:
         url = self.url
         self._pool = None

@@ -7,7 +7,13 @@ from typing import Any
 
 from orm import hooks
 from orm.connections import DEFAULT_DB_ALIAS, connections
-from orm.exceptions import FieldDoesNotExist, FieldError, IntegrityError, NotSupportedError
+from orm.exceptions import (
+    FieldDoesNotExist,
+    FieldError,
+    IntegrityError,
+    NotSupportedError,
+    OperationalError,
+)
 from orm.query import statement_cache
 from orm.query.async_api import AsyncQuerySetMethods
 from orm.query.compiler import SINGLE
@@ -26,6 +32,9 @@ from orm.routers import router
 __all__ = ["QuerySet", "EmptyQuerySet", "REPR_OUTPUT_SIZE"]
 
 REPR_OUTPUT_SIZE = 20
+#: How many times `get_or_create`/`update_or_create` run when the database
+#: keeps ending their transaction over a deadlock or serialization failure.
+CONFLICT_ATTEMPTS = 3
 
 
 class QuerySet(AsyncQuerySetMethods):
@@ -357,8 +366,17 @@ class QuerySet(AsyncQuerySetMethods):
         return bulk_update(self.model, objs, fields, connections[self.db], self.db, batch_size)
 
     def get_or_create(self, defaults=None, **kwargs):
-        """``(object, created)``; safe against two creators racing (retries the read on IntegrityError)."""
+        """``(object, created)``; safe against two creators racing.
+
+        An IntegrityError from the insert means another creator won: the row
+        is read again. Outside any transaction, a deadlock or serialization
+        failure (two creators meeting in InnoDB's locks) runs the whole call
+        again, up to `CONFLICT_ATTEMPTS` times.
+        """
         self._for_write = True
+        return self._retrying_conflicts(lambda: self._get_or_create(defaults, kwargs))
+
+    def _get_or_create(self, defaults, kwargs):
         try:
             return self.get(**kwargs), False
         except self.model.DoesNotExist:
@@ -377,11 +395,19 @@ class QuerySet(AsyncQuerySetMethods):
                 raise
 
     def update_or_create(self, defaults=None, create_defaults=None, **kwargs):
-        """``(object, created)``: update the matching object with ``defaults`` or create it."""
+        """``(object, created)``: update the matching object with ``defaults`` or create it.
+
+        Retried on a deadlock or serialization failure as `get_or_create` is.
+        """
+        self._for_write = True
+        return self._retrying_conflicts(
+            lambda: self._update_or_create(defaults, create_defaults, kwargs)
+        )
+
+    def _update_or_create(self, defaults, create_defaults, kwargs):
         from orm.transaction import atomic
 
         defaults = defaults or {}
-        self._for_write = True
         with atomic(using=self.db):
             try:
                 obj = self.select_for_update().get(**kwargs)
@@ -404,6 +430,23 @@ class QuerySet(AsyncQuerySetMethods):
             else:
                 obj.save(using=self.db)
         return obj, False
+
+    def _retrying_conflicts(self, work):
+        """``work()``, run again when the database ends its transaction over a conflict.
+
+        Only when no transaction is open on entry: inside one, the database
+        has rolled back more than ``work`` did (InnoDB the whole transaction),
+        so the error is the caller's to handle.
+        """
+        connection = connections[self.db]
+        if connection.in_transaction:
+            return work()
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                return work()
+            except OperationalError as error:
+                if attempt == CONFLICT_ATTEMPTS or not connection.is_transaction_conflict(error):
+                    raise
 
     def _extract_model_params(self, defaults, **kwargs) -> dict:
         defaults = defaults or {}

@@ -347,3 +347,128 @@ def test_racing_get_or_create_makes_one_row(accounts):
         assert Account.objects.filter(name="racer").count() == 1
         assert sorted(created for _obj, created in outcomes) == [False, True]
         assert len({obj.pk for obj, _created in outcomes}) == 1
+
+
+# -- get_or_create and deadlocks ---------------------------------------------------
+
+
+def _deadlock_on_first_save(url):
+    """A pre_save receiver that makes this thread's first save lose a deadlock to another connection.
+
+    Another connection locks row "q" and changes many rows (InnoDB rolls back
+    the lighter transaction); the first save locks "p", then waits for "q"
+    while the other waits for "p". On PostgreSQL this thread waits first, so
+    its deadlock check runs first and it is the one ended.
+    """
+    import time
+
+    from backends import connect
+
+    other_has_q = threading.Event()
+    main_has_p = threading.Event()
+    other_done = threading.Event()
+    calls = []
+    failures = []
+
+    def other():
+        connection = connect(url)
+        try:
+            connection.begin()
+            connection.execute("UPDATE " + _table(connection) + " SET balance = 1 WHERE name = 'q'")
+            for number in range(30):
+                connection.execute(
+                    "INSERT INTO " + _table(connection) + " (name, balance) VALUES (%s, 0)",
+                    [f"weight{number}"],
+                )
+            other_has_q.set()
+            assert main_has_p.wait(timeout=10)
+            time.sleep(0.3)
+            connection.execute("UPDATE " + _table(connection) + " SET balance = 1 WHERE name = 'p'")
+            connection.commit()
+        except Exception as error:  # noqa: BLE001 - reported by the test
+            failures.append(error)
+        finally:
+            other_has_q.set()
+            connection.close()
+            other_done.set()
+
+    thread = threading.Thread(target=other)
+
+    def receiver(sender, instance, **kwargs):
+        calls.append(instance.name)
+        if len(calls) == 1:
+            assert other_has_q.wait(timeout=10)
+            Account.objects.filter(name="p").update(balance=2)
+            main_has_p.set()
+            Account.objects.filter(name="q").update(balance=2)
+
+    return thread, receiver, calls, failures, other_done
+
+
+def _table(connection):
+    return connection.dialect.quote_name(Account._meta.db_table)
+
+
+@pytest.mark.backends("postgresql", "mysql")
+def test_get_or_create_runs_again_after_losing_a_deadlock(accounts):
+    Account.objects.create(name="p")
+    Account.objects.create(name="q")
+    thread, receiver, calls, failures, other_done = _deadlock_on_first_save(accounts)
+    orm.pre_save.connect(receiver, sender=Account)
+    try:
+        thread.start()
+        obj, created = Account.objects.get_or_create(name="new", defaults={"balance": 5})
+    finally:
+        orm.pre_save.disconnect(receiver, sender=Account)
+        thread.join()
+    assert failures == []
+    assert created is True and calls == ["new", "new"]
+    assert Account.objects.get(name="new").balance == 5
+    # The first attempt's update of "p" was rolled back with it; the other's committed.
+    assert Account.objects.get(name="p").balance == 1
+    assert Account.objects.filter(name__startswith="weight").count() == 30
+
+
+@pytest.mark.backends("postgresql", "mysql")
+def test_update_or_create_runs_again_after_losing_a_deadlock(accounts):
+    Account.objects.create(name="p")
+    Account.objects.create(name="q")
+    Account.objects.create(name="target", balance=0)
+    thread, receiver, calls, failures, other_done = _deadlock_on_first_save(accounts)
+    orm.pre_save.connect(receiver, sender=Account)
+    try:
+        thread.start()
+        obj, created = Account.objects.update_or_create(name="target", defaults={"balance": 9})
+    finally:
+        orm.pre_save.disconnect(receiver, sender=Account)
+        thread.join()
+    assert failures == []
+    assert created is False and calls == ["target", "target"]
+    assert Account.objects.get(name="target").balance == 9
+
+
+@pytest.mark.backends("postgresql", "mysql")
+def test_get_or_create_inside_a_transaction_leaves_the_deadlock_to_the_caller(accounts):
+    Account.objects.create(name="p")
+    Account.objects.create(name="q")
+    thread, receiver, calls, failures, other_done = _deadlock_on_first_save(accounts)
+    orm.pre_save.connect(receiver, sender=Account)
+    try:
+        thread.start()
+        with pytest.raises(orm.OperationalError) as caught:
+            with orm.atomic():
+                Account.objects.get_or_create(name="new")
+    finally:
+        orm.pre_save.disconnect(receiver, sender=Account)
+        thread.join()
+    assert failures == []
+    assert calls == ["new"]
+    assert orm.connections["default"].is_transaction_conflict(caught.value)
+    assert not Account.objects.filter(name="new").exists()
+
+
+def test_other_errors_are_not_conflicts(accounts):
+    with pytest.raises(orm.IntegrityError) as caught:
+        Account.objects.create(name="p")
+        Account.objects.create(name="p")
+    assert not orm.connections["default"].is_transaction_conflict(caught.value)
