@@ -26,6 +26,7 @@ from .errors import (
     NotSupportedError,
     OperationalError,
     ProgrammingError,
+    TransactionManagementError,
 )
 from .listeners import add_query_listener, remove_query_listener
 from .schema import (
@@ -57,6 +58,7 @@ __all__ = [
     "IntegrityError",
     "OperationalError",
     "ProgrammingError",
+    "TransactionManagementError",
     "DataError",
     "InterfaceError",
     "NotSupportedError",

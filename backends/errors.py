@@ -13,6 +13,7 @@ __all__ = [
     "IntegrityError",
     "OperationalError",
     "ProgrammingError",
+    "TransactionManagementError",
     "DataError",
     "InterfaceError",
     "NotSupportedError",
@@ -42,6 +43,14 @@ class OperationalError(DatabaseError):
 
 class ProgrammingError(DatabaseError):
     """The SQL is wrong: syntax error, unknown table or column."""
+
+
+class TransactionManagementError(ProgrammingError):
+    """A statement or transaction call that the transaction's state forbids.
+
+    As in Django: ``select_for_update()`` outside a transaction, the rollback
+    flag outside ``atomic``, a query in a transaction that an error has broken.
+    """
 
 
 class DataError(DatabaseError):

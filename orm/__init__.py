@@ -25,6 +25,7 @@ from orm.exceptions import (
     ProgrammingError,
     ProtectedError,
     RestrictedError,
+    TransactionManagementError,
     ValidationError,
 )
 from orm.fields import (
@@ -195,7 +196,8 @@ __all__ = [
     "DEFAULT_DB_ALIAS", "connections", "DatabaseError", "DataError", "EmptyResultSet", "Error",
     "FieldDoesNotExist", "FieldError", "ImproperlyConfigured", "IntegrityError", "InterfaceError",
     "MultipleObjectsReturned", "NotSupportedError", "ObjectDoesNotExist", "OperationalError",
-    "ProgrammingError", "ProtectedError", "RestrictedError", "ValidationError", "NOT_PROVIDED",
+    "ProgrammingError", "ProtectedError", "RestrictedError", "TransactionManagementError",
+    "ValidationError", "NOT_PROVIDED",
     "AutoField", "BigAutoField", "BigIntegerField", "BinaryField", "BooleanField", "CharField",
     "DateField", "DateTimeField", "DecimalField", "DurationField", "EmailField", "Field",
     "FieldValueError", "FloatField", "GenericIPAddressField", "IntegerField", "JSONField",

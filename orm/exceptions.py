@@ -16,6 +16,7 @@ from backends.errors import (
     NotSupportedError,
     OperationalError,
     ProgrammingError,
+    TransactionManagementError,
 )
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "NotSupportedError",
     "OperationalError",
     "ProgrammingError",
+    "TransactionManagementError",
     "ImproperlyConfigured",
     "ObjectDoesNotExist",
     "MultipleObjectsReturned",

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from orm.exceptions import EmptyResultSet, FieldError, NotSupportedError, ProgrammingError
+from orm.exceptions import (
+    EmptyResultSet,
+    FieldError,
+    NotSupportedError,
+    TransactionManagementError,
+)
 from orm.query.expressions import Col, F, OrderBy, Ref, Value
 from orm.query.joins import INNER, BaseTable
 
@@ -578,7 +583,7 @@ class SQLCompiler:
         """
         connection = self.connection
         if connection.dialect.supports_select_for_update and not connection.in_transaction:
-            raise ProgrammingError(
+            raise TransactionManagementError(
                 "select_for_update() locks rows until the transaction ends: evaluate it "
                 "inside orm.atomic()"
             )
