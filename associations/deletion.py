@@ -227,7 +227,8 @@ class Collector:
                     f"Cannot delete some {model._meta.object_name} objects because protected foreign "
                     f"keys point at them: {_describe(protected)}"
                 ), protected)
-            for field in model._meta.private_fields:
+            # The class's own, as Django: a proxy's generic relations go with its instances only.
+            for field in type(new[0])._meta.private_fields:
                 bulk_related = getattr(field, "bulk_related_objects", None)
                 if bulk_related is not None:
                     sub_objs = bulk_related(new, self.using)

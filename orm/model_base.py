@@ -11,8 +11,8 @@ import copy
 from typing import Any
 
 from orm import signals
-from orm.exceptions import ImproperlyConfigured, MultipleObjectsReturned, ObjectDoesNotExist
-from orm.options import Options
+from orm.exceptions import FieldError, ImproperlyConfigured, MultipleObjectsReturned, ObjectDoesNotExist
+from orm.options import Options, proxy_field_message
 from orm.registry import registry
 
 __all__ = ["ModelBase"]
@@ -116,22 +116,13 @@ class ModelBase(type):
         try:
             for attr_name, value in contributable.items():
                 new_class.add_to_class(attr_name, value)
-        except ImproperlyConfigured:
+            if opts.proxy:
+                _setup_proxy(new_class)
+        except (ImproperlyConfigured, FieldError):
             registry.forget_relations(new_class)
             raise
 
-        if opts.proxy:
-            base_opts = opts.proxy_for_model._meta
-            opts.local_fields = base_opts.local_fields
-            opts.local_many_to_many = base_opts.local_many_to_many
-            opts.private_fields = base_opts.private_fields
-            opts.pk = base_opts.pk
-            opts.related_objects = base_opts.related_objects
-            opts._expire_cache()
-            for field in base_opts.local_fields:
-                if field.name not in new_class.__dict__ and field.attname not in new_class.__dict__:
-                    pass
-        else:
+        if not opts.proxy:
             # Fields of abstract parents are copied into each concrete child.
             declared = {field.name for field in opts.local_fields} | {
                 field.name for field in opts.local_many_to_many
@@ -141,9 +132,7 @@ class ModelBase(type):
                 if parent_meta is None or not parent_meta.abstract:
                     continue
                 for field in parent_meta.local_fields + parent_meta.local_many_to_many + parent_meta.private_fields:
-                    if field.name in declared or field.name in new_class.__dict__ and not hasattr(
-                        new_class.__dict__[field.name], "field"
-                    ):
+                    if field.name in declared or _shadowed(new_class, field.name):
                         continue
                     declared.add(field.name)
                     new_class.add_to_class(field.name, copy.deepcopy(field))
@@ -196,6 +185,45 @@ class ModelBase(type):
     @property
     def _default_manager(cls):
         return cls._meta.default_manager
+
+
+def _setup_proxy(cls) -> None:
+    """Give proxy model ``cls`` the fields of the model it proxies, after its own generic relations.
+
+    A proxy adds no column: fields declared on it (the class body refuses them
+    as they come, see ``Options.add_field``) or on an abstract parent raise
+    ``FieldError``. Private fields (generic relations) are allowed: the proxy
+    keeps its own and those of its abstract parents, and shares its parent's.
+    """
+    opts = cls._meta
+    parent_opts = opts.proxy_for_model._meta
+    declared = {field.name for field in opts.private_fields}
+    for parent in reversed(cls.__mro__[1:]):
+        parent_meta = parent.__dict__.get("_meta")
+        if parent_meta is None or not parent_meta.abstract or issubclass(opts.proxy_for_model, parent):
+            continue
+        concrete = [field.name for field in parent_meta.local_fields + parent_meta.local_many_to_many]
+        if concrete:
+            raise FieldError(proxy_field_message(opts, concrete) + f" (inherited from the abstract {parent.__name__})")
+        for field in parent_meta.private_fields:
+            if field.name not in declared and not _shadowed(cls, field.name):
+                declared.add(field.name)
+                cls.add_to_class(field.name, copy.deepcopy(field))
+    own_private = list(opts.private_fields)
+    opts.local_fields = parent_opts.local_fields
+    opts.local_many_to_many = parent_opts.local_many_to_many
+    opts.private_fields = [
+        *(field for field in parent_opts.private_fields if field.name not in declared),
+        *own_private,
+    ]
+    opts.pk = parent_opts.pk
+    parent_opts.add_proxy(opts)
+    opts._expire_cache()
+
+
+def _shadowed(cls, name: str) -> bool:
+    """Whether ``name`` is a plain attribute of ``cls`` itself (it hides an inherited field)."""
+    return name in cls.__dict__ and not hasattr(cls.__dict__[name], "field")
 
 
 def _inherited_meta(base_meta: Options):

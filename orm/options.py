@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import weakref
 from typing import Any
 
-from orm.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from orm.exceptions import FieldDoesNotExist, FieldError, ImproperlyConfigured
 
 __all__ = ["Options", "DEFAULT_NAMES", "closest_names"]
 
@@ -77,7 +78,7 @@ class Options:
         self.local_fields: list = []
         self.local_many_to_many: list = []
         self.private_fields: list = []
-        self.related_objects: list = []
+        self._related_objects: list = []
         # Indexes of ``related_objects`` (see ``_related_index``): the list they describe,
         # field key -> relation, and reverse name -> [(position, relation)].
         self._indexed_related: list | None = None
@@ -86,6 +87,9 @@ class Options:
         self.pk: Any = None
         self.concrete_model: Any = None
         self.proxy_for_model: Any = None
+        # The ``_meta`` of the proxy models of this model (not of their proxies): what
+        # changes here (fields, reverse relations) changes there too.
+        self._proxies: weakref.WeakSet = weakref.WeakSet()
         self.managers: list = []
         self.original_attrs: dict[str, Any] = {}
         self._field_cache: dict[str, Any] | None = None
@@ -148,6 +152,10 @@ class Options:
     def add_field(self, field, private: bool = False) -> None:
         if private:
             self.private_fields.append(field)
+            for proxy_opts in list(self._proxies):
+                proxy_opts.add_field(field, private=True)
+        elif self.proxy:
+            raise FieldError(proxy_field_message(self, [field.name]))
         elif field.is_relation and field.many_to_many:
             self.local_many_to_many.append(field)
             self.local_many_to_many.sort()
@@ -168,19 +176,42 @@ class Options:
         self.pk = field
         field.serialize = False
 
+    @property
+    def related_objects(self) -> list:
+        """The reverse relations pointing at this model; a proxy's are its concrete model's
+        (those pointing at the concrete model or at any of its proxies), as in Django."""
+        if self.proxy_for_model is not None:
+            return self.concrete_model._meta.related_objects
+        return self._related_objects
+
+    @related_objects.setter
+    def related_objects(self, value: list) -> None:
+        if self.proxy_for_model is not None:
+            self.concrete_model._meta.related_objects = value
+        else:
+            self._related_objects = value
+
+    def add_proxy(self, proxy_opts: Options) -> None:
+        """Make ``proxy_opts`` (a proxy of this model) see this model's changes."""
+        self._proxies.add(proxy_opts)
+
     def add_related_object(self, relation) -> None:
         """Register a reverse relation (``associations`` calls this).
 
         It replaces the relation of the same field (same model label and field
-        name) registered earlier, as a redefined model's relation does.
+        name) registered earlier, as a redefined model's relation does. A
+        relation to a proxy model is registered on the concrete model.
         """
+        if self.proxy_for_model is not None:
+            self.concrete_model._meta.add_related_object(relation)
+            return
         key = _relation_key(relation)
         if key in self._related_index():
             # The indexes are rebuilt from the new list when next used.
             related = [existing for existing in self.related_objects if _relation_key(existing) != key]
             related.append(relation)
         else:
-            # A new list, not an append: a proxy model keeps the list it was created with.
+            # A new list, not an append: ``unloaded_plan`` of the collector tells a change by identity.
             related = [*self.related_objects, relation]
             self._index_relation(len(related) - 1, relation, key)
             self._indexed_related = related
@@ -229,6 +260,8 @@ class Options:
         self.__dict__.pop("concrete_fields", None)
         self.__dict__.pop("local_concrete_fields", None)
         self.__dict__.pop("many_to_many", None)
+        for proxy_opts in list(self._proxies):
+            proxy_opts._expire_cache()
 
     @property
     def fields(self) -> list:
@@ -340,6 +373,18 @@ class Options:
     @property
     def db_returning_fields(self) -> list:
         return [field for field in self.concrete_fields if getattr(field, "db_returning", False) or (field.primary_key and field.get_internal_type() in ("AutoField", "BigAutoField", "SmallAutoField"))]
+
+
+def proxy_field_message(opts: Options, names) -> str:
+    """Why proxy model ``opts`` may not hold the fields ``names``, and what to do instead."""
+    concrete = opts.concrete_model or opts.proxy_for_model
+    where = concrete.__name__ if concrete is not None else "the concrete model"
+    listed = ", ".join(repr(name) for name in names)
+    return (
+        f"Proxy model '{opts.object_name}' contains model fields ({listed}): a proxy model has no "
+        f"table of its own; declare {listed} on {where}, or make {opts.object_name} a model of its own "
+        "(a generic relation, managers, methods, properties and Meta options are allowed on a proxy)"
+    )
 
 
 def _relation_key(relation) -> tuple[str, str]:
