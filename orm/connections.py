@@ -3,7 +3,7 @@
 A URL's ``conn_max_age`` (seconds) bounds how long a connection is reused: the
 first time it is handed out after that age, outside a transaction, it is
 closed and a new one opened in its place. Without it a connection lives until
-it is closed or found broken.
+it is closed, found broken, or its thread ends.
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ from orm.exceptions import ImproperlyConfigured
 __all__ = ["ConnectionHandler", "connections", "DEFAULT_DB_ALIAS"]
 
 DEFAULT_DB_ALIAS = "default"
-# A connection idle for longer than this is pinged before it is handed out again.
+# A connection idle for longer than this is polled (one non-blocking syscall) before it is
+# handed out again: a server that ended the session has made its socket readable.
+POLL_AFTER_SECONDS = 1.0
+# A connection idle for longer than this is pinged (a round trip) before it is handed out again.
 HEALTH_CHECK_AFTER_SECONDS = 30.0
 _monotonic = time.monotonic  # read for every query (a global, not a module attribute)
 _NEVER = float("inf")
@@ -27,7 +30,8 @@ class ConnectionHandler:
     """``connections["default"]`` gives this thread's connection for the alias."""
 
     def __init__(self) -> None:
-        self._local = threading.local()
+        self._local = threading.local()  # alias -> this thread's connection
+        self._closers = threading.local()  # a _ThreadCloser for this thread's connections
         self._all: list[Any] = []
         self._all_lock = threading.Lock()
         self._urls: dict[str, str] | None = None
@@ -66,6 +70,8 @@ class ConnectionHandler:
         connection._orm_expires = _NEVER if max_age is None else now + max_age  # type: ignore[attr-defined]
         with self._all_lock:
             self._all.append(connection)
+        if not hasattr(self._closers, "closer"):
+            self._closers.closer = _ThreadCloser(self, self._local.__dict__)
         return connection
 
     def __getitem__(self, alias: str):
@@ -76,11 +82,14 @@ class ConnectionHandler:
                 now = _monotonic()
                 idle = now - connection._orm_last_used
                 connection._orm_last_used = now
-                if idle < HEALTH_CHECK_AFTER_SECONDS and now < connection._orm_expires:
+                if idle < POLL_AFTER_SECONDS and now < connection._orm_expires:
                     return connection
                 if connection.in_transaction:
                     return connection  # never swapped inside a transaction, even when too old
-                if now < connection._orm_expires and connection.is_usable():
+                if now < connection._orm_expires and (
+                    (idle < HEALTH_CHECK_AFTER_SECONDS and not connection.has_unread_input())
+                    or connection.is_usable()
+                ):
                     return connection
             elif _in_atomic_block(connection):
                 # Swapping it now would run the rest of the block outside its
@@ -115,6 +124,26 @@ class ConnectionHandler:
             except Exception:  # noqa: BLE001
                 pass
         self._local = threading.local()
+        self._closers = threading.local()
+
+
+class _ThreadCloser:
+    """Closes a thread's connections (pooled ones go back to their pool) when the thread ends.
+
+    Kept in a ``threading.local``, whose data for a thread is freed when the
+    thread ends: without it a finished thread's connections stayed open (and
+    out of their pool) until ``close_all()``.
+    """
+
+    __slots__ = ("handler", "connections")
+
+    def __init__(self, handler: ConnectionHandler, connections: dict[str, Any]) -> None:
+        self.handler = handler
+        self.connections = connections  # the thread's alias -> connection dict, not a copy
+
+    def __del__(self) -> None:
+        for connection in list(self.connections.values()):
+            self.handler._discard(connection)
 
 
 def _in_atomic_block(connection) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -18,6 +19,7 @@ __all__ = ["Connection", "FETCH_CHUNK_ROWS"]
 
 #: Rows read from the driver at a time when `Connection.fetch_all` is given a ``load`` function.
 FETCH_CHUNK_ROWS = 1000
+_poll = getattr(select, "poll", None)  # not on Windows: select() there
 
 
 class Connection:
@@ -78,11 +80,31 @@ class Connection:
         return False
 
     def _translate(self, error: BaseException) -> errors.Error:
-        """Return our exception of the same meaning as the driver's ``error``."""
+        """Return our exception of the same meaning as the driver's ``error``.
+
+        When the error left the driver's connection dead (the server ended the
+        session: restart, kill, timeout), the message says so and names the
+        database: the driver's own can be as terse as ``(0, '')``.
+        """
+        message = str(error)
+        if self._raw is not None and self._raw_is_gone():
+            message = self._lost_message(message)
         for driver_class, our_class in self._driver_errors:
             if isinstance(error, driver_class):
-                return our_class(str(error))
-        return errors.DatabaseError(str(error))
+                return our_class(message)
+        return errors.DatabaseError(message)
+
+    def _lost_message(self, detail: str) -> str:
+        """The message of an error met on a connection the server has ended."""
+        if detail in ("", "(0, '')"):  # pymysql's "(0, '')": it had closed the socket already
+            detail = ""
+        else:  # pymysql's messages come bracketed already: "(2013, 'Lost connection ...')"
+            detail = " " + (detail if detail.startswith("(") else f"({detail})")
+        return (
+            f"{self._label()}: the connection to the server was lost{detail}; the server "
+            "ended the session (restart, kill or timeout) and rolled back any transaction "
+            "open on it; orm.connections opens a new connection at the next use"
+        )
 
     # -- statements ---------------------------------------------------------
 
@@ -319,6 +341,29 @@ class Connection:
     def _raw_is_gone(self) -> bool:
         """True when the driver knows its connection died (server restart, killed session)."""
         return False
+
+    def _socket(self) -> int | None:
+        """The file descriptor of the connection to the server, None when there is none."""
+        return None
+
+    def has_unread_input(self) -> bool:
+        """Whether the server sent something since the last response, without waiting for it.
+
+        Between statements the server sends nothing, except when it ends the
+        session (restart, kill, idle timeout): the socket then turns readable.
+        A non-blocking poll (no round trip); True means "ask `is_usable()`".
+        """
+        fd = self._socket()
+        if fd is None:
+            return False
+        try:
+            if _poll is None:
+                return bool(select.select([fd], [], [], 0)[0])
+            poller = _poll()
+            poller.register(fd, select.POLLIN)
+            return bool(poller.poll(0))
+        except (OSError, ValueError):  # closed meanwhile, or past select()'s descriptor limit
+            return True
 
     def close(self) -> None:
         """Close the connection (or hand it back to its pool); idempotent."""

@@ -69,6 +69,10 @@ class Connection(BaseConnection):
     def _raw_is_gone(self) -> bool:
         return not self._raw.open
 
+    def _socket(self) -> int | None:
+        sock = self._raw._sock
+        return None if sock is None else sock.fileno()
+
     def _translate(self, error: BaseException) -> errors.Error:
         """Return our exception for a pymysql error, constraint violations as IntegrityError."""
         code = error.args[0] if error.args else None
@@ -183,4 +187,12 @@ class Connection(BaseConnection):
         finally:
             if raw._stream_drain is drain:
                 raw._stream_drain = None
-            cursor.close()
+            if self._raw_is_gone():
+                # The server ended the session: closing the cursor (or collecting its
+                # result) would read the rest of the rows from the socket pymysql has
+                # closed, and raise AttributeError over the error that says why.
+                result = cursor._result
+                if result is not None:
+                    result.unbuffered_active = False
+            else:
+                cursor.close()

@@ -88,6 +88,9 @@ def _pool_for(url: DatabaseURL) -> Any:
             lifetime: dict[str, Any] = {"max_lifetime": url.conn_max_age} if url.conn_max_age else {}
             pool = ConnectionPool(
                 conninfo="",
+                # A connection the server ended while it sat in the pool (restart, kill,
+                # timeout) is found at getconn (one empty query) and replaced, not handed out.
+                check=ConnectionPool.check_connection,
                 kwargs=_connect_kwargs(url),
                 min_size=1,
                 max_size=max(1, url.pool_size or 1),
@@ -181,6 +184,12 @@ class Connection(BaseConnection):
 
     def _raw_is_gone(self) -> bool:
         return self._raw.pgconn.status == _CONNECTION_BAD
+
+    def _socket(self) -> int | None:
+        try:
+            return self._raw.pgconn.socket
+        except psycopg.Error:  # libpq has no socket: the connection is closed
+            return None
 
     def _close_raw(self) -> None:
         if self._pool is not None:
@@ -379,7 +388,11 @@ class Connection(BaseConnection):
             except psycopg.Error:
                 failed = True
             if own_transaction:
-                if failed:
-                    self.rollback()
-                else:
+                if not failed:
                     self.commit()
+                elif self._raw_is_gone():
+                    # The server ended the session: ROLLBACK would fail too, and its
+                    # error would hide the one that says why the stream stopped.
+                    self._in_transaction = False
+                else:
+                    self.rollback()
