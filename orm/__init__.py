@@ -44,6 +44,7 @@ from orm.fields import (
     Field,
     FieldValueError,
     FloatField,
+    GeneratedField,
     GenericIPAddressField,
     IntegerField,
     JSONField,
@@ -59,11 +60,11 @@ from orm.fields import (
     URLField,
     UUIDField,
 )
-from orm.indexes import CheckConstraint, Index, UniqueConstraint
+from orm.indexes import CheckConstraint, Deferrable, Index, UniqueConstraint
 from orm.manager import BaseManager, Manager
 from orm.mixins import SoftDeleteModel, TimestampedModel  # noqa: E402 - needs Model and Manager
 from orm.model import Model
-from orm.query.aggregates import Aggregate, Avg, Count, Max, Min, StdDev, Sum, Variance
+from orm.query.aggregates import Aggregate, Avg, Count, Max, Min, StdDev, StringAgg, Sum, Variance
 from orm.query.async_api import run_sync
 from orm.query.expressions import (
     Case,
@@ -131,6 +132,7 @@ from orm.query.math_functions import (
     Pi,
     Power,
     Radians,
+    Random,
     Sign,
     Sin,
     Sqrt,
@@ -141,8 +143,14 @@ from orm.query.queryset import EmptyQuerySet, QuerySet
 from orm.query.subqueries import Exists, OuterRef, Subquery
 from orm.query.text_functions import (
     MD5,
+    SHA1,
+    SHA224,
+    SHA256,
+    SHA384,
+    SHA512,
     Chr,
     Collate,
+    JSONArray,
     JSONObject,
     Left,
     LPad,
@@ -174,6 +182,7 @@ from orm.query.window import (
     RowRange,
     ValueRange,
     Window,
+    WindowFrame,
 )
 from orm.registry import registry
 from orm.routers import router
@@ -189,7 +198,7 @@ from orm.signals import (
     pre_save,
     receiver,
 )
-from orm.transaction import atomic, on_commit, set_rollback
+from orm.transaction import atomic, get_rollback, on_commit, set_rollback
 
 __all__ = [
     "exceptions", "signals", "validators", "CapturedQuery", "capture_queries", "configure", "settings",
@@ -200,10 +209,10 @@ __all__ = [
     "ValidationError", "NOT_PROVIDED",
     "AutoField", "BigAutoField", "BigIntegerField", "BinaryField", "BooleanField", "CharField",
     "DateField", "DateTimeField", "DecimalField", "DurationField", "EmailField", "Field",
-    "FieldValueError", "FloatField", "GenericIPAddressField", "IntegerField", "JSONField",
+    "FieldValueError", "FloatField", "GeneratedField", "GenericIPAddressField", "IntegerField", "JSONField",
     "NaiveDateTimeWarning", "PositiveBigIntegerField", "PositiveIntegerField",
     "PositiveSmallIntegerField", "SlugField", "SmallAutoField", "SmallIntegerField", "TextField",
-    "TimeField", "URLField", "UUIDField", "CheckConstraint", "Index", "UniqueConstraint",
+    "TimeField", "URLField", "UUIDField", "CheckConstraint", "Deferrable", "Index", "UniqueConstraint",
     "BaseManager", "Manager", "Model", "Aggregate", "Avg", "Count", "Max", "Min", "StdDev", "Sum",
     "Variance", "Case", "Col", "CombinedExpression", "Exists", "Expression", "ExpressionWrapper", "F",
     "Func", "OrderBy", "OuterRef", "RawSQL", "Subquery", "Value", "When", "Abs", "Cast", "Coalesce",
@@ -213,14 +222,19 @@ __all__ = [
     "TruncDate", "TruncDay", "TruncHour", "TruncMinute", "TruncMonth", "TruncQuarter", "TruncSecond",
     "TruncTime", "TruncWeek", "TruncYear", "Upper", "Q", "EmptyQuerySet", "QuerySet", "registry",
     "router", "m2m_changed", "post_delete", "post_init", "post_migrate", "post_save", "pre_delete",
-    "pre_init", "pre_migrate", "pre_save", "receiver", "atomic", "on_commit", "set_rollback",
+    "pre_init", "pre_migrate", "pre_save", "receiver", "atomic", "get_rollback", "on_commit", "set_rollback",
     "SoftDeleteModel", "TimestampedModel", "Window", "RowRange", "ValueRange", "RowNumber", "Rank",
     "DenseRank", "PercentRank", "CumeDist", "NTile", "Lag", "Lead", "FirstValue", "LastValue",
     "NthValue", "Chr", "Left", "LPad", "LTrim", "MD5", "NullIf", "Ord", "Repeat", "Replace",
     "Reverse", "Right", "RPad", "RTrim", "StrIndex", "Substr", "Trim", "ACos", "ASin", "ATan",
     "ATan2", "Ceil", "Cos", "Cot", "Degrees", "Exp", "Floor", "Ln", "Log", "Mod", "Pi", "Power",
     "Radians", "Sign", "Sin", "Sqrt", "Tan", "run_sync", "Collate", "JSONObject",
+    "JSONArray", "Ntile", "Random", "SHA1", "SHA224", "SHA256", "SHA384", "SHA512", "StringAgg",
+    "WindowFrame",
 ]
+
+#: Django's spelling of the window function.
+Ntile = NTile
 
 # SPEC §1: model modules need only ``import orm``; relation fields live in ``associations``.
 try:

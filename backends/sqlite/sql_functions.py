@@ -8,18 +8,19 @@ the same text forms.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 import math
+import random
 import re
 import sqlite3
-from functools import lru_cache
 from typing import Any
 
 __all__ = ["register_functions"]
 
 
-@lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=256)
 def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
@@ -70,6 +71,56 @@ class _Spread:
             return None
         variance = self.squares / divisor
         return variance**0.5 if self.root else variance
+
+
+class _StringAgg:
+    """``StringAgg`` with ``distinct`` or ``order_by``, which GROUP_CONCAT cannot do with a delimiter.
+
+    Each row comes as JSON ``[value, delimiter, *ordering values]`` (NULL for a
+    row the aggregate's filter leaves out); ``config`` is JSON ``[distinct,
+    [[descending, nulls_first], ...]]``, ``nulls_first`` None for SQLite's own
+    placement (NULLs lowest). The rows are sorted here as SQLite would order
+    them: NULL, then numbers, then text.
+    """
+
+    def __init__(self) -> None:
+        self.rows: list[list] = []
+        self.config = "[false, []]"
+
+    def step(self, row: Any, config: Any = None) -> None:
+        if row is None:
+            return
+        values = json.loads(row)
+        if values[0] is not None:
+            self.rows.append(values)
+            self.config = config
+
+    def finalize(self) -> str | None:
+        rows = self.rows
+        if not rows:
+            return None
+        distinct, orderings = json.loads(self.config)
+        for index in reversed(range(len(orderings))):
+            descending, nulls_first = orderings[index]
+            first = (not descending) if nulls_first is None else nulls_first
+            # reverse=True flips the whole key: the NULL rank is flipped back to stay put.
+            null_rank = int(first == descending)
+            rows.sort(key=functools.partial(_sort_key, index + 2, null_rank), reverse=descending)
+        texts = [_as_text(row[0]) for row in rows]
+        if distinct:
+            texts = list(dict.fromkeys(texts))
+        return str(rows[0][1]).join(texts)
+
+
+def _sort_key(at: int, null_rank: int, row: list) -> tuple:
+    value = row[at]
+    if value is None:
+        return (null_rank, 0, 0)
+    return (1 - null_rank, 1 if isinstance(value, str) else 0, value)
+
+
+def _as_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _spread_class(sample: bool, root: bool) -> type:
@@ -240,6 +291,18 @@ def _md5(text: Any) -> str | None:
     return hashlib.md5(str(text).encode(), usedforsecurity=False).hexdigest()
 
 
+_DIGESTS = frozenset({"sha1", "sha224", "sha256", "sha384", "sha512"})
+
+
+def _sha(algorithm: str, text: Any) -> str | None:
+    """The hex digest of the text's UTF-8 bytes (``SHA1`` ... ``SHA512``)."""
+    if text is None:
+        return None
+    if algorithm not in _DIGESTS:
+        raise ValueError(f"manouche_sha: unknown algorithm {algorithm!r}")
+    return hashlib.new(algorithm, str(text).encode(), usedforsecurity=False).hexdigest()
+
+
 def _math(function):
     def call(*args: Any) -> Any:
         if any(arg is None for arg in args):
@@ -262,7 +325,7 @@ _MATH_FUNCTIONS = {
 }
 
 
-@lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=1)
 def _has_math_functions() -> bool:
     """Whether this SQLite library was built with its math functions (3.35+, an option)."""
     probe = sqlite3.connect(":memory:")
@@ -284,6 +347,8 @@ def register_functions(connection: sqlite3.Connection) -> None:
     connection.create_function("manouche_repeat", 2, _repeat, deterministic=True)
     connection.create_function("manouche_reverse", 1, _reverse, deterministic=True)
     connection.create_function("manouche_md5", 1, _md5, deterministic=True)
+    connection.create_function("manouche_sha", 2, _sha, deterministic=True)
+    connection.create_function("manouche_random", 0, random.random)
     connection.create_function("manouche_datetime_shift", 3, _datetime_shift, deterministic=True)
     connection.create_function("manouche_timestamp_diff", 2, _timestamp_diff, deterministic=True)
     connection.create_function("manouche_json_contains", 2, _json_contains, deterministic=True)
@@ -291,6 +356,8 @@ def register_functions(connection: sqlite3.Connection) -> None:
     if not _has_math_functions():
         for name, (arity, function) in _MATH_FUNCTIONS.items():
             connection.create_function(name, arity, _math(function), deterministic=True)
+    # typeshed's protocol knows aggregates of one int giving an int only.
+    connection.create_aggregate("manouche_string_agg", 2, _StringAgg)  # type: ignore[arg-type]
     for name, sample, root in _SPREAD_AGGREGATES:
         connection.create_aggregate(name, 1, _spread_class(sample, root))
     connection.create_function("manouche_date_extract", 2, _date_extract, deterministic=True)

@@ -1,13 +1,25 @@
-"""Aggregates: ``Count``, ``Sum``, ``Avg``, ``Min``, ``Max``, ``StdDev``, ``Variance``."""
+"""Aggregates: ``Count``, ``Sum``, ``Avg``, ``Min``, ``Max``, ``StdDev``, ``Variance``, ``StringAgg``."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from orm.exceptions import FieldError
-from orm.query.expressions import _INTEGER_TYPES, Func, Star, init_func, to_float, to_int
+from orm.exceptions import FieldError, NotSupportedError
+from orm.query.expressions import (
+    _INTEGER_TYPES,
+    Func,
+    Star,
+    Value,
+    as_ordering,
+    init_func,
+    to_float,
+    to_int,
+)
 
-__all__ = ["Aggregate", "Count", "Sum", "Avg", "Min", "Max", "StdDev", "Variance"]
+__all__ = ["Aggregate", "Count", "Sum", "Avg", "Min", "Max", "StdDev", "Variance", "StringAgg"]
+
+_TEXT_TYPES = frozenset({"CharField", "TextField", "SlugField", "EmailField", "URLField"})
 
 
 class Aggregate(Func):
@@ -234,3 +246,101 @@ class Variance(StdDev):
     def __init__(self, expression, sample: bool = False, **extra):
         super().__init__(expression, sample=sample, **extra)
         self.function = "VAR_SAMP" if sample else "VAR_POP"
+
+
+class StringAgg(Aggregate):
+    """The group's values joined into one text by ``delimiter``, as Django 6's ``StringAgg``.
+
+    ``StringAgg("name", delimiter=", ", order_by="-name", distinct=True)``:
+    ``order_by`` takes what ``order_by()`` takes (names with ``-``,
+    expressions, ``F(...).desc(nulls_last=True)``), one or a list. NULL values
+    are left out; no value at all gives ``default`` (None unless given).
+    PostgreSQL writes ``STRING_AGG``, MySQL ``GROUP_CONCAT ... SEPARATOR``
+    (whose result MySQL cuts at ``group_concat_max_len`` bytes), SQLite
+    ``GROUP_CONCAT``, or, with ``distinct`` or ``order_by``, a Python
+    aggregate that sorts as SQLite does.
+    """
+
+    allow_distinct = True
+
+    def __init__(self, expression, delimiter, order_by=(), **extra):
+        if isinstance(delimiter, str):
+            delimiter = Value(delimiter)
+        orderings = order_by if isinstance(order_by, (list, tuple)) else [order_by]
+        self.ordering_count = len(orderings)
+        super().__init__(expression, delimiter, *[as_ordering(item, "StringAgg(order_by=...)") for item in orderings], **extra)
+
+    def _resolve_output_field(self):
+        from orm import fields
+
+        return fields.TextField()
+
+    @property
+    def default_alias(self) -> str:
+        source = self.source_expressions[0]
+        if hasattr(source, "name"):
+            return f"{source.name}__stringagg"
+        raise TypeError("complex aggregates need an alias: aggregate(name=StringAgg(...))")
+
+    def as_sql(self, compiler, connection, **extra):
+        expression, delimiter, *orderings = self.source_expressions
+        value_sql, value_params = compiler.compile(expression)
+        field = expression._output_field_or_none
+        if connection.vendor == "postgresql" and (field is None or field.get_internal_type() not in _TEXT_TYPES):
+            value_sql = f"CAST({value_sql} AS text)"
+        delimiter_sql, delimiter_params = compiler.compile(delimiter)
+        if connection.vendor == "sqlite" and (self.distinct or orderings):
+            return self._sqlite_sorted_sql(compiler, value_sql, value_params, delimiter_sql, delimiter_params)
+        if connection.vendor == "mysql" and not isinstance(delimiter, Value):
+            raise NotSupportedError("StringAgg on MySQL takes a constant delimiter (a str or Value)")
+        value_sql, value_params = self._filtered(compiler, value_sql, value_params)
+        order_sql, order_params = "", []
+        if orderings:
+            parts = [compiler.compile(ordering) for ordering in orderings]
+            order_sql = " ORDER BY " + ", ".join(sql for sql, _ in parts)
+            order_params = [param for _, params in parts for param in params]
+        distinct = "DISTINCT " if self.distinct else ""
+        if connection.vendor == "mysql":
+            sql = f"GROUP_CONCAT({distinct}{value_sql}{order_sql} SEPARATOR {delimiter_sql})"
+            params = [*value_params, *order_params, *delimiter_params]
+        else:
+            function = "STRING_AGG" if connection.vendor == "postgresql" else "GROUP_CONCAT"
+            if connection.vendor == "postgresql":
+                delimiter_sql = f"CAST({delimiter_sql} AS text)"
+            sql = f"{function}({distinct}{value_sql}, {delimiter_sql}{order_sql})"
+            params = [*value_params, *delimiter_params, *order_params]
+        return self._with_default(compiler, sql, params)
+
+    def _filtered(self, compiler, sql: str, params: list) -> tuple[str, list]:
+        if self.filter is None:
+            return sql, params
+        filter_sql, filter_params = compiler.compile(self.filter)
+        if not filter_sql:
+            return sql, params
+        return f"CASE WHEN {filter_sql} THEN {sql} ELSE NULL END", [*filter_params, *params]
+
+    def _with_default(self, compiler, sql: str, params: list) -> tuple[str, list]:
+        if self.default is None:
+            return sql, params
+        default_sql, default_params = compiler.compile(Value(self.default))
+        return f"COALESCE({sql}, {default_sql})", [*params, *default_params]
+
+    def _sqlite_sorted_sql(self, compiler, value_sql, value_params, delimiter_sql, delimiter_params):
+        """The Python aggregate ``manouche_string_agg`` (``backends.sqlite.sql_functions``)."""
+        orderings = self.source_expressions[2:]
+        row_parts, row_params = [value_sql, delimiter_sql], [*value_params, *delimiter_params]
+        config = []
+        for ordering in orderings:
+            sql, params = compiler.compile(ordering.expression)
+            row_parts.append(sql)
+            row_params.extend(params)
+            nulls_first = True if ordering.nulls_first else False if ordering.nulls_last else None
+            config.append([ordering.descending, nulls_first])
+        row_sql, row_params = self._filtered(compiler, f"JSON_ARRAY({', '.join(row_parts)})", row_params)
+        config_sql, config_params = compiler.compile(Value(json.dumps([bool(self.distinct), config])))
+        sql = f"manouche_string_agg({row_sql}, {config_sql})"
+        return self._with_default(compiler, sql, [*row_params, *config_params])
+
+    def identity(self):
+        return (*super().identity(), self.ordering_count)
+

@@ -797,6 +797,19 @@ def _empty_result_set():
     return EmptyResultSet
 
 
+def as_ordering(value, where: str) -> OrderBy:
+    """``"-name"``, ``F("name").desc()`` or an expression, as an ``OrderBy``; ``where`` names the caller."""
+    if isinstance(value, OrderBy):
+        return value
+    if isinstance(value, str):
+        if value.startswith("-"):
+            return OrderBy(F(value[1:]), descending=True)
+        return OrderBy(F(value))
+    if hasattr(value, "resolve_expression"):
+        return OrderBy(value)
+    raise TypeError(f"{where} takes field names or expressions, got {value!r}")
+
+
 class OrderBy(Expression):
     """An ordering: ``F("name").desc(nulls_last=True)``."""
 

@@ -15,7 +15,7 @@ from orm.query.functions import _field
 
 __all__ = [
     "ACos", "ASin", "ATan", "ATan2", "Ceil", "Cos", "Cot", "Degrees", "Exp", "Floor", "Ln", "Log",
-    "Mod", "Pi", "Power", "Radians", "Sign", "Sin", "Sqrt", "Tan",
+    "Mod", "Pi", "Power", "Radians", "Random", "Sign", "Sin", "Sqrt", "Tan",
 ]
 
 
@@ -123,6 +123,19 @@ class Pi(_FloatResult):
         if connection.vendor == "mysql":
             return "(PI() + 0e0)", []  # PI() alone comes back rounded to 6 decimals
         return super().as_sql(compiler, connection)
+
+
+class Random(_FloatResult):
+    """A random float in [0, 1), drawn anew for each row (``order_by(Random())``, ``"?"``)."""
+
+    arity = 0
+
+    def as_sql(self, compiler, connection):
+        function = {"sqlite": "manouche_random", "mysql": "RAND"}.get(connection.vendor, "RANDOM")
+        return super().as_sql(compiler, connection, function=function)
+
+    def get_group_by_cols(self):
+        return []
 
 
 class Degrees(_FloatResult):

@@ -14,7 +14,8 @@ from orm.query.functions import TextFunc, _field
 
 __all__ = [
     "Chr", "Left", "LPad", "LTrim", "MD5", "NullIf", "Ord", "Repeat", "Replace", "Reverse",
-    "Right", "RPad", "RTrim", "StrIndex", "Substr", "Trim", "Collate", "JSONObject",
+    "Right", "RPad", "RTrim", "SHA1", "SHA224", "SHA256", "SHA384", "SHA512", "StrIndex", "Substr",
+    "Trim", "Collate", "JSONArray", "JSONObject",
 ]
 
 
@@ -170,6 +171,56 @@ class MD5(_Text):
         return super().as_sql(compiler, connection)
 
 
+class _SHA(_Text):
+    """The digest of the text's UTF-8 bytes as lowercase hex digits; NULL stays NULL.
+
+    PostgreSQL computes SHA-224 to SHA-512 itself, and SHA-1 with the pgcrypto
+    extension's ``DIGEST()``, as in Django (``CREATE EXTENSION pgcrypto``).
+    """
+
+    arity = 1
+    algorithm = ""
+    hex_digits = 0
+
+    def _resolve_output_field(self):
+        return _field("CharField", max_length=self.hex_digits)
+
+    def as_sql(self, compiler, connection):
+        vendor = connection.vendor
+        if vendor == "sqlite":
+            template = f"manouche_sha('{self.algorithm}', %(expressions)s)"
+        elif vendor == "mysql":
+            bits = self.hex_digits * 4
+            template = "SHA1(%(expressions)s)" if bits == 160 else f"SHA2(%(expressions)s, {bits})"
+        elif self.algorithm == "sha1":
+            template = "ENCODE(DIGEST(CONVERT_TO(%(expressions)s, 'UTF8'), 'sha1'), 'hex')"
+        else:
+            template = f"ENCODE({self.algorithm.upper()}(CONVERT_TO(%(expressions)s, 'UTF8')), 'hex')"
+        return super().as_sql(compiler, connection, template=template)
+
+
+class SHA1(_SHA):
+    algorithm, hex_digits = "sha1", 40
+
+
+class SHA224(_SHA):
+    """SHA-224; MariaDB gives NULL where its SSL library lacks it, as Django notes."""
+
+    algorithm, hex_digits = "sha224", 56
+
+
+class SHA256(_SHA):
+    algorithm, hex_digits = "sha256", 64
+
+
+class SHA384(_SHA):
+    algorithm, hex_digits = "sha384", 96
+
+
+class SHA512(_SHA):
+    algorithm, hex_digits = "sha512", 128
+
+
 class StrIndex(Func):
     """The 1-based position of ``substring`` in the text; 0 when absent."""
 
@@ -252,6 +303,18 @@ class Collate(Func):
 
     def identity(self):
         return (*super().identity(), self.collation)
+
+
+class JSONArray(Func):
+    """A JSON array built in the query: ``JSONArray("name", Upper("name"), Value(1))``."""
+
+    def _resolve_output_field(self):
+        return _field("JSONField")
+
+    def as_sql(self, compiler, connection):
+        if connection.vendor != "postgresql":
+            return super().as_sql(compiler, connection, function="JSON_ARRAY")
+        return super().as_sql(compiler, connection, function="JSONB_BUILD_ARRAY")
 
 
 class JSONObject(Func):

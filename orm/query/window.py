@@ -16,27 +16,18 @@ from __future__ import annotations
 from typing import Any
 
 from orm.query.aggregates import Aggregate
-from orm.query.expressions import Expression, ExpressionList, F, Func, OrderBy, Value, _parse
+from orm.query.expressions import Expression, ExpressionList, Func, Value, _parse, as_ordering
 from orm.query.functions import _field
 
 __all__ = [
-    "Window", "RowRange", "ValueRange",
+    "Window", "WindowFrame", "RowRange", "ValueRange",
     "RowNumber", "Rank", "DenseRank", "PercentRank", "CumeDist", "NTile",
     "Lag", "Lead", "FirstValue", "LastValue", "NthValue",
 ]
 
 
 def _ordering(value) -> Expression:
-    """``"-pages"``, ``F("pages").desc()`` or an expression, as an ``OrderBy``."""
-    if isinstance(value, OrderBy):
-        return value
-    if isinstance(value, str):
-        if value.startswith("-"):
-            return OrderBy(F(value[1:]), descending=True)
-        return OrderBy(F(value))
-    if hasattr(value, "resolve_expression"):
-        return OrderBy(value)
-    raise TypeError(f"Window(order_by=...) takes field names or expressions, got {value!r}")
+    return as_ordering(value, "Window(order_by=...)")
 
 
 def _several(value, each) -> ExpressionList | None:
