@@ -426,7 +426,9 @@ class Model(AsyncModelMethods, metaclass=ModelBase):
             if not fields:
                 return
         queryset = from_queryset if from_queryset is not None else type(self)._base_manager.get_queryset()
-        queryset = queryset.using(using or self._state.db or router.db_for_read(type(self), instance=self))
+        # As Django: the routers are asked first, with this instance as hint; without an
+        # answer, the database the instance came from.
+        queryset = queryset.using(using or queryset._db or router.db_for_read(type(self), instance=self))
         queryset = queryset.filter(pk=self.pk)
         if fields is not None:
             attnames = []
