@@ -43,7 +43,9 @@ _MISSING = NOT_LOADED
 
 
 def _read_database(instance, model) -> str:
-    return instance._state.db or router.db_for_read(model, instance=instance)
+    """Where ``instance``'s related ``model`` rows are read: the routers' answer with the
+    instance as hint, else the instance's database (Django's instance hint)."""
+    return router.db_for_read(model, instance=instance)
 
 
 class ForwardManyToOneDescriptor(property):
@@ -165,7 +167,7 @@ class ForwardManyToOneDescriptor(property):
         field = self.field
         if value is not None:
             field.check_related_instance(value)
-            router.check_relation(value, instance)
+            router.relate(value, instance)
         cache = instance._state.fields_cache
         previous = cache.get(field.name)
         if value is None:
@@ -305,7 +307,7 @@ class ReverseOneToOneDescriptor:
             related.set_cached_value(instance, None)
             return
         related.check_related_instance(value)
-        router.check_relation(value, instance)
+        router.relate(value, instance)
         value.__dict__[field.attname] = getattr(instance, field.target_field.attname)
         field.set_cached_value(value, instance)
         related.set_cached_value(instance, value)

@@ -11,6 +11,7 @@ from operator import attrgetter
 from typing import Any
 
 from orm import signals
+from orm.connections import DEFAULT_DB_ALIAS
 from orm.manager import BaseManager
 from orm.model import LOADED_FROM
 from orm.query import statement_cache
@@ -117,6 +118,8 @@ def _stock_related_querysets(manager, instances, results, filter_name: str, key_
     keys = map(attrgetter(key_attname), instances)
     # getattr, not __dict__: reading __dict__ would give a loaded row a dict of its own.
     loaded_from = map(getattr, instances, repeat(LOADED_FROM), repeat(None))
+    router.routers  # noqa: B018 - loads them, setting default_only
+    routed = not router.default_only
     querysets = []
     for instance, value, db, fetched in zip(
         instances, keys, loaded_from, results if results is not None else repeat(None)
@@ -125,12 +128,14 @@ def _stock_related_querysets(manager, instances, results, filter_name: str, key_
             manager._key(instance)  # raises
         if own_db and instance is own_instance:
             db = own_db
+        elif routed:
+            db = None  # the routers choose when the QuerySet runs (see route_by_instance)
         elif db is None:
-            db = instance._state.db or router.db_for_read(model, instance=instance)
+            db = instance._state.db or DEFAULT_DB_ALIAS
         queryset = new(queryset_class)
         queryset.model = model
         queryset._db = db
-        queryset._hints = {}
+        queryset._hints = {"instance": instance} if db is None else {}
         queryset._query = None
         queryset._plan = empty_plan
         queryset._known_related_objects = {} if known_field is None else {known_field: {value: instance}}
@@ -200,8 +205,7 @@ def create_reverse_many_to_one_manager(superclass, rel):
 
         def _apply_rel_filters(self, queryset):
             """``queryset`` narrowed to the rows pointing at this instance."""
-            db = self._db or self.instance._state.db or router.db_for_read(self.model, instance=self.instance)
-            queryset = queryset.using(db)
+            queryset = router.route_by_instance(queryset, self.instance, self._db)
             queryset._defer_next_filter = False
             key = self._key()
             queryset = queryset.filter(**{self.field.attname: key})
@@ -239,7 +243,7 @@ def create_reverse_many_to_one_manager(superclass, rel):
             field = self.field
             target = field.target_field
             queryset = querysets[0] if querysets else super().get_queryset()
-            queryset = queryset.using(queryset._db or self._db or instances[0]._state.db or router.db_for_read(self.model))
+            queryset = router.route_by_instance(queryset, instances[0], queryset._db or self._db)
             by_value = {getattr(instance, target.attname): instance for instance in instances}
             queryset = queryset.filter(**{f"{field.attname}__in": _sorted_keys(by_value)})
             queryset._known_related_objects = {field: by_value}
@@ -317,7 +321,7 @@ def create_reverse_many_to_one_manager(superclass, rel):
             def _clear(self, queryset, bulk):
                 self._remove_prefetched_objects()
                 db = self._write_db
-                queryset = self._apply_rel_filters(queryset.using(db))
+                queryset = self._apply_rel_filters(queryset).using(db)
                 if bulk:
                     queryset.update(**{self.field.attname: None})
                 else:
@@ -429,8 +433,7 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
             return value
 
         def _apply_rel_filters(self, queryset):
-            db = self._db or self.instance._state.db or router.db_for_read(self.model, instance=self.instance)
-            queryset = queryset.using(db)
+            queryset = router.route_by_instance(queryset, self.instance, self._db)
             # As in Django: the join is only built if the query runs (a prefetched
             # manager's queryset never does).
             queryset._defer_next_filter = True
@@ -471,7 +474,7 @@ def create_many_to_many_manager(superclass, rel, reverse: bool):
         def get_prefetch_querysets(self, instances, querysets=None):
             """The prefetch protocol: one query joining the junction table for all instances."""
             queryset = querysets[0] if querysets else super().get_queryset()
-            queryset = queryset.using(queryset._db or self._db or instances[0]._state.db or router.db_for_read(self.model))
+            queryset = router.route_by_instance(queryset, instances[0], queryset._db or self._db)
             key_field = self.source_field.target_field
             attname = key_field.attname
             keys = _sorted_keys(map(attrgetter(attname), instances))

@@ -70,7 +70,7 @@ class ConnectionRouter:
                 return allowed
         return obj1._state.db is None or obj2._state.db is None or obj1._state.db == obj2._state.db
 
-    def check_relation(self, obj1, obj2) -> None:
+    def check_relation(self, obj1, obj2, verb: str = "add") -> None:
         """Raise ``ValueError`` when the routers refuse relating ``obj1`` to ``obj2`` (as Django).
 
         Without routers that means two saved objects of different databases.
@@ -80,9 +80,46 @@ class ConnectionRouter:
             return
         if not self.allow_relation(obj1, obj2):
             raise ValueError(
-                f"Cannot relate {obj1!r} (database {db1!r}) to {obj2!r} (database {db2!r}): "
+                f"Cannot {verb} {obj1!r} (database {db1!r}) to {obj2!r} (database {db2!r}): "
                 "the current database router prevents this relation."
             )
+
+    def relate(self, value, instance) -> None:
+        """Check ``instance.<relation> = value`` as Django does, first giving an unsaved side a database.
+
+        An object without a database takes the one ``db_for_write`` gives it with
+        the other as hint (with no router answer, the other's database), so
+        ``Book(author=author_from_archive).save()`` writes to the archive. Then
+        ``allow_relation`` must allow the pair (``ValueError`` otherwise).
+        """
+        value_state, instance_state = value._state, instance._state
+        if value_state.db != instance_state.db:
+            if instance_state.db is None:
+                instance_state.db = self.db_for_write(type(instance), instance=value)
+            elif value_state.db is None:
+                value_state.db = self.db_for_write(type(value), instance=instance)
+        self.check_relation(value, instance, "assign")
+
+    def route_by_instance(self, queryset, instance, db: str | None = None):
+        """``queryset`` sent where Django sends a query for ``instance``'s related objects.
+
+        ``db`` (a related manager's ``db_manager()`` alias), else the QuerySet's own
+        alias, wins. Otherwise the QuerySet carries ``instance`` as a hint: reads go
+        where ``db_for_read`` says, ``update()``/``delete()`` where ``db_for_write``
+        says, and without an answer to the instance's database. With no router
+        configured that answer is known now, so the QuerySet gets the alias
+        instead of the hint (cheaper to run, and the same result).
+        """
+        db = db or queryset._db
+        if db is None:
+            if self._routers is None:
+                self.routers  # noqa: B018 - loads them, setting default_only
+            if not self.default_only:
+                queryset = queryset._chain()
+                queryset._hints = {**queryset._hints, "instance": instance}
+                return queryset
+            db = instance._state.db or DEFAULT_DB_ALIAS
+        return queryset.using(db)
 
     def allow_migrate(self, db: str, app_label: str, **hints) -> bool:
         for candidate in self.routers:

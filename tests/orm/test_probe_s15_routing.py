@@ -1,0 +1,498 @@
+"""Several databases and routers against Django's semantics (helper H3's round, session 15).
+
+Each test runs on two databases of the backend under test (``pair="same"``)
+and, where it matters, on a mixed pair: the backend under test as ``default``
+and SQLite as ``other`` (``pair="mixed"``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import orm
+
+from .conftest import create_tables
+
+
+class RoutedWriter(orm.Model):
+    name = orm.CharField(max_length=30)
+
+    class Meta:
+        app_label = "probes15r"
+
+
+class RoutedLabel(orm.Model):
+    name = orm.CharField(max_length=30, unique=True)
+
+    class Meta:
+        app_label = "probes15r"
+
+
+class RoutedBook(orm.Model):
+    writer = orm.ForeignKey(RoutedWriter, on_delete=orm.CASCADE, related_name="books")
+    title = orm.CharField(max_length=30)
+    labels = orm.ManyToManyField(RoutedLabel, related_name="books", blank=True)
+
+    class Meta:
+        app_label = "probes15r"
+
+
+class RoutedProfile(orm.Model):
+    writer = orm.OneToOneField(RoutedWriter, on_delete=orm.CASCADE, related_name="profile")
+    bio = orm.CharField(max_length=30, default="")
+
+    class Meta:
+        app_label = "probes15r"
+
+
+MODELS = [RoutedWriter, RoutedLabel, RoutedBook, RoutedBook.labels.through, RoutedProfile]
+
+
+def configure_pair(db_url, new_db_url, pair: str, routers=()) -> None:
+    """``default`` on the backend under test, ``other`` on another database (see module doc)."""
+    other = new_db_url("sqlite") if pair == "mixed" else new_db_url()
+    orm.configure(databases={"default": db_url, "other": other}, routers=list(routers))
+    create_tables(*MODELS, using="default")
+    create_tables(*MODELS, using="other")
+
+
+@pytest.fixture(params=["same", "mixed"])
+def pair(request, vendor):
+    if request.param == "mixed" and vendor == "sqlite":
+        pytest.skip("the mixed pair of SQLite is the same pair")
+    return request.param
+
+
+@pytest.fixture
+def two_dbs(db_url, new_db_url, pair):
+    configure_pair(db_url, new_db_url, pair)
+    yield
+    orm.connections.close_all()
+
+
+def seed_other():
+    """A writer with a profile, two books and a label, all on ``other``."""
+    writer = RoutedWriter.objects.using("other").create(name="w")
+    RoutedProfile.objects.using("other").create(writer=writer, bio="bio")
+    book = RoutedBook.objects.using("other").create(writer=writer, title="b1")
+    RoutedBook.objects.using("other").create(writer=writer, title="b2")
+    label = RoutedLabel.objects.using("other").create(name="l")
+    # Not book.labels.add(): a router may send that write elsewhere.
+    RoutedBook.labels.through.objects.using("other").create(routedbook=book, routedlabel=label)
+    return writer
+
+
+def queries_by_alias(captured) -> set[str]:
+    return {query.alias for query in captured}
+
+
+# -- _state.db stickiness ------------------------------------------------------------
+
+
+def test_object_read_from_other_saves_deletes_and_refreshes_there(two_dbs):
+    seed_other()
+    RoutedWriter.objects.create(name="on default")
+    writer = RoutedWriter.objects.using("other").get(name="w")
+    assert writer._state.db == "other"
+    writer.name = "renamed"
+    writer.save()
+    assert RoutedWriter.objects.using("other").get(pk=writer.pk).name == "renamed"
+    assert list(RoutedWriter.objects.values_list("name", flat=True)) == ["on default"]
+    RoutedWriter.objects.using("other").filter(pk=writer.pk).update(name="changed there")
+    writer.refresh_from_db()
+    assert writer.name == "changed there"
+    assert writer._state.db == "other"
+    writer.delete()
+    assert not RoutedWriter.objects.using("other").exists()
+    assert RoutedWriter.objects.count() == 1
+
+
+def test_relations_of_an_object_read_from_other_query_other(two_dbs):
+    seed_other()
+    writer = RoutedWriter.objects.using("other").get()
+    book = RoutedBook.objects.using("other").get(title="b1")
+    assert book.writer == writer and book.writer._state.db == "other"
+    assert sorted(b.title for b in writer.books.all()) == ["b1", "b2"]
+    assert all(b._state.db == "other" for b in writer.books.all())
+    assert writer.books.count() == 2
+    assert writer.profile.bio == "bio" and writer.profile._state.db == "other"
+    assert [label.name for label in book.labels.all()] == ["l"]
+    label = RoutedLabel.objects.using("other").get()
+    assert [b.title for b in label.books.all()] == ["b1"]
+    assert label.books.all()[0]._state.db == "other"
+
+
+def test_prefetch_and_select_related_from_other_stay_on_other(two_dbs):
+    seed_other()
+    writers = list(RoutedWriter.objects.using("other").prefetch_related("books__labels", "profile"))
+    assert [sorted(b.title for b in w.books.all()) for w in writers] == [["b1", "b2"]]
+    books = sorted(writers[0].books.all(), key=lambda b: b.title)
+    assert all(b._state.db == "other" for b in books)
+    assert [label.name for label in books[0].labels.all()] == ["l"]
+    assert books[0].labels.all()[0]._state.db == "other"
+    assert writers[0].profile._state.db == "other"
+    books = list(RoutedBook.objects.using("other").select_related("writer").prefetch_related("writer"))
+    assert {b.writer._state.db for b in books} == {"other"}
+    fks = list(RoutedBook.objects.using("other").prefetch_related("writer"))
+    assert {b.writer._state.db for b in fks} == {"other"}
+
+
+def test_create_through_related_managers_of_an_object_from_other_writes_other(two_dbs):
+    seed_other()
+    writer = RoutedWriter.objects.using("other").get()
+    book = writer.books.create(title="b3")
+    assert book._state.db == "other"
+    assert RoutedBook.objects.using("other").filter(title="b3").exists()
+    assert not RoutedBook.objects.exists()
+    label = book.labels.create(name="made")
+    assert label._state.db == "other"
+    assert RoutedLabel.objects.using("other").filter(name="made").exists()
+    assert not RoutedLabel.objects.exists()
+    assert [b.title for b in label.books.all()] == ["b3"]
+    book2, created = writer.books.get_or_create(title="b4")
+    assert created and book2._state.db == "other"
+    assert RoutedBook.objects.using("other").filter(title="b4").exists()
+    book3, created = writer.books.update_or_create(title="b4", defaults={"title": "b5"})
+    assert not created and book3._state.db == "other"
+    assert RoutedBook.objects.using("other").filter(title="b5").exists()
+    assert not RoutedBook.objects.exists()
+
+
+def test_related_manager_add_remove_clear_set_on_other(two_dbs):
+    seed_other()
+    writer = RoutedWriter.objects.using("other").get()
+    other_writer = RoutedWriter.objects.using("other").create(name="w2")
+    book = RoutedBook.objects.using("other").get(title="b1")
+    other_writer.books.add(book)
+    assert RoutedBook.objects.using("other").get(title="b1").writer_id == other_writer.pk
+    assert writer.books.count() == 1
+    label2 = RoutedLabel.objects.using("other").create(name="l2")
+    book.labels.set([label2])
+    assert [label.name for label in book.labels.all()] == ["l2"]
+    book.labels.clear()
+    assert book.labels.count() == 0
+    label2.books.add(book)
+    assert book.labels.count() == 1
+    label2.books.remove(book)
+    assert book.labels.count() == 0
+
+
+def test_save_with_using_moves_the_state(two_dbs):
+    writer = RoutedWriter.objects.create(name="copied")
+    writer.pk = None
+    writer.save(using="other")
+    assert writer._state.db == "other"
+    writer.name = "copy changed"
+    writer.save()
+    assert RoutedWriter.objects.using("other").get().name == "copy changed"
+    assert RoutedWriter.objects.get().name == "copied"
+
+
+# -- QuerySet and manager ---------------------------------------------------------------
+
+
+def test_using_after_filter_and_db_manager(two_dbs):
+    seed_other()
+    RoutedWriter.objects.create(name="w")
+    queryset = RoutedWriter.objects.filter(name="w").using("other")
+    assert queryset.db == "other"
+    assert queryset.count() == 1 and queryset[0]._state.db == "other"
+    manager = RoutedWriter.objects.db_manager("other")
+    assert manager.db == "other"
+    assert manager.get(name="w")._state.db == "other"
+    made = manager.create(name="via db_manager")
+    assert made._state.db == "other"
+    assert RoutedWriter.objects.using("other").filter(name="via db_manager").exists()
+    assert not RoutedWriter.objects.filter(name="via db_manager").exists()
+    assert RoutedWriter.objects.db_manager("other").all().using("default").count() == 1
+
+
+def test_get_or_create_update_or_create_bulk_create_on_other(two_dbs):
+    obj, created = RoutedWriter.objects.using("other").get_or_create(name="g")
+    assert created and obj._state.db == "other"
+    obj, created = RoutedWriter.objects.using("other").get_or_create(name="g")
+    assert not created and obj._state.db == "other"
+    obj, created = RoutedWriter.objects.using("other").update_or_create(name="g", defaults={"name": "u"})
+    assert not created and obj._state.db == "other" and obj.name == "u"
+    obj, created = RoutedWriter.objects.db_manager("other").update_or_create(name="new")
+    assert created and obj._state.db == "other"
+    made = RoutedWriter.objects.using("other").bulk_create([RoutedWriter(name="b1"), RoutedWriter(name="b2")])
+    assert [w._state.db for w in made] == ["other", "other"]
+    assert not any(w._state.adding for w in made)
+    assert RoutedWriter.objects.using("other").count() == 4
+    assert RoutedWriter.objects.count() == 0
+    for writer in made:
+        writer.name += "!"
+    RoutedWriter.objects.using("other").bulk_update(made, ["name"])
+    assert sorted(RoutedWriter.objects.using("other").values_list("name", flat=True)) == ["b1!", "b2!", "new", "u"]
+    assert RoutedWriter.objects.using("other").in_bulk([made[0].pk])[made[0].pk]._state.db == "other"
+
+
+def test_atomic_on_other_is_isolated_from_default(two_dbs):
+    with pytest.raises(RuntimeError):
+        with orm.atomic(using="other"):
+            RoutedWriter.objects.using("other").create(name="rolled back")
+            RoutedWriter.objects.create(name="autocommitted")
+            raise RuntimeError
+    assert not RoutedWriter.objects.using("other").exists()
+    assert RoutedWriter.objects.filter(name="autocommitted").exists()
+    with pytest.raises(RuntimeError):
+        with orm.atomic():
+            RoutedWriter.objects.create(name="default rolled back")
+            RoutedWriter.objects.using("other").create(name="other kept")
+            raise RuntimeError
+    assert list(RoutedWriter.objects.using("other").values_list("name", flat=True)) == ["other kept"]
+    assert not RoutedWriter.objects.filter(name="default rolled back").exists()
+    calls = []
+    with orm.atomic(using="other"):
+        orm.on_commit(lambda: calls.append("other"), using="other")
+        assert orm.connections["other"].in_transaction
+        assert not orm.connections["default"].in_transaction
+    assert calls == ["other"]
+
+
+def test_select_for_update_on_other(two_dbs):
+    RoutedWriter.objects.using("other").create(name="locked")
+    with orm.atomic(using="other"):
+        rows = list(RoutedWriter.objects.using("other").select_for_update())
+        assert [r.name for r in rows] == ["locked"]
+        assert rows[0]._state.db == "other"
+
+
+def test_select_for_update_on_other_outside_its_transaction_is_refused(two_dbs):
+    RoutedWriter.objects.using("other").create(name="locked")
+    if not orm.connections["other"].dialect.supports_select_for_update:
+        pytest.skip("SQLite locks the whole database; select_for_update() is a no-op there")
+    with orm.atomic():  # a transaction on default does not cover "other"
+        with pytest.raises(orm.ProgrammingError, match="inside orm.atomic"):
+            list(RoutedWriter.objects.using("other").select_for_update())
+
+
+# -- relations across databases without routers -------------------------------------------
+
+
+def test_relating_objects_of_two_databases_is_refused_without_routers(two_dbs):
+    writer = RoutedWriter.objects.create(name="on default")
+    book = RoutedBook.objects.using("other").create(
+        writer=RoutedWriter.objects.using("other").create(name="there"), title="b"
+    )
+    with pytest.raises(ValueError, match="Cannot assign|router prevents this relation"):
+        book.writer = writer
+    with pytest.raises(ValueError, match="router prevents this relation"):
+        writer.books.add(book)
+    label = RoutedLabel.objects.create(name="on default")
+    with pytest.raises(ValueError, match="router prevents this relation"):
+        book.labels.add(label)
+    # An unsaved object may be related to either; the same database always.
+    RoutedBook(writer=writer, title="new")
+    book.writer = RoutedWriter.objects.using("other").get(name="there")
+
+
+
+# -- routers --------------------------------------------------------------------------------
+
+
+class NoOpinion:
+    """Answers nothing; records what it was asked."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def db_for_read(self, model, **hints):
+        self.calls.append(("read", model, hints.get("instance")))
+
+    def db_for_write(self, model, **hints):
+        self.calls.append(("write", model, hints.get("instance")))
+
+    def allow_relation(self, obj1, obj2, **hints):
+        self.calls.append(("relation", obj1, obj2))
+
+
+class WritersToOther:
+    def db_for_read(self, model, **hints):
+        return "other" if model is RoutedWriter else None
+
+    db_for_write = db_for_read
+
+
+class EverythingToDefault:
+    def db_for_read(self, model, **hints):
+        return "default"
+
+    db_for_write = db_for_read
+
+    def allow_relation(self, obj1, obj2, **hints):
+        return True
+
+
+class ReplicaRouter:
+    """Reads from ``other``, writes to ``default``, relations always allowed."""
+
+    def db_for_read(self, model, **hints):
+        return "other"
+
+    def db_for_write(self, model, **hints):
+        return "default"
+
+    def allow_relation(self, obj1, obj2, **hints):
+        return True
+
+
+class RefuseRelations:
+    def allow_relation(self, obj1, obj2, **hints):
+        return False
+
+
+@pytest.fixture
+def routed(db_url, new_db_url, pair):
+    """``configure_pair`` with the routers the test passes to the function it gets."""
+
+    def configure(*routers):
+        configure_pair(db_url, new_db_url, pair, routers)
+
+    yield configure
+    orm.connections.close_all()
+
+
+def test_first_router_with_an_answer_wins(routed):
+    first = NoOpinion()
+    routed(first, WritersToOther(), EverythingToDefault())
+    assert orm.router.db_for_read(RoutedWriter) == "other"
+    assert orm.router.db_for_write(RoutedWriter) == "other"
+    assert orm.router.db_for_read(RoutedBook) == "default"
+    assert [call[0] for call in first.calls] == ["read", "write", "read"]
+    writer = RoutedWriter.objects.create(name="routed")
+    assert writer._state.db == "other"
+    assert RoutedWriter.objects.get().pk == writer.pk
+    assert not RoutedWriter.objects.using("default").exists()
+
+
+def test_routers_get_the_instance_hint(routed):
+    recorder = NoOpinion()
+    routed(recorder)
+    seed_other()
+    book = RoutedBook.objects.using("other").get(title="b1")
+    writer = RoutedWriter.objects.using("other").get()
+
+    def asked(action, model, instance):
+        return any(
+            call[0] == action and call[1] is model and call[2] is instance for call in recorder.calls
+        )
+
+    recorder.calls.clear()
+    assert book.writer.name == "w"
+    assert asked("read", RoutedWriter, book)
+    assert len(writer.books.all()) == 2
+    assert asked("read", RoutedBook, writer)
+    assert writer.profile.bio == "bio"
+    assert asked("read", RoutedProfile, writer)
+    assert len(book.labels.all()) == 1
+    assert asked("read", RoutedLabel, book)
+    writer.books.create(title="b3")
+    assert asked("write", RoutedBook, writer)
+    book.labels.add(RoutedLabel.objects.using("other").create(name="l2"))
+    assert asked("write", RoutedBook.labels.through, book)
+    book.save()
+    assert asked("write", RoutedBook, book)
+    book.refresh_from_db()
+    assert asked("read", RoutedBook, book)
+    book.delete()
+    assert asked("write", RoutedBook, book)
+
+
+def test_router_answers_win_over_the_instance_database(routed):
+    routed(ReplicaRouter())
+    seed_other()  # with using(): the data lands on "other", the "replica"
+    writer = RoutedWriter.objects.get()
+    assert writer._state.db == "other"
+    # Django asks the router first, with the instance as a hint: writes go to "default".
+    RoutedWriter.objects.using("default").create(pk=writer.pk, name="primary copy")
+    writer.name = "saved"
+    writer.save()
+    assert RoutedWriter.objects.using("default").get().name == "saved"
+    assert writer._state.db == "default"
+    assert RoutedWriter.objects.using("other").get().name == "w"
+    writer.refresh_from_db()  # reads from the replica, as the router says
+    assert writer.name == "w" and writer._state.db == "other"
+    # A related manager's writes go where db_for_write says, its reads where db_for_read says.
+    assert writer.books.count() == 2
+    RoutedBook.objects.using("default").create(pk=1000, writer_id=writer.pk, title="on primary")
+    assert writer.books.update(title="updated") == 1
+    assert RoutedBook.objects.using("default").get().title == "updated"
+    assert sorted(RoutedBook.objects.using("other").values_list("title", flat=True)) == ["b1", "b2"]
+    assert writer.books.filter(title="b1").delete()[0] == 0
+    assert RoutedBook.objects.using("other").count() == 2
+
+
+def test_get_or_create_reads_the_write_database(routed):
+    routed(ReplicaRouter())
+    RoutedWriter.objects.create(name="only on primary")
+    obj, created = RoutedWriter.objects.get_or_create(name="only on primary")
+    assert not created and obj._state.db == "default"
+    obj, created = RoutedWriter.objects.update_or_create(name="only on primary", defaults={"name": "u"})
+    assert not created and obj._state.db == "default"
+    assert RoutedWriter.objects.using("default").count() == 1
+    assert not RoutedWriter.objects.exists()  # reads go to the replica
+
+
+def test_router_refusing_a_relation_raises_value_error(routed):
+    routed(RefuseRelations())
+    writer = RoutedWriter.objects.create(name="w")
+    book = RoutedBook.objects.create(writer_id=RoutedWriter.objects.create(name="x").pk, title="b")
+    with pytest.raises(ValueError, match="Cannot assign .*: the current database router prevents this relation"):
+        book.writer = writer
+    with pytest.raises(ValueError, match="router prevents this relation"):
+        writer.books.add(book)
+    label = RoutedLabel.objects.create(name="l")
+    with pytest.raises(ValueError, match="router prevents this relation"):
+        book.labels.add(label)
+    with pytest.raises(ValueError, match="router prevents this relation"):
+        label.books.add(book)
+    with pytest.raises(ValueError, match="router prevents this relation"):
+        book.labels.set([label])
+    assert not book.labels.exists()
+
+
+def test_router_allowing_a_relation_across_databases(routed):
+    routed(EverythingToDefault())
+    writer = RoutedWriter.objects.create(name="on default")
+    there = RoutedBook.objects.using("other").create(
+        writer=RoutedWriter.objects.using("other").create(name="there"), title="b"
+    )
+    there.writer = writer  # allowed by the router
+    assert there.writer_id == writer.pk
+
+
+def test_router_without_opinion_falls_back_to_comparing_databases(routed):
+    recorder = NoOpinion()
+    routed(recorder)
+    writer = RoutedWriter.objects.create(name="on default")
+    book = RoutedBook.objects.using("other").create(
+        writer=RoutedWriter.objects.using("other").create(name="there"), title="b"
+    )
+    with pytest.raises(ValueError, match="router prevents this relation"):
+        book.writer = writer
+    assert ("relation", writer, book) in recorder.calls
+    book.writer = RoutedWriter.objects.using("other").get()
+
+
+def test_an_unsaved_object_related_to_a_saved_one_takes_its_database(two_dbs):
+    writer = RoutedWriter.objects.using("other").create(name="there")
+    book = RoutedBook(writer=writer, title="follows its writer")
+    assert book._state.db == "other"
+    book.save()
+    assert RoutedBook.objects.using("other").filter(title="follows its writer").exists()
+    assert not RoutedBook.objects.exists()
+    # The other way round: the unsaved target takes the database of the object it is assigned to.
+    newcomer = RoutedWriter(name="newcomer")
+    book.writer = newcomer
+    assert newcomer._state.db == "other"
+    newcomer.save()
+    assert RoutedWriter.objects.using("other").filter(name="newcomer").exists()
+    profile = RoutedProfile(bio="p")
+    writer.profile = profile  # reverse one-to-one
+    assert profile._state.db == "other"
+    profile.save()
+    assert RoutedProfile.objects.using("other").get().writer_id == writer.pk
+    # QuerySet.create() asks the routers without the instance (as Django): default.
+    assert RoutedWriter.objects.create(name="here")._state.db == "default"
