@@ -98,7 +98,9 @@ class Column:
     ``default`` is a Python value quoted by the schema editor for the DDL
     (``NOT_PROVIDED`` for none); ``db_default_sql`` is a raw SQL expression
     and wins over ``default``. ``check_sql`` is the body of a CHECK (e.g.
-    ``"age" >= 0``).
+    ``"age" >= 0``). ``generated_sql`` makes a generated column
+    (``GENERATED ALWAYS AS (generated_sql)``), stored when
+    ``generated_stored``, else computed when read (virtual).
     """
 
     name: str
@@ -111,6 +113,8 @@ class Column:
     db_default_sql: str | None = None
     check_sql: str | None = None
     references: ForeignKeyRef | None = None
+    generated_sql: str | None = None
+    generated_stored: bool = True
 
 
 @_built_at_once
@@ -132,6 +136,9 @@ class Constraint:
 
     A foreign key constraint names its target through ``references``.
     A unique constraint with ``condition_sql`` becomes a partial unique index.
+    ``deferrable`` (``"deferred"`` or ``"immediate"``) makes a unique
+    constraint ``DEFERRABLE INITIALLY ...`` where the backend can; elsewhere
+    it is not created (as Django).
     """
 
     name: str
@@ -140,6 +147,7 @@ class Constraint:
     check_sql: str | None = None
     condition_sql: str | None = None
     references: ForeignKeyRef | None = None
+    deferrable: str | None = None
 
 
 @_built_at_once

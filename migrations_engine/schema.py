@@ -103,9 +103,17 @@ def column_for_field(
     """The column a field of ``model_state`` stores (foreign keys resolved through ``state``)."""
     if field.name != name or field.column is None:
         field = bound_field(field, name)
+    if getattr(field, "generated", False):
+        return _generated_column(model_state, name, state, connection)
     if not field.is_relation or relation_target(field) is None:
         return field.column_description(connection)
     return _relation_column(model_state, name, field, state, connection)
+
+
+def _generated_column(model_state: ModelState, name: str, state: ProjectState, connection: Any) -> Column:
+    """The column of a ``GeneratedField``: its expression compiled over the historical model."""
+    model = state.apps.get_model(model_state.app_label, model_state.name)
+    return model._meta.get_field(name).column_description(connection)
 
 
 def _relation_column(
@@ -229,6 +237,8 @@ def table_for_model_state(
         to = relation_target(field) if field.is_relation else None
         if to is not None:
             columns.append(_relation_column(model_state, name, field, project_state, connection, to))
+        elif field.generated:
+            columns.append(_generated_column(model_state, name, project_state, connection))
         else:
             columns.append(field.column_description(connection))
         if field.db_index and not field.primary_key and not field.unique:

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 from typing import Any
 
 from orm.exceptions import FieldError, ValidationError
 from orm.query.q import Q
 
-__all__ = ["Index", "UniqueConstraint", "CheckConstraint", "BaseConstraint", "compile_condition", "default_index_name"]
+__all__ = ["Deferrable", "Index", "UniqueConstraint", "CheckConstraint", "BaseConstraint", "compile_condition", "compile_expression", "default_index_name"]
 
 MAX_NAME_LENGTH = 30
+
+
+class Deferrable(enum.Enum):
+    """When a deferrable unique constraint is checked: at commit, or after each statement."""
+
+    DEFERRED = "deferred"
+    IMMEDIATE = "immediate"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__qualname__}.{self.name}"
 
 
 def default_index_name(table: str, columns: list[str], suffix: str) -> str:
@@ -22,22 +33,43 @@ def default_index_name(table: str, columns: list[str], suffix: str) -> str:
 
 def compile_condition(model, condition: Q, connection) -> str:
     """SQL text of ``condition`` on ``model``'s table, with values quoted by the driver (DDL only)."""
-    from orm.query.compiler import SQLCompiler
+    query = _ddl_query(model)
+    # Joins are allowed while building so that a foreign key's own column (``author__isnull``,
+    # ``author=1``) resolves as in Django; a join left after trimming is a real reference.
+    where = query.build_condition(condition)
+    return _ddl_sql(model, query, where, condition, connection)
+
+
+def compile_expression(model, expression, connection) -> str:
+    """SQL text of ``expression`` over ``model``'s columns, values inlined (DDL only).
+
+    What a generated column computes: no table alias, no parameter.
+    """
+    query = _ddl_query(model)
+    resolved = expression.resolve_expression(query, allow_joins=True)
+    return _ddl_sql(model, query, resolved, expression, connection)
+
+
+def _ddl_query(model):
     from orm.query.query import Query
 
     query = Query(model)
     query.base_alias_name = "__ddl__"
-    # Joins are allowed while building so that a foreign key's own column (``author__isnull``,
-    # ``author=1``) resolves as in Django; a join left after trimming is a real reference.
-    where = query.build_condition(condition)
-    base = next(iter(query.alias_map))
+    return query
+
+
+def _ddl_sql(model, query, node, source, connection) -> str:
+    """``node`` compiled for DDL: the ``__ddl__`` alias removed and parameters quoted in place."""
+    from orm.query.compiler import SQLCompiler
+
+    base = next(iter(query.alias_map), None)
     if any(count for alias, count in query.alias_refcount.items() if alias != base):
         raise FieldError(
-            f"{model.__name__}: joined field references are not permitted in a constraint or "
-            f"index condition: {condition!r}"
+            f"{model.__name__}: joined field references are not permitted in a constraint, "
+            f"index condition or generated field: {source!r}"
         )
     compiler = SQLCompiler(query, connection)
-    sql, params = compiler.compile(where)
+    sql, params = compiler.compile(node)
     quote = connection.dialect.quote_name
     sql = sql.replace(f"{quote('__ddl__')}.", "")
     if not params:

@@ -149,6 +149,11 @@ class Dialect:
     compares_with_arrays: ClassVar[bool] = False
     supports_partial_indexes: ClassVar[bool] = True
     supports_deferrable_constraints: ClassVar[bool] = False
+    #: ``UNIQUE ... DEFERRABLE``; without it a deferrable unique constraint is not created.
+    supports_deferrable_unique_constraints: ClassVar[bool] = False
+    #: Generated columns: ``STORED`` (computed on write) and ``VIRTUAL`` (computed on read).
+    supports_stored_generated_columns: ClassVar[bool] = True
+    supports_virtual_generated_columns: ClassVar[bool] = True
     supports_select_for_update: ClassVar[bool] = True
     supports_skip_locked: ClassVar[bool] = True
     supports_nowait: ClassVar[bool] = True

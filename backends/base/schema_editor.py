@@ -50,6 +50,8 @@ class SchemaEditor:
     #: (SQLite rebuilds the table and checks keys at commit); elsewhere they are
     #: dropped first and added back once both sides have the new type.
     alters_referenced_columns_in_place = False
+    #: Whether a generated column's definition may say NULL / NOT NULL (MariaDB refuses it).
+    generated_columns_take_null = True
 
     def __init__(self, connection: Connection, collect_sql: bool = False) -> None:
         self.connection = connection
@@ -216,6 +218,8 @@ class SchemaEditor:
         inline = (
             self.inline_column_constraints if inline_constraints is None else inline_constraints
         )
+        if column.generated_sql is not None:
+            return self._generated_column_definition(column)
         sql = self.quote_name(column.name) + " " + column.type
         # default_sql, skipped when neither default is set (it returns None then on every
         # backend): one call less per column of every CREATE TABLE.
@@ -237,6 +241,30 @@ class SchemaEditor:
             if column.references is not None:
                 sql += " " + self.references_sql(column.references)
         return sql
+
+    def _generated_column_definition(self, column: Column) -> str:
+        """A generated column's definition: no default, key, check or reference of its own."""
+        sql = f"{self.quote_name(column.name)} {column.type} {self.generated_column_sql(column)}"
+        if self.generated_columns_take_null:
+            sql += " NULL" if column.null else " NOT NULL"
+        if column.unique:
+            sql += " UNIQUE"
+        return sql
+
+    def generated_column_sql(self, column: Column) -> str:
+        """``GENERATED ALWAYS AS (...) STORED|VIRTUAL``, or NotSupportedError naming the column."""
+        stored = column.generated_stored
+        if not (
+            self.dialect.supports_stored_generated_columns
+            if stored
+            else self.dialect.supports_virtual_generated_columns
+        ):
+            kind, fix = ("stored", "False") if stored else ("virtual", "True")
+            raise NotSupportedError(
+                f"{self.dialect.vendor} does not support {kind} generated columns "
+                f"(column {column.name!r}); set db_persist={fix} on its GeneratedField"
+            )
+        return f"GENERATED ALWAYS AS ({column.generated_sql}) {'STORED' if stored else 'VIRTUAL'}"
 
     def _column_definitions(self, columns: Sequence[Column]) -> list[str]:
         """``column_sql`` of each column, remembered per column value for this editor class and dialect.

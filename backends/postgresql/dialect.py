@@ -66,6 +66,8 @@ class Dialect(base.Dialect):
 
     vendor = "postgresql"
     supports_deferrable_constraints = True
+    supports_deferrable_unique_constraints = True
+    supports_virtual_generated_columns = False
     nulls_sort_high = True
     supports_for_update_of = True
     supports_distinct_on = True

@@ -107,6 +107,8 @@ class SchemaEditor(BaseSchemaEditor):
         sources: list[str] = []
         for column in new.columns:
             source: str | None
+            if column.generated_sql is not None:
+                continue  # computed by the new table itself
             if column.name in copy_sql:
                 source = copy_sql[column.name]
             elif column.name in old_names:
@@ -180,6 +182,8 @@ class SchemaEditor(BaseSchemaEditor):
             or (not column.null and self.default_sql(column) is None)
             or (column.references is not None and self.default_sql(column) not in (None, "NULL"))
             or (column.db_default_sql is not None)
+            # ALTER TABLE ADD COLUMN takes virtual generated columns only.
+            or (column.generated_sql is not None and column.generated_stored)
         )
         if not needs_rebuild:
             self.execute(

@@ -1,6 +1,7 @@
 """Model fields: every column type of SPEC §3."""
 
 from orm.fields.base import NOT_PROVIDED, DatabaseDefault, DeferredAttribute, Field, FieldValueError
+from orm.fields.generated import GeneratedField
 from orm.fields.scalar import (
     AutoField,
     BigAutoField,
@@ -61,4 +62,5 @@ __all__ = [
     "JSONField",
     "BinaryField",
     "GenericIPAddressField",
+    "GeneratedField",
 ]

@@ -14,7 +14,39 @@ __all__ = ["insert_instance", "update_instance", "bulk_insert", "bulk_update", "
 
 
 def _insert_fields(model, include_pk: bool) -> list:
-    return [field for field in model._meta.concrete_fields if include_pk or not field.primary_key]
+    return [
+        field for field in model._meta.concrete_fields
+        if (include_pk or not field.primary_key) and not field.generated
+    ]
+
+
+def generated_fields(opts) -> tuple:
+    """The model's ``GeneratedField``s (computed by the database), cached with ``concrete_fields``."""
+    known = opts.__dict__
+    cached = known.get("_generated_fields")
+    concrete = known.get("concrete_fields")
+    if cached is not None and cached[0] is concrete and concrete is not None:
+        return cached[1]
+    concrete = opts.concrete_fields
+    fields = tuple(field for field in concrete if field.generated)
+    opts._generated_fields = (concrete, fields)
+    return fields
+
+
+def _store_generated(instance, fields, row, connection) -> None:
+    """Put the values the database computed (RETURNING) into ``instance``."""
+    data = instance.__dict__
+    for field, value in zip(fields, row):
+        converter = field.from_db_converter(connection)
+        data[field.attname] = converter(value) if converter else value
+
+
+def _defer_generated(objs, fields) -> None:
+    """Forget the generated values of ``objs``: each is loaded on first access (as Django)."""
+    for obj in objs:
+        data = obj.__dict__
+        for field in fields:
+            data.pop(field.attname, None)
 
 
 def _returning_fields(model, connection, pk_missing: bool) -> list:
@@ -57,7 +89,8 @@ def _insert_plan(model, connection, pk_missing: bool):
         return plan[1]
 
     fields = [f for f in concrete if not (f.primary_key and pk_missing)]
-    if not fields or any(f.has_db_default() for f in concrete):
+    # db_default values decide the column list; generated columns are read back: the general path.
+    if not fields or any(f.has_db_default() or f.generated for f in concrete):
         plans[key] = (concrete, None)
         return None
     dialect = connection.dialect
@@ -201,7 +234,7 @@ def insert_instance(instance, connection) -> None:
     fields = []
     values = []
     for field in opts.concrete_fields:
-        if field.primary_key and pk_missing:
+        if field.primary_key and pk_missing or field.generated:
             continue
         value = field.pre_save(instance, True)
         if value is DatabaseDefault:
@@ -224,7 +257,8 @@ def insert_instance(instance, connection) -> None:
     db_default_fields = [
         field for field in opts.concrete_fields if instance.__dict__.get(field.attname) is DatabaseDefault
     ]
-    returning = ([pk] if pk_missing else []) + db_default_fields
+    generated = generated_fields(opts)
+    returning = ([pk] if pk_missing else []) + db_default_fields + list(generated)
     dialect = connection.dialect
     if returning and dialect.supports_returning:
         sql = f"{sql} {dialect.returning_sql([field.column for field in returning])}"
@@ -244,6 +278,8 @@ def insert_instance(instance, connection) -> None:
             instance.__dict__[pk.attname] = value
     finally:
         cursor.close()
+    if generated:
+        _defer_generated((instance,), generated)
     if db_default_fields:
         instance.refresh_from_db(using=connection.alias, fields=[f.attname for f in db_default_fields])
 
@@ -261,6 +297,11 @@ def _compile_for_save(expression, model, connection):
 def update_instance(instance, values: list[tuple[Any, Any]], connection) -> int:
     """UPDATE ``instance``'s row with ``(field, value)`` pairs; returns the rows matched."""
     opts = type(instance)._meta
+    generated = generated_fields(opts)
+    if generated:
+        values = [(field, value) for field, value in values if not field.generated]
+        if not values:
+            return _refresh_generated(instance, generated, connection)
     quote = connection.dialect.quote_name
     assignments = []
     params: list = []
@@ -280,11 +321,22 @@ def update_instance(instance, values: list[tuple[Any, Any]], connection) -> int:
     pk = opts.pk
     params.append(pk.get_db_prep_value(instance.pk, connection))
     sql = f"UPDATE {quote(opts.db_table)} SET {', '.join(assignments)} WHERE {quote(pk.column)} = %s"
+    returning = bool(generated) and connection.dialect.supports_returning
+    if returning:
+        sql = f"{sql} {connection.dialect.returning_sql([field.column for field in generated])}"
     cursor = execute(connection, sql, params)
     try:
-        rows = cursor.rowcount
+        if returning:
+            returned = cursor.fetchall()
+            rows = len(returned)
+            if returned:
+                _store_generated(instance, generated, returned[0], connection)
+        else:
+            rows = cursor.rowcount
     finally:
         cursor.close()
+    if generated and not returning:
+        _defer_generated((instance,), generated)
     if has_expression:
         # An F() expression's result is only known to the database.
         for field, value in values:
@@ -298,6 +350,26 @@ def update_instance(instance, values: list[tuple[Any, Any]], connection) -> int:
         finally:
             exists.close()
     return rows
+
+
+def _refresh_generated(instance, generated, connection) -> int:
+    """An update with nothing to write: whether the row exists; its generated values are reloaded."""
+    opts = type(instance)._meta
+    quote = connection.dialect.quote_name
+    columns = ", ".join(quote(field.column) for field in generated)
+    cursor = execute(
+        connection,
+        f"SELECT {columns} FROM {quote(opts.db_table)} WHERE {quote(opts.pk.column)} = %s",
+        [opts.pk.get_db_prep_value(instance.pk, connection)],
+    )
+    try:
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    if row is None:
+        return 0
+    _store_generated(instance, generated, row, connection)
+    return 1
 
 
 def bulk_insert(model, objs, connection, using, batch_size, ignore_conflicts, update_conflicts, update_fields, unique_fields):
@@ -351,6 +423,9 @@ def bulk_insert(model, objs, connection, using, batch_size, ignore_conflicts, up
     finally:
         if pause_gc:
             gc.enable()
+    generated = generated_fields(opts)
+    if generated:
+        _defer_generated(objs, generated)
     return objs
 
 
@@ -562,6 +637,11 @@ def bulk_update(model, objs, field_names, connection, using, batch_size) -> int:
             raise ValueError("bulk_update() can only be used with concrete fields.")
         if field.primary_key:
             raise ValueError("bulk_update() cannot be used with primary key fields.")
+        if field.generated:
+            raise ValueError(
+                f"bulk_update(): {opts.object_name}.{field.name} is a GeneratedField, "
+                "computed by the database; leave it out of the fields"
+            )
         fields.append(field)
     if any(obj.pk is None for obj in objs):
         raise ValueError("All bulk_update() objects must have a primary key set.")
@@ -638,6 +718,11 @@ def update_statement(query, values: dict, connection) -> tuple[str, list] | None
             ) from None
         if not field.concrete or field.many_to_many or not field.column:
             raise FieldError(f"Cannot update model field {name!r} (only non-relations and foreign keys permitted).")
+        if field.generated:
+            raise FieldError(
+                f"{opts.object_name}.{field.name} is a GeneratedField, computed by the database: "
+                "it cannot be updated"
+            )
         if field.is_relation and hasattr(value, "_meta"):
             value = value.pk
         if hasattr(value, "resolve_expression"):
