@@ -22,6 +22,7 @@ import uuid
 from typing import Any
 
 from migrations_engine.errors import MigrationError
+from orm.choices import Choices
 
 __all__ = ["SerializationError", "serialize", "serialize_string", "import_path_of"]
 
@@ -221,6 +222,9 @@ def _serialize_uuid(value: uuid.UUID) -> Serialized:
 
 
 def _serialize_enum(value: enum.Enum) -> Serialized:
+    if isinstance(value, Choices):
+        # As Django: the value itself, so the file does not import the project's enumeration.
+        return serialize(value.value)
     enum_class = type(value)
     path, imports = _serialize_class(enum_class)
     return f"{path}[{serialize_string(value.name)}]", imports

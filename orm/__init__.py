@@ -6,6 +6,7 @@ actions of ``associations`` are re-exported here too.
 
 from orm import exceptions, signals, validators
 from orm.capture import CapturedQuery, capture_queries
+from orm.choices import Choices, IntegerChoices, TextChoices
 from orm.config import configure, settings
 from orm.connections import DEFAULT_DB_ALIAS, connections
 from orm.exceptions import (
@@ -230,7 +231,7 @@ __all__ = [
     "ATan2", "Ceil", "Cos", "Cot", "Degrees", "Exp", "Floor", "Ln", "Log", "Mod", "Pi", "Power",
     "Radians", "Sign", "Sin", "Sqrt", "Tan", "run_sync", "Collate", "JSONObject",
     "JSONArray", "Ntile", "Random", "SHA1", "SHA224", "SHA256", "SHA384", "SHA512", "StringAgg",
-    "WindowFrame",
+    "WindowFrame", "Choices", "IntegerChoices", "TextChoices",
 ]
 
 #: Django's spelling of the window function.

@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from backends.schema import NOT_PROVIDED as NO_COLUMN_DEFAULT
 from backends.schema import Column
+from orm.choices import Choices
 from orm.exceptions import ValidationError
 
 __all__ = [
@@ -151,7 +152,9 @@ class Field:
         self.db_default = db_default
         self.editable = editable
         if choices is not None:
-            if isinstance(choices, type) and issubclass(choices, enum.Enum):
+            if isinstance(choices, type) and issubclass(choices, Choices):
+                choices = choices.choices  # with its __empty__ entry, as in Django
+            elif isinstance(choices, type) and issubclass(choices, enum.Enum):
                 choices = [(member.value, getattr(member, "label", member.name)) for member in choices]
             elif not isinstance(choices, (list, tuple)):
                 choices = list(choices)

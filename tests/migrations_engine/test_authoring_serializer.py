@@ -222,10 +222,17 @@ def expression_samples() -> dict[str, object]:
         "Collate": orm.Collate("name", "C"),
         "JSONObject": orm.JSONObject(title="name", shout=orm.Upper("name")),
         "Pi": orm.Pi(),
+        "Random": orm.Random(),
+        "Ntile": orm.Ntile(3),
+        "WindowFrame": orm.WindowFrame(-1, 1),
+        "JSONArray": orm.JSONArray("name", orm.Upper("name"), orm.Value(1)),
+        "StringAgg": orm.StringAgg("name", ", ", order_by=["-name", orm.F("id").asc()],
+                                   distinct=True, default=""),
     })
     for name in ("RowNumber", "Rank", "DenseRank", "PercentRank", "CumeDist"):
         samples[name] = getattr(orm, name)()
-    for name in ("FirstValue", "LastValue", "LTrim", "RTrim", "Trim", "Reverse", "MD5", "Chr",
+    for name in ("FirstValue", "LastValue", "LTrim", "RTrim", "Trim", "Reverse", "MD5", "SHA1",
+                 "SHA224", "SHA256", "SHA384", "SHA512", "Chr",
                  "Ord", "Ceil", "Floor", "Sign", "Sqrt", "Exp", "Ln", "Degrees", "Radians", "Sin",
                  "Cos", "Tan", "Cot", "ASin", "ACos", "ATan"):
         samples[name] = getattr(orm, name)("price")
