@@ -440,7 +440,9 @@ def create_generic_related_manager(superclass, rel_field: GenericRelation):
 
         @property
         def _read_db(self) -> str:
-            return self._db or self.instance._state.db or router.db_for_read(self.model, instance=self.instance)
+            # The routers first, with the instance as hint (Django's order); without an answer,
+            # the instance's database.
+            return self._db or router.db_for_read(self.model, instance=self.instance)
 
         @property
         def _write_db(self) -> str:
@@ -485,7 +487,7 @@ def create_generic_related_manager(superclass, rel_field: GenericRelation):
         def get_prefetch_querysets(self, instances, querysets=None):
             """The prefetch protocol: the generic rows of every instance in one query."""
             queryset = querysets[0] if querysets else super().get_queryset()
-            using = queryset._db or self._db or instances[0]._state.db or router.db_for_read(self.model)
+            using = queryset._db or self._db or router.db_for_read(self.model, instance=instances[0])
             queryset = queryset.using(using)
             fk_field = self.fk_field
             text_ids = object_id_kind(fk_field) == "text"
