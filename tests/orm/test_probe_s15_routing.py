@@ -496,3 +496,84 @@ def test_an_unsaved_object_related_to_a_saved_one_takes_its_database(two_dbs):
     assert RoutedProfile.objects.using("other").get().writer_id == writer.pk
     # QuerySet.create() asks the routers without the instance (as Django): default.
     assert RoutedWriter.objects.create(name="here")._state.db == "default"
+
+
+# -- allow_migrate through the command line -----------------------------------------------------
+
+
+MEMO_INITIAL = '''
+    migrations.CreateModel(
+        name="Note",
+        fields=[("id", orm.BigAutoField(primary_key=True)), ("text", orm.CharField(max_length=100))],
+    ),
+    migrations.CreateModel(
+        name="Log",
+        fields=[("id", orm.BigAutoField(primary_key=True)), ("line", orm.CharField(max_length=100))],
+    ),
+    migrations.RunSQL("INSERT INTO memo_log (line) VALUES ('sql')", reverse_sql="", hints={"log": True}),
+    migrations.RunPython(fill, hints={"log": True}),
+    migrations.RunPython(note, hints={"note": True}),
+'''
+
+MEMO_FUNCTIONS = '''
+def fill(apps, schema_editor):
+    apps.get_model("memo", "Log").objects.create(line="python")
+
+
+def note(apps, schema_editor):
+    apps.get_model("memo", "Note").objects.create(text="python")
+'''
+
+
+class LogsOnOther:
+    """``memo.Log`` (and operations hinted ``log``) only on ``other``; ``memo.Note`` only on ``default``."""
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        if app_label != "memo":
+            return None
+        on_other = model_name == "log" or hints.get("log", False)
+        return db == ("other" if on_other else "default")
+
+
+def test_migrate_database_other_honours_allow_migrate(tmp_path, db_url, new_db_url, pair):
+    import cli
+    from contenttypes import ContentType
+    from migrations_engine.recorder import MigrationRecorder
+    from tests.migrations_engine.runtime_project import Project, migration_source
+
+    project = Project(tmp_path, db_url)
+    project.app(
+        "memo",
+        {"0001_initial": migration_source(MEMO_INITIAL, initial=True, extra=MEMO_FUNCTIONS)},
+        models='''
+class Note(orm.Model):
+    text = orm.CharField(max_length=100)
+
+
+class Log(orm.Model):
+    line = orm.CharField(max_length=100)
+''',
+    )
+    project.apps.append("contenttypes")
+    other = new_db_url("sqlite") if pair == "mixed" else new_db_url()
+    try:
+        project.configure(databases={"other": other}, routers=[LogsOnOther()])
+        ContentType.objects.clear_cache()
+        assert cli.call_command("migrate", verbosity=0) == 0
+        assert cli.call_command("migrate", database="other", verbosity=0) == 0
+        assert "memo_note" in project.tables_of("default") and "memo_log" not in project.tables_of("default")
+        assert "memo_log" in project.tables_of("other") and "memo_note" not in project.tables_of("other")
+        log_lines = orm.connections["other"].execute("SELECT line FROM memo_log ORDER BY line").fetchall()
+        assert [row[0] for row in log_lines] == ["python", "sql"]
+        notes = orm.connections["default"].execute("SELECT text FROM memo_note").fetchall()
+        assert [row[0] for row in notes] == ["python"]
+        for alias in ("default", "other"):
+            applied = set(MigrationRecorder(orm.connections[alias]).applied_migrations())
+            assert ("memo", "0001_initial") in applied and ("contenttypes", "0001_initial") in applied
+            # Content types of every model, on each database where contenttypes migrates.
+            assert set(ContentType.objects.using(alias).filter(app_label="memo").values_list("model", flat=True)) == {
+                "note", "log",
+            }
+    finally:
+        ContentType.objects.clear_cache()
+        project.close()
