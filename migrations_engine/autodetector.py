@@ -491,7 +491,13 @@ def _relation_targets(field, key) -> list:
     return [target for target in _targets(field, *key) if target != key]
 
 
+def _is_generated(field) -> bool:
+    return bool(getattr(field, "generated", False))
+
+
 def _needs_one_off_default(field) -> bool:
+    if _is_generated(field):
+        return False  # the database computes the value of every row
     if field.null or getattr(field, "many_to_many", False) or field.primary_key:
         return False
     if field.has_default() or field.has_db_default():
@@ -515,10 +521,12 @@ def detect_altered_fields(old: ProjectState, new: ProjectState, questioner=None)
                 continue
             if _same_definition(old_field, new_field, key):
                 continue
-            if getattr(new_field, "many_to_many", False) and _targets(old_field, *key) != (
-                _targets(new_field, *key)
+            if _is_generated(old_field) or _is_generated(new_field) or (
+                getattr(new_field, "many_to_many", False)
+                and _targets(old_field, *key) != _targets(new_field, *key)
             ):
-                # A new target or through table is a different junction table.
+                # A new target or through table is a different junction table; a generated
+                # column cannot be altered: it is dropped and added again (as Django).
                 steps.append(Step(key[0], ops.RemoveField(model_name=key[1], name=name),
                                   provides=frozenset({("removed_field", *key, name)})))
                 steps.append(Step(key[0], ops.AddField(model_name=key[1], name=name,

@@ -66,7 +66,9 @@ def _compare_table(introspection: Any, table: Any) -> list[str]:
             problems.append(
                 f"{table.name}.{column.name}: type is {live.type}, migrations say {column.type}"
             )
-        if not column.primary_key and bool(live.null) != bool(column.null):
+        if not column.primary_key and bool(live.null) != bool(column.null) and not (
+            column.generated_sql is not None and not introspection.dialect.generated_columns_take_null
+        ):
             problems.append(
                 f"{table.name}.{column.name}: {'NULL' if live.null else 'NOT NULL'} in the "
                 f"database, migrations say {'NULL' if column.null else 'NOT NULL'}"

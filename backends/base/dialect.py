@@ -154,6 +154,9 @@ class Dialect:
     #: Generated columns: ``STORED`` (computed on write) and ``VIRTUAL`` (computed on read).
     supports_stored_generated_columns: ClassVar[bool] = True
     supports_virtual_generated_columns: ClassVar[bool] = True
+    #: Whether a generated column's definition may say NULL / NOT NULL (MariaDB's may not:
+    #: its generated columns are always nullable).
+    generated_columns_take_null: ClassVar[bool] = True
     supports_select_for_update: ClassVar[bool] = True
     supports_skip_locked: ClassVar[bool] = True
     supports_nowait: ClassVar[bool] = True

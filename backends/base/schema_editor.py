@@ -50,8 +50,6 @@ class SchemaEditor:
     #: (SQLite rebuilds the table and checks keys at commit); elsewhere they are
     #: dropped first and added back once both sides have the new type.
     alters_referenced_columns_in_place = False
-    #: Whether a generated column's definition may say NULL / NOT NULL (MariaDB refuses it).
-    generated_columns_take_null = True
 
     def __init__(self, connection: Connection, collect_sql: bool = False) -> None:
         self.connection = connection
@@ -245,7 +243,7 @@ class SchemaEditor:
     def _generated_column_definition(self, column: Column) -> str:
         """A generated column's definition: no default, key, check or reference of its own."""
         sql = f"{self.quote_name(column.name)} {column.type} {self.generated_column_sql(column)}"
-        if self.generated_columns_take_null:
+        if self.dialect.generated_columns_take_null:
             sql += " NULL" if column.null else " NOT NULL"
         if column.unique:
             sql += " UNIQUE"

@@ -87,6 +87,7 @@ class Dialect(base.Dialect):
     supports_returning = False
     supports_partial_indexes = False
     supports_update_conflicts_with_target = False
+    generated_columns_take_null = False
     max_name_length = 64
     autoincrement_suffix = "AUTO_INCREMENT"
 

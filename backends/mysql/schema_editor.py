@@ -17,8 +17,6 @@ __all__ = ["SchemaEditor"]
 class SchemaEditor(BaseSchemaEditor):
     """DDL for MySQL/MariaDB (no transactional DDL: each statement commits)."""
 
-    generated_columns_take_null = False
-
     def quote_value(self, value: Any) -> str:
         """Quote a DDL default with pymysql's escaping (honours NO_BACKSLASH_ESCAPES)."""
         if value is None or isinstance(value, bool | int | float | decimal.Decimal | bytes):

@@ -48,7 +48,7 @@ class Introspection(BaseIntrospection):
         """Return the columns of ``table`` in order, types normalized."""
         parsed = self._parsed(table)
         columns = []
-        for _cid, name, sql_type, notnull, default, pk in self._pragma("table_info", table):
+        for _cid, name, sql_type, notnull, default, pk, _hidden in self._table_xinfo(table):
             extra = parsed.columns.get(name)
             columns.append(
                 ColumnInfo(
@@ -61,6 +61,14 @@ class Introspection(BaseIntrospection):
                 )
             )
         return columns
+
+    def _table_xinfo(self, table: str) -> list[tuple]:
+        """``PRAGMA table_xinfo`` rows: ``table_info``'s and ``hidden``, generated columns included.
+
+        ``table_info`` leaves generated columns out; hidden 1 marks a virtual
+        table's hidden column, which is none of the table's.
+        """
+        return [row for row in self._pragma("table_xinfo", table) if row[6] != 1]
 
     def get_primary_key_columns(self, table: str) -> list[str]:
         """Return the primary key columns in key order."""
@@ -165,7 +173,7 @@ class Introspection(BaseIntrospection):
                 None if on_delete in (None, "NO ACTION") else on_delete,
             )
         table_columns: list[Column] = []
-        for _cid, name, sql_type, notnull, default, _pk in self._pragma("table_info", table):
+        for _cid, name, sql_type, notnull, default, _pk, _hidden in self._table_xinfo(table):
             extra = parsed.columns.get(name)
             checks = extra.checks if extra else []
             table_columns.append(
@@ -179,6 +187,8 @@ class Introspection(BaseIntrospection):
                     db_default_sql=default,
                     check_sql=" AND ".join(f"({check})" for check in checks) or None,
                     references=references.get(name),
+                    generated_sql=extra.generated_sql if extra else None,
+                    generated_stored=bool(extra and extra.generated_stored),
                 )
             )
         for constraint in parsed.constraints:

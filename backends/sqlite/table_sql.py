@@ -125,6 +125,9 @@ class ParsedColumn:
     checks: list[str] = field(default_factory=list)
     autoincrement: bool = False
     deferrable: bool = False
+    #: ``GENERATED ALWAYS AS (generated_sql) STORED|VIRTUAL`` (VIRTUAL when not said).
+    generated_sql: str | None = None
+    generated_stored: bool = False
 
 
 @dataclass
@@ -218,6 +221,16 @@ def parse_create_table(sql: str) -> ParsedTable:
                 column.checks.append(body)
             elif token.is_word("AUTOINCREMENT"):
                 column.autoincrement = True
+            elif (
+                token.is_word("AS")
+                and column.generated_sql is None
+                and index + 1 < len(item)
+                and item[index + 1].kind == "punct"
+                and item[index + 1].value == "("
+            ):
+                column.generated_sql, close_index = _paren_body(sql, item, index + 1)
+                after = item[close_index + 1 : close_index + 2]
+                column.generated_stored = bool(after) and after[0].is_word("STORED")
         column.deferrable = _is_deferrable(item)
         parsed.columns[column.name] = column
     return parsed

@@ -280,6 +280,12 @@ class AlterField(_FieldDefinitionOperation):
         current = table_of(from_state, app_label, self.model_name, connection)
         old_column = schema.column_for_field(old_state, self.name, old_field, from_state, connection)
         new_column = schema.column_for_field(new_state, self.name, new_field, to_state, connection)
+        if getattr(old_field, "generated", False) or getattr(new_field, "generated", False):
+            if old_column != new_column:
+                _replace_generated_column(schema_editor, current, old_column, new_column)
+                for index in schema.field_indexes(table, self.name, new_field):
+                    schema_editor.create_index(table, index)
+            return
         # Columns of other tables (or of this one) pointing at this column: (table, before, after),
         # with the tables' current descriptions in `others` (a SQLite rebuild needs them whole).
         incoming: list[tuple[str, Any, Any]] = []
@@ -368,6 +374,19 @@ class AlterField(_FieldDefinitionOperation):
             if isinstance(other, RenameField):
                 return [other, AlterField(self.model_name, other.new_name, self.field)]
         return super().reduce(other, app_label)
+
+
+def _replace_generated_column(schema_editor: Any, current: Any, old_column: Any, new_column: Any) -> None:
+    """Drop ``old_column`` and add ``new_column``: a generated column cannot be altered (as Django)."""
+    schema_editor.drop_column(current, old_column.name)
+    name = old_column.name
+    remaining = dataclasses.replace(
+        current,
+        columns=tuple(column for column in current.columns if column.name != name),
+        indexes=tuple(index for index in current.indexes if name not in index.columns),
+        constraints=tuple(c for c in current.constraints if name not in c.columns),
+    )
+    schema_editor.add_column(remaining, new_column)
 
 
 def _rename_in_options(options: dict[str, Any], old: str, new: str) -> None:
