@@ -81,7 +81,10 @@ def _end_sessions(db_url: str, vendor: str, *session_ids: object) -> None:
     other = backends.connect(db_url)
     try:
         if vendor == "postgresql":
-            kill, alive = "SELECT pg_terminate_backend(%s)", "SELECT 1 FROM pg_stat_activity WHERE pid = %s"
+            kill, alive = (
+                "SELECT pg_terminate_backend(%s)",
+                "SELECT 1 FROM pg_stat_activity WHERE pid = %s",
+            )
         else:
             kill, alive = "KILL %s", "SELECT 1 FROM information_schema.processlist WHERE id = %s"
         for session_id in session_ids:
@@ -301,4 +304,40 @@ def test_a_finished_thread_gives_its_pooled_connection_back(db_url, vendor):
             thread.join()
         assert results == [1, 1, 1]
     finally:
+        orm.connections.close_all()
+
+
+@pytest.mark.backends("postgresql")
+def test_close_all_gives_every_thread_s_pooled_connection_back(db_url, vendor):
+    _configure(db_url, "pool_size=2&connect_timeout=5")
+    holding, release = threading.Event(), threading.Event()
+    held = []
+
+    def hold() -> None:
+        held.append(orm.connections["default"])
+        holding.set()
+        release.wait(60)
+
+    worker = threading.Thread(target=hold)
+    try:
+        mine = orm.connections["default"]
+        worker.start()
+        assert holding.wait(60)
+        orm.connections.close_all()  # both of the pool's connections, the worker's too
+        assert mine.closed and held[0].closed
+        # Both can be borrowed again (each would wait 5 s and fail if it were still out).
+        again = orm.connections["default"]
+        assert again.execute("SELECT 1").fetchone()[0] == 1
+        results = []
+        other = threading.Thread(
+            target=lambda: results.append(
+                orm.connections["default"].execute("SELECT 1").fetchone()[0]
+            )
+        )
+        other.start()
+        other.join()
+        assert results == [1]
+    finally:
+        release.set()
+        worker.join()
         orm.connections.close_all()
