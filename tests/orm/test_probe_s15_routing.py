@@ -577,3 +577,113 @@ class Log(orm.Model):
     finally:
         ContentType.objects.clear_cache()
         project.close()
+
+
+# -- more of the same object on two databases ------------------------------------------------
+
+
+def seed_both():
+    """The same rows (same primary keys) on both databases, with different names."""
+    for alias in ("default", "other"):
+        writer = RoutedWriter.objects.using(alias).create(pk=1, name=f"w {alias}")
+        RoutedProfile.objects.using(alias).create(writer=writer, bio=alias)
+        for number in (1, 2):
+            RoutedBook.objects.using(alias).create(pk=number, writer=writer, title=f"b{number} {alias}")
+        label = RoutedLabel.objects.using(alias).create(name=f"l {alias}")
+        RoutedBook.labels.through.objects.using(alias).create(routedbook_id=1, routedlabel=label)
+
+
+def test_cascading_delete_from_other_stays_on_other(two_dbs):
+    seed_both()
+    total, counts = RoutedWriter.objects.using("other").get().delete()
+    assert counts["probes15r.RoutedBook"] == 2 and counts["probes15r.RoutedProfile"] == 1
+    assert total == 5  # writer, profile, two books, one junction row
+    assert not RoutedBook.objects.using("other").exists()
+    assert RoutedBook.objects.count() == 2 and RoutedProfile.objects.count() == 1
+    assert RoutedBook.labels.through.objects.count() == 1
+    RoutedLabel.objects.using("other").all().delete()
+    assert RoutedLabel.objects.count() == 1
+
+
+def test_queryset_operations_on_other_leave_default_alone(two_dbs):
+    seed_both()
+    other = RoutedBook.objects.using("other")
+    assert other.filter(title__endswith="other").count() == 2
+    assert other.update(title=orm.Upper("title")) == 2
+    assert [b.title for b in other.order_by("pk")] == ["B1 OTHER", "B2 OTHER"]
+    assert [b.title for b in RoutedBook.objects.order_by("pk")] == ["b1 default", "b2 default"]
+    assert other.aggregate(n=orm.Count("pk"))["n"] == 2
+    assert [row["writer__name"] for row in other.values("writer__name").distinct()] == ["w other"]
+    assert [b._state.db for b in other.iterator(chunk_size=1)] == ["other", "other"]
+    assert other.filter(writer__profile__bio="other").count() == 2
+    assert RoutedWriter.objects.using("other").filter(books__labels__name="l other").count() == 1
+    subquery = RoutedWriter.objects.using("other").filter(name="w other").values("pk")
+    assert other.filter(writer__in=subquery).count() == 2
+    assert other.filter(pk=1).delete()[0] == 2  # the book and its junction row
+    assert RoutedBook.objects.count() == 2
+
+
+def test_explicit_prefetch_queryset_database_wins(two_dbs):
+    seed_both()
+    writer = RoutedWriter.objects.using("other").prefetch_related(
+        orm.Prefetch("books", queryset=RoutedBook.objects.using("other").order_by("pk"), to_attr="fetched")
+    ).get()
+    assert [b.title for b in writer.fetched] == ["b1 other", "b2 other"]
+    writer = RoutedWriter.objects.using("other").prefetch_related("books__writer", "books__labels").get()
+    books = sorted(writer.books.all(), key=lambda b: b.pk)
+    assert [b.writer.name for b in books] == ["w other", "w other"]
+    assert [label.name for label in books[0].labels.all()] == ["l other"]
+
+
+def test_signals_and_validation_use_the_objects_database(two_dbs):
+    seed_both()
+    seen = []
+
+    def saved(sender, instance, using, **kwargs):
+        seen.append(using)
+
+    orm.post_save.connect(saved, sender=RoutedLabel)
+    try:
+        label = RoutedLabel.objects.using("other").get()
+        label.save()
+        RoutedLabel.objects.using("other").create(name="second")
+    finally:
+        orm.post_save.disconnect(saved, sender=RoutedLabel)
+    assert seen == ["other", "other"]
+    # Uniqueness is checked on the object's database.
+    clash = RoutedLabel.objects.using("other").get(name="second")
+    clash.name = "l other"
+    with pytest.raises(orm.ValidationError):
+        clash.full_clean()
+    clash.name = "l default"  # taken on default only
+    clash.full_clean()
+    # A foreign key is checked against the object's database.
+    book = RoutedBook.objects.using("other").get(pk=1)
+    book.writer_id = 1
+    book.full_clean()
+
+
+def test_pickled_object_keeps_its_database(two_dbs):
+    import pickle
+
+    seed_both()
+    book = pickle.loads(pickle.dumps(RoutedBook.objects.using("other").get(pk=1)))
+    assert book._state.db == "other"
+    assert book.writer.name == "w other"
+    book.title = "pickled"
+    book.save()
+    assert RoutedBook.objects.using("other").get(pk=1).title == "pickled"
+    assert RoutedBook.objects.get(pk=1).title == "b1 default"
+
+
+def test_get_or_create_rolls_back_on_its_own_database(two_dbs):
+    RoutedLabel.objects.using("other").create(name="taken")
+    with orm.atomic(using="other"):
+        label, created = RoutedLabel.objects.using("other").get_or_create(name="taken")
+        assert not created
+        with pytest.raises(orm.IntegrityError):
+            with orm.atomic(using="other"):
+                RoutedLabel.objects.using("other").create(name="taken")
+        RoutedLabel.objects.using("other").create(name="after")
+    assert sorted(RoutedLabel.objects.using("other").values_list("name", flat=True)) == ["after", "taken"]
+    assert not RoutedLabel.objects.exists()
