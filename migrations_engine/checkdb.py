@@ -96,8 +96,11 @@ def _compare_table(introspection: Any, table: Any) -> list[str]:
     live_unique = {c.columns for c in constraints if c.kind == "unique"} | {
         index.columns for index in live_indexes if index.unique
     }
+    # A deferrable unique constraint is not created where the backend has none (as Django).
+    deferrable_ok = introspection.dialect.supports_deferrable_unique_constraints
     expected_unique = {(column.name,) for column in table.columns if column.unique} | {
-        c.columns for c in table.constraints if c.kind == "unique"
+        c.columns for c in table.constraints
+        if c.kind == "unique" and (c.deferrable is None or deferrable_ok)
     }
     for columns in sorted(expected_unique - live_unique):
         problems.append(f"{table.name}: missing unique constraint on ({', '.join(columns)})")

@@ -187,6 +187,9 @@ def _meta_constraint(
         model = state.apps.get_model(model_state.app_label, model_state.name)
         return constraint.to_schema(model, connection)
     columns = tuple(_column_of(model_state, field_name) for field_name in constraint.fields)
+    deferrable = getattr(constraint, "deferrable", None)
+    if deferrable is not None:
+        return Constraint(constraint.name, "unique", columns, deferrable=deferrable.value)
     return Constraint(constraint.name, "unique", columns)
 
 

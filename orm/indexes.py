@@ -158,20 +158,37 @@ class BaseConstraint:
 
 
 class UniqueConstraint(BaseConstraint):
-    """Unique values across ``fields``, optionally only where ``condition`` holds."""
+    """Unique values across ``fields``, optionally only where ``condition`` holds.
+
+    ``deferrable=Deferrable.DEFERRED`` (or ``IMMEDIATE``) makes the constraint
+    ``DEFERRABLE INITIALLY DEFERRED`` (``IMMEDIATE``) on PostgreSQL; SQLite and
+    MySQL/MariaDB have no deferrable unique constraints, and there such a
+    constraint is not created (with a warning), as Django.
+    """
 
     def __init__(self, *, fields=(), name: str, condition: Q | None = None, deferrable=None, include=None, violation_error_message=None, nulls_distinct=None):
         if not fields:
             raise ValueError("UniqueConstraint.fields must name at least one field.")
         if condition is not None and not isinstance(condition, Q):
             raise ValueError("UniqueConstraint.condition must be a Q instance.")
+        if deferrable is not None and not isinstance(deferrable, Deferrable):
+            raise TypeError(
+                f"UniqueConstraint {name!r}: deferrable must be orm.Deferrable.DEFERRED or "
+                f"orm.Deferrable.IMMEDIATE, got {deferrable!r}"
+            )
+        if deferrable is not None and condition is not None:
+            raise ValueError(
+                f"UniqueConstraint {name!r}: a constraint with a condition cannot be deferred "
+                "(it is a partial unique index); drop deferrable or the condition"
+            )
         super().__init__(name=name, violation_error_message=violation_error_message)
         self.fields = tuple(fields)
         self.condition = condition
         self.deferrable = deferrable
 
     def __repr__(self) -> str:
-        return f"<UniqueConstraint: fields={self.fields!r} name={self.name!r}>"
+        deferrable = f" deferrable={self.deferrable!r}" if self.deferrable is not None else ""
+        return f"<UniqueConstraint: fields={self.fields!r} name={self.name!r}{deferrable}>"
 
     def deconstruct(self):
         kwargs: dict[str, Any] = {"fields": list(self.fields), "name": self.name}
@@ -187,7 +204,10 @@ class UniqueConstraint(BaseConstraint):
         opts = model._meta
         columns = tuple(opts.get_field(name).column for name in self.fields)
         condition_sql = compile_condition(model, self.condition, connection) if self.condition is not None else None
-        return Constraint(name=self.name, kind="unique", columns=columns, condition_sql=condition_sql)
+        deferrable = self.deferrable.value if self.deferrable is not None else None
+        return Constraint(
+            name=self.name, kind="unique", columns=columns, condition_sql=condition_sql, deferrable=deferrable
+        )
 
 
 class CheckConstraint(BaseConstraint):

@@ -15,6 +15,7 @@ import decimal
 import hashlib
 import json
 import uuid
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,11 @@ from ..schema import NOT_PROVIDED, Column, Constraint, ForeignKeyRef, Index, Tab
 if TYPE_CHECKING:
     from .connection import Connection
 
-__all__ = ["SchemaEditor", "TableRef"]
+__all__ = ["SchemaEditor", "TableRef", "SkippedConstraintWarning"]
+
+
+class SkippedConstraintWarning(UserWarning):
+    """A constraint the backend cannot make was left out (a deferrable unique one, as Django)."""
 
 #: A table given as its description or by name.
 TableRef = Table | str
@@ -312,6 +317,11 @@ class SchemaEditor:
         name = self.quote_name(constraint.name)
         columns = ", ".join(self.quote_name(column) for column in constraint.columns)
         if constraint.kind == "unique":
+            if constraint.deferrable:
+                return (
+                    f"CONSTRAINT {name} UNIQUE ({columns}) "
+                    f"DEFERRABLE INITIALLY {constraint.deferrable.upper()}"
+                )
             return f"CONSTRAINT {name} UNIQUE ({columns})"
         if constraint.kind == "check":
             return f"CONSTRAINT {name} CHECK ({constraint.check_sql})"
@@ -326,6 +336,24 @@ class SchemaEditor:
                 constraint.references
             )
         raise NotSupportedError(f"unknown constraint kind {constraint.kind!r} ({constraint.name})")
+
+    def skips_constraint(self, table: str, constraint: Constraint, warn: bool = True) -> bool:
+        """Whether ``constraint`` is left out here: a deferrable unique one where unsupported.
+
+        As Django, which skips it with the system check warning ``models.W038``;
+        the warning (`SkippedConstraintWarning`) names the constraint and table.
+        """
+        if constraint.deferrable is None or self.dialect.supports_deferrable_unique_constraints:
+            return False
+        if warn:
+            warnings.warn(
+                f"{self.dialect.vendor} does not support deferrable unique constraints: "
+                f"{constraint.name!r} on {table!r} is not created, so the database does not "
+                f"enforce the uniqueness of ({', '.join(constraint.columns)})",
+                SkippedConstraintWarning,
+                stacklevel=3,
+            )
+        return True
 
     def _column_check_constraint(self, table: str, column: Column) -> Constraint:
         return Constraint(
@@ -386,6 +414,8 @@ class SchemaEditor:
                     later.append(self._column_fk_constraint(table.name, column))
         partial_uniques = []
         for constraint in table.constraints:
+            if constraint.deferrable is not None and self.skips_constraint(table.name, constraint):
+                continue
             if constraint.kind == "unique" and constraint.condition_sql:
                 partial_uniques.append(constraint)
             elif constraint.kind == "foreign_key" and not self.inline_column_constraints:
@@ -528,6 +558,8 @@ class SchemaEditor:
     def add_constraint(self, table: TableRef, constraint: Constraint) -> None:
         """Add a unique (partial -> unique index), check or foreign key constraint."""
         name = table_name(table)
+        if self.skips_constraint(name, constraint):
+            return
         if constraint.kind == "unique" and constraint.condition_sql:
             self.create_index(
                 name,
@@ -541,6 +573,8 @@ class SchemaEditor:
         name = table_name(table)
         if isinstance(constraint, str):
             constraint = self._find_constraint(name, constraint)
+        elif self.skips_constraint(name, constraint, warn=False):
+            return  # never created
         if constraint.kind == "unique" and constraint.condition_sql:
             self.drop_index(name, constraint.name)
             return

@@ -127,7 +127,9 @@ class SchemaEditor(BaseSchemaEditor):
         if not self.collect_sql:
             sequence = self._autoincrement_sequence(old.name)
         plain_constraints = tuple(
-            c for c in new.constraints if not (c.kind == "unique" and c.condition_sql)
+            c for c in new.constraints
+            if not (c.kind == "unique" and c.condition_sql)
+            and not self.skips_constraint(new.name, c, warn=False)
         )
         self.create_table(
             dataclasses.replace(new, name=temporary, indexes=(), constraints=plain_constraints)
@@ -242,6 +244,8 @@ class SchemaEditor(BaseSchemaEditor):
 
     def add_constraint(self, table: TableRef, constraint: Constraint) -> None:
         """Add a constraint: a partial unique is an index, anything else a rebuild."""
+        if self.skips_constraint(table_name(table), constraint):
+            return
         if constraint.kind == "unique" and constraint.condition_sql:
             super().add_constraint(table, constraint)
             return
@@ -252,6 +256,10 @@ class SchemaEditor(BaseSchemaEditor):
     def drop_constraint(self, table: TableRef, constraint: Constraint | str) -> None:
         """Drop a constraint: a partial unique index is dropped, anything else a rebuild."""
         name = constraint if isinstance(constraint, str) else constraint.name
+        if not isinstance(constraint, str) and self.skips_constraint(
+            table_name(table), constraint, warn=False
+        ):
+            return  # never created
         if (
             not isinstance(constraint, str)
             and constraint.kind == "unique"
