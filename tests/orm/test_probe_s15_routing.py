@@ -687,3 +687,35 @@ def test_get_or_create_rolls_back_on_its_own_database(two_dbs):
         RoutedLabel.objects.using("other").create(name="after")
     assert sorted(RoutedLabel.objects.using("other").values_list("name", flat=True)) == ["after", "taken"]
     assert not RoutedLabel.objects.exists()
+
+
+def test_replica_router_sends_every_write_to_the_primary(routed):
+    routed(ReplicaRouter())
+    with orm.capture_queries() as captured:
+        made = RoutedWriter.objects.bulk_create([RoutedWriter(name="a"), RoutedWriter(name="b")])
+        for writer in made:
+            writer.name += "!"
+        RoutedWriter.objects.bulk_update(made, ["name"])
+        RoutedWriter.objects.filter(name="a!").update(name="a?")
+        with orm.atomic():
+            # Locks on the primary, as Django (select_for_update() is a write).
+            assert len(RoutedWriter.objects.select_for_update()) == 2
+        RoutedWriter.objects.filter(name="b!").delete()
+    assert queries_by_alias(captured) == {"default"}
+    assert sorted(RoutedWriter.objects.using("default").values_list("name", flat=True)) == ["a?"]
+    assert RoutedWriter.objects.count() == 0 and not RoutedWriter.objects.exists()
+    with orm.capture_queries() as captured:
+        RoutedWriter.objects.in_bulk([1])
+        list(RoutedWriter.objects.raw("SELECT * FROM probes15r_routedwriter"))
+    assert queries_by_alias(captured) == {"other"}
+
+
+def test_saving_a_loaded_object_to_another_database_copies_it(two_dbs):
+    writer = RoutedWriter.objects.create(name="original")
+    loaded = RoutedWriter.objects.get()
+    loaded.save(using="other")  # no row with that pk there: an INSERT, as Django
+    assert loaded._state.db == "other"
+    assert RoutedWriter.objects.using("other").get().pk == writer.pk
+    partial = RoutedWriter.objects.only("pk").get()
+    partial.save(using="other")  # deferred fields are loaded, not skipped, on another database
+    assert RoutedWriter.objects.using("other").get().name == "original"
