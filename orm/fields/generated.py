@@ -54,7 +54,12 @@ class GeneratedField(Field):
         problems = super().check()
         if self.primary_key:
             problems.append(f"{self}: a GeneratedField cannot be the primary key")
-        problems.extend(f"{self}: output_field: {problem}" for problem in self.output_field.check())
+        # The output field is unbound: its messages start with its missing name.
+        unnamed = f"{self.output_field}: "
+        problems.extend(
+            f"{self}: output_field: {problem.removeprefix(unnamed)}"
+            for problem in self.output_field.check()
+        )
         return problems
 
     def deconstruct(self) -> tuple[str | None, str, list, dict]:

@@ -178,3 +178,23 @@ def test_generated_field_expression_cannot_join():
             GenChild._meta.get_field("upper").generated_sql(connection)
     finally:
         connection.close()
+
+
+def test_generated_field_output_field_and_primary_key_are_checked_at_class_creation():
+    with pytest.raises(orm.ImproperlyConfigured, match=r"GenBadOutput.total: output_field: CharField requires max_length"):
+        class GenBadOutput(orm.Model):
+            price = orm.IntegerField()
+            total = orm.GeneratedField(expression=orm.F("price"), output_field=orm.CharField(), db_persist=True)
+
+            class Meta:
+                app_label = "genfield"
+
+    with pytest.raises(orm.ImproperlyConfigured, match="GenBadKey.total: a GeneratedField cannot be the primary key"):
+        class GenBadKey(orm.Model):
+            price = orm.IntegerField()
+            total = orm.GeneratedField(
+                expression=orm.F("price"), output_field=orm.IntegerField(), db_persist=True, primary_key=True
+            )
+
+            class Meta:
+                app_label = "genfield"
