@@ -386,6 +386,11 @@ def bulk_insert(model, objs, connection, using, batch_size, ignore_conflicts, up
             field = _concrete_field(opts, name, "update_fields")
             if field.primary_key:
                 raise ValueError("bulk_create() cannot be used with primary keys in update_fields.")
+            if field.generated:
+                raise ValueError(
+                    f"bulk_create(update_fields=...): {opts.object_name}.{field.name} is a "
+                    "GeneratedField, computed by the database; leave it out of update_fields"
+                )
             update_columns.append(field.column)
         if unique_fields:
             for name in unique_fields:

@@ -116,6 +116,10 @@ def test_generated_field_cannot_be_written_by_queryset_update_or_bulk_update(mod
         GenItem.objects.update(total=3)
     with pytest.raises(ValueError, match="GenItem.total is a GeneratedField"):
         GenItem.objects.bulk_update([item], ["total"])
+    with pytest.raises(ValueError, match="GenItem.total is a GeneratedField"):
+        GenItem.objects.bulk_create(
+            [GenItem(name="a", price=2)], update_conflicts=True, unique_fields=["id"], update_fields=["total"]
+        )
 
 
 def test_virtual_generated_field(orm_db, vendor):
