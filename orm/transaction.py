@@ -8,6 +8,7 @@ from contextlib import ContextDecorator
 from typing import Callable
 
 from orm.connections import DEFAULT_DB_ALIAS, connections
+from orm.exceptions import TransactionManagementError
 
 __all__ = ["atomic", "Atomic", "on_commit", "set_rollback", "get_rollback", "in_atomic_block"]
 
@@ -17,13 +18,15 @@ _savepoint_ids = itertools.count(1)
 class _TransactionState:
     """What ``atomic`` tracks for one connection."""
 
-    __slots__ = ("blocks", "needs_rollback", "callbacks", "joined")
+    __slots__ = ("blocks", "needs_rollback", "rollback_exc", "callbacks", "joined")
 
     def __init__(self) -> None:
         # One entry per open atomic block: the savepoint name, or None when the
         # block opened the transaction or chose savepoint=False.
         self.blocks: list[str | None] = []
+        # Set through _mark_for_rollback only: while it is True the connection refuses statements.
         self.needs_rollback = False
+        self.rollback_exc: BaseException | None = None  # the error that set it
         # (savepoint names open when registered, callback)
         self.callbacks: list[tuple[tuple[str, ...], Callable[[], object]]] = []
         # The outermost block joined a transaction opened by hand (connection.begin(),
@@ -37,6 +40,66 @@ def _state(connection) -> _TransactionState:
         state = _TransactionState()
         connection._orm_transaction = state
     return state
+
+
+# What a connection refuses while its transaction is marked for rollback.
+_STATEMENT_METHODS = (
+    "cursor", "execute", "fetch_all", "execute_count", "execute_insert", "executemany", "stream",
+)
+_broken_classes: dict[type, type] = {}
+
+
+def _mark_for_rollback(connection, state: _TransactionState, mark: bool, error=None) -> None:
+    """Set or clear the rollback mark; while it is set, ``connection`` refuses every statement.
+
+    As in Django, a transaction that an error has broken (or ``set_rollback(True)``
+    marked) takes no more queries until the block that can undo it ends. The
+    refusal costs a healthy connection nothing: the marked connection's class
+    is swapped for a subclass whose statement methods raise, and swapped back
+    when the mark is cleared.
+    """
+    if mark and error is not None:
+        state.rollback_exc = error
+    elif not mark:
+        state.rollback_exc = None
+    if state.needs_rollback == mark:
+        return
+    state.needs_rollback = mark
+    cls = type(connection)
+    healthy = cls.__dict__.get("_orm_unbroken")
+    if mark and healthy is None:
+        connection.__class__ = _broken_class(cls)
+    elif not mark and healthy is not None:
+        connection.__class__ = healthy
+
+
+def _broken_class(cls: type) -> type:
+    """``cls`` refusing every statement with TransactionManagementError (created once per class)."""
+    broken = _broken_classes.get(cls)
+    if broken is None:
+        namespace: dict = dict.fromkeys(_STATEMENT_METHODS, _refuse_statement)
+        namespace.update(
+            __slots__=(), __module__=cls.__module__, __qualname__=cls.__qualname__,
+            rollback=_rollback_broken, _orm_unbroken=cls,
+        )
+        broken = _broken_classes.setdefault(cls, type(cls.__name__, (cls,), namespace))
+    return broken
+
+
+def _refuse_statement(connection, *args, **kwargs):
+    state = _state(connection)
+    raise TransactionManagementError(
+        "An error occurred in the current transaction. You can't execute queries until the end "
+        f"of the 'atomic' block (database {connection.alias!r}). To go on after an error, run "
+        "the statements that may fail in a nested orm.atomic() block: its savepoint undoes "
+        "them alone."
+    ) from state.rollback_exc
+
+
+def _rollback_broken(connection) -> None:
+    """``Connection.rollback`` of a marked connection: the rollback clears the mark."""
+    _mark_for_rollback(connection, _state(connection), False)
+    connection.rollback()
 
 
 def in_atomic_block(using: str | None = None) -> bool:
@@ -60,11 +123,11 @@ class Atomic(ContextDecorator):
                 "a durable atomic block cannot be nested inside another atomic block"
             )
         if not state.blocks:
+            _mark_for_rollback(connection, state, False)
             if connection.in_transaction:
                 # A transaction opened by hand (connection.begin()): join it, inside a
                 # savepoint so that an error undoes this block only.
                 state.joined = True
-                state.needs_rollback = False
                 state.callbacks = []
                 if self.savepoint:
                     name = f"manouche_sp_{next(_savepoint_ids)}"
@@ -75,7 +138,6 @@ class Atomic(ContextDecorator):
             else:
                 connection.begin()
                 state.blocks.append(None)
-                state.needs_rollback = False
                 state.callbacks = []
         elif self.savepoint and not state.needs_rollback:
             name = f"manouche_sp_{next(_savepoint_ids)}"
@@ -96,11 +158,15 @@ class Atomic(ContextDecorator):
         if outermost and state.joined:
             state.joined = False
             undo = failed or state.needs_rollback
-            state.needs_rollback = False
+            _mark_for_rollback(connection, state, False)
             if name is not None:
                 if undo:
                     connection.rollback_to_savepoint(name)
                 connection.release_savepoint(name)
+            elif undo:
+                # No savepoint (savepoint=False): only the opener's rollback can undo the
+                # block's work, and until it does the transaction takes no statement.
+                _mark_for_rollback(connection, state, True, exc)
             callbacks, state.callbacks = state.callbacks, []
             if not undo:
                 # Nothing here knows when the opener commits: run them now, as before.
@@ -109,7 +175,7 @@ class Atomic(ContextDecorator):
             return False
         if outermost:
             if failed or state.needs_rollback:
-                state.needs_rollback = False
+                _mark_for_rollback(connection, state, False)
                 state.callbacks = []
                 try:
                     connection.rollback()
@@ -132,23 +198,23 @@ class Atomic(ContextDecorator):
             return False
         if name is not None:
             if failed or state.needs_rollback:
-                state.needs_rollback = False
+                _mark_for_rollback(connection, state, False)
                 try:
                     connection.rollback_to_savepoint(name)
                     connection.release_savepoint(name)
-                except Exception:  # noqa: BLE001 - a broken connection: the outer block rolls back
-                    state.needs_rollback = True
+                except Exception as error:  # noqa: BLE001 - a broken connection: the outer block rolls back
+                    _mark_for_rollback(connection, state, True, error)
                 state.callbacks = [entry for entry in state.callbacks if name not in entry[0]]
             else:
                 try:
                     connection.release_savepoint(name)
-                except Exception:  # noqa: BLE001
-                    state.needs_rollback = True
+                except Exception as error:  # noqa: BLE001
+                    _mark_for_rollback(connection, state, True, error)
                     if not failed:
                         raise
         elif failed:
             # No savepoint to return to: only the whole transaction can be undone.
-            state.needs_rollback = True
+            _mark_for_rollback(connection, state, True, exc)
         return False
 
 
@@ -165,6 +231,8 @@ def atomic(using=None, savepoint: bool = True, durable: bool = False):
 
 def on_commit(func: Callable[[], object], using: str | None = None, robust: bool = False) -> None:
     """Run ``func`` after the outermost transaction commits (at once outside ``atomic``)."""
+    if not callable(func):
+        raise TypeError(f"on_commit() takes a callable, not {func!r}: pass the function itself")
     connection = connections[using or DEFAULT_DB_ALIAS]
     state = _state(connection)
     if robust:
@@ -190,14 +258,26 @@ def _robust(func):
 
 
 def set_rollback(rollback: bool, using: str | None = None) -> None:
-    """Mark the innermost atomic block to roll back when it exits (or clear the mark)."""
+    """Mark the innermost atomic block to roll back when it exits (or clear the mark).
+
+    While the mark is set the block's queries are refused, as in Django.
+    """
     connection = connections[using or DEFAULT_DB_ALIAS]
-    state = _state(connection)
-    if not state.blocks:
-        raise RuntimeError("set_rollback() can only be used inside an atomic block")
-    state.needs_rollback = rollback
+    _mark_for_rollback(connection, _atomic_state(connection, "set_rollback"), bool(rollback))
 
 
 def get_rollback(using: str | None = None) -> bool:
     """Whether the innermost atomic block is marked to roll back."""
-    return _state(connections[using or DEFAULT_DB_ALIAS]).needs_rollback
+    connection = connections[using or DEFAULT_DB_ALIAS]
+    return _atomic_state(connection, "get_rollback").needs_rollback
+
+
+def _atomic_state(connection, caller: str) -> _TransactionState:
+    """The state of ``connection``, which must be inside an atomic block."""
+    state = _state(connection)
+    if not state.blocks:
+        raise TransactionManagementError(
+            f"The rollback flag doesn't work outside of an 'atomic' block: call {caller}() "
+            f"inside orm.atomic(using={connection.alias!r})"
+        )
+    return state
