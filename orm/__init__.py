@@ -80,6 +80,7 @@ from orm.query.expressions import (
     Value,
     When,
 )
+from orm.query.filtered_relation import FilteredRelation
 from orm.query.functions import (
     Abs,
     Cast,
@@ -221,7 +222,7 @@ __all__ = [
     "ExtractMinute", "ExtractMonth", "ExtractQuarter", "ExtractSecond", "ExtractWeek",
     "ExtractWeekDay", "ExtractYear", "Greatest", "Least", "Length", "Lower", "Now", "Round", "Trunc",
     "TruncDate", "TruncDay", "TruncHour", "TruncMinute", "TruncMonth", "TruncQuarter", "TruncSecond",
-    "TruncTime", "TruncWeek", "TruncYear", "Upper", "Q", "EmptyQuerySet", "QuerySet", "registry",
+    "TruncTime", "TruncWeek", "TruncYear", "Upper", "Q", "FilteredRelation", "EmptyQuerySet", "QuerySet", "registry",
     "router", "m2m_changed", "post_delete", "post_init", "post_migrate", "post_save", "pre_delete",
     "pre_init", "pre_migrate", "pre_save", "receiver", "atomic", "get_rollback", "on_commit", "set_rollback",
     "SoftDeleteModel", "TimestampedModel", "Window", "RowRange", "ValueRange", "RowNumber", "Rank",

@@ -11,6 +11,7 @@ from orm.exceptions import (
     TransactionManagementError,
 )
 from orm.query.expressions import Col, F, OrderBy, Ref, Value
+from orm.query.filtered_relation import FilteredRelationCache, select_related_names
 from orm.query.joins import INNER, BaseTable
 
 __all__ = ["SQLCompiler", "MULTI", "SINGLE", "CURSOR", "NO_RESULTS", "execute"]
@@ -153,22 +154,15 @@ class SQLCompiler:
                     f"select_related at the same time; load it (only({field.name!r}, ...)) or drop it "
                     "from select_related()"
                 )
-            info = self.query.setup_joins([getattr(field, "query_name", None) or field.name], opts, alias)
-            related_alias = info.joins[-1]
-            related_model = info.opts.model
-            start = len(select)
-            attnames = []
-            for related_field in related_model._meta.concrete_fields:
-                select.append((Col(related_alias, related_field), None))
-                attnames.append(related_field.attname)
-            sub_info = {"model": related_model, "attnames": attnames, "start": start, "related": [], "field": field}
-            klass_info["related"].append(sub_info)
-            if sub_request:
-                self._add_related_selections(
-                    select, sub_info, related_model._meta, related_alias,
-                    sub_request if isinstance(sub_request, dict) and sub_request else (True if requested is True else {}),
-                    depth + 1,
-                )
+            self._add_related_model(
+                select, klass_info, getattr(field, "query_name", None) or field.name, field, opts, alias,
+                sub_request if isinstance(sub_request, dict) and sub_request else (True if requested is True else {}),
+                depth,
+            )
+        if depth == 1 and self.query.filtered_relations:
+            for name in select_related_names(self.query, requested):
+                valid.add(name)
+                self._add_related_model(select, klass_info, name, None, opts, alias, requested[name], depth)
         if isinstance(requested, dict):
             unknown = set(requested) - valid
             if unknown:
@@ -180,6 +174,27 @@ class SQLCompiler:
                     f"Invalid field name(s) given in select_related: {', '.join(sorted(unknown))}. "
                     f"Choices on {opts.object_name} are: {', '.join(choices) or '(none)'}"
                 )
+
+    def _add_related_model(self, select, klass_info, name, field, opts, alias, sub_request, depth) -> None:
+        """Join ``name`` from ``alias``, select its model's columns and describe them in ``klass_info``.
+
+        ``field`` is the relation (None for a filtered relation's alias: the
+        object goes to the attribute of that name).
+        """
+        info = self.query.setup_joins([name], opts, alias)
+        related_alias = info.joins[-1]
+        related_model = info.opts.model
+        start = len(select)
+        attnames = []
+        for related_field in related_model._meta.concrete_fields:
+            select.append((Col(related_alias, related_field), None))
+            attnames.append(related_field.attname)
+        if field is None:
+            field = FilteredRelationCache(name, info.final_field)
+        sub_info = {"model": related_model, "attnames": attnames, "start": start, "related": [], "field": field}
+        klass_info["related"].append(sub_info)
+        if sub_request:
+            self._add_related_selections(select, sub_info, related_model._meta, related_alias, sub_request, depth + 1)
 
     # -- clauses ------------------------------------------------------------------
 

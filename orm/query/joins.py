@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from orm.exceptions import EmptyResultSet
+
 __all__ = ["PathInfo", "Join", "BaseTable", "INNER", "LOUTER", "MultiJoin"]
 
 INNER = "INNER JOIN"
@@ -27,6 +29,8 @@ class PathInfo:
     on the target's key can skip. ``extra_condition(compiler, connection,
     alias, parent_alias) -> (sql, params)`` adds to the ON clause (generic
     relations). ``nullable`` says whether the hop may find no row.
+    ``filtered_relation`` is the ``FilteredRelation`` whose condition joins
+    this hop (see ``orm.query.filtered_relation``).
     """
 
     from_opts: Any
@@ -39,6 +43,7 @@ class PathInfo:
     nullable: bool = True
     extra_condition: Callable | None = None
     condition_key: Any = None
+    filtered_relation: Any = None
 
 
 @dataclass
@@ -55,6 +60,8 @@ class Join:
     extra_condition: Callable | None = None
     condition_key: Any = None
     path_info: Any = field(default=None, compare=False)
+    # A FilteredRelation's condition, resolved against the query (a WhereNode).
+    filtered_condition: Any = field(default=None, compare=False)
 
     def identity(self) -> tuple:
         return (self.table_name, self.parent_alias, self.join_columns, self.condition_key)
@@ -72,6 +79,11 @@ class Join:
             if sql:
                 conditions.append(sql)
                 params.extend(extra_params)
+        if self.filtered_condition is not None:
+            sql, condition_params = _filtered_condition_sql(compiler, self.filtered_condition)
+            if sql:
+                conditions.append(f"({sql})")
+                params.extend(condition_params)
         table = quote(self.table_name)
         alias_sql = f" {quote(alias)}" if alias != self.table_name else ""
         return f"{join_type} {table}{alias_sql} ON ({' AND '.join(conditions)})", params
@@ -88,7 +100,16 @@ class Join:
             self.extra_condition,
             self.condition_key,
             self.path_info,
+            None if self.filtered_condition is None else self.filtered_condition.relabeled_clone(change_map),
         )
+
+
+def _filtered_condition_sql(compiler, condition) -> tuple[str, list]:
+    """A FilteredRelation's ON condition; one that matches no row joins none (not no result)."""
+    try:
+        return compiler.compile(condition)
+    except EmptyResultSet:
+        return "1 = 0", []
 
 
 @dataclass

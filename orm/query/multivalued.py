@@ -52,7 +52,7 @@ def _q_names(q_object) -> list[str]:
 
 
 def _multivalued_hops(query, expression) -> set:
-    """The multi-valued relations (their ``PathInfo.join_field``) ``expression`` reaches."""
+    """The multi-valued relations (``PathInfo.join_field`` and ``condition_key``) ``expression`` reaches."""
     hops: set = set()
     for name in _names(expression):
         parts = name.split("__")
@@ -62,13 +62,18 @@ def _multivalued_hops(query, expression) -> set:
             path = query.names_to_path(parts, query.get_meta())[0]
         except FieldError:
             continue
-        hops.update(id(info.join_field) for info in path if info.m2m)
+        hops.update(_hop(info) for info in path if info.m2m)
     return hops
+
+
+def _hop(info) -> tuple:
+    # A FilteredRelation's hops carry a condition key of their own: another join of the relation.
+    return id(info.join_field), info.condition_key
 
 
 def _existing_hops(query) -> set:
     return {
-        id(join.path_info.join_field)
+        _hop(join.path_info)
         for alias, join in query.alias_map.items()
         if isinstance(join, Join) and join.m2m and join.path_info is not None
         and query.alias_refcount.get(alias, 0) > 0
@@ -79,6 +84,7 @@ def _as_correlated_subquery(query, aggregate) -> Subquery:
     from orm.query.query import Query
 
     inner = Query(query.model)
+    inner.filtered_relations = query.filtered_relations
     inner.add_q(Q(pk=OuterRef("pk")))
     inner.clear_ordering(force=True)
     inner.add_annotation(aggregate, "__value")

@@ -7,6 +7,7 @@ A ``QuerySet`` holds a ``Query`` and clones it on every chained call; the
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,12 @@ from typing import Any
 from orm.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError, NotSupportedError
 from orm.options import closest_names
 from orm.query.expressions import Col, F, Ref, Value, walk
+from orm.query.filtered_relation import (
+    FilteredRelation,
+    add_filtered_relation,
+    filtered_relation_path,
+    resolve_filtered_condition,
+)
 from orm.query.joins import INNER, LOUTER, BaseTable, Join, MultiJoin
 from orm.query.lookups import IsNull, get_lookup, get_transform, lookup_names_for, plain_values
 from orm.query.q import Q
@@ -50,6 +57,8 @@ class Query:
         self.join_requirements: dict[str, bool] = {}
         self.where = WhereNode()
         self.annotations: dict[str, Any] = {}
+        # FilteredRelation by alias; replaced, never changed in place, so clones share it.
+        self.filtered_relations: dict[str, Any] = {}
         self.annotation_select_mask: list[str] | None = None
         self.default_ordering = True
         self.standard_ordering = True
@@ -211,10 +220,15 @@ class Query:
                 name = current.pk.name
             field = _find_field(current, name)
             if field is None:
+                if position == 0 and name in self.filtered_relations:
+                    infos, final_field, targets = filtered_relation_path(self, name, current, allow_many)
+                    path.extend(infos)
+                    current = infos[-1].to_opts
+                    continue
                 if position == 0 and name in self.annotations:
                     raise FieldError(f"annotation {name!r} cannot be used here") from None
                 if position == 0:
-                    choices = [*current.field_names_for_errors(), *self.annotation_select]
+                    choices = [*current.field_names_for_errors(), *self.annotation_select, *self.filtered_relations]
                     raise FieldError(
                         f"Cannot resolve keyword {name!r} into field of model "
                         f"{current.object_name}. Choices are: {', '.join(closest_names(name, choices))}"
@@ -268,6 +282,8 @@ class Query:
             )
             alias = self.join(join, reuse=can_reuse)
             joins.append(alias)
+            if info.filtered_relation is not None and join.table_alias == alias:
+                resolve_filtered_condition(self, join, joins)
         final_opts = path[-1].to_opts if path else opts
         return JoinInfo(final_field, targets, final_opts, joins, path, rest)
 
@@ -275,7 +291,7 @@ class Query:
         """Drop trailing forward joins whose target is already on the previous table."""
         joins = list(joins)
         for info in reversed(path):
-            if len(joins) <= 1 or not info.direct or info.extra_condition is not None:
+            if len(joins) <= 1 or not info.direct or info.extra_condition is not None or info.filtered_relation is not None:
                 break
             to_columns = {to_field.column: from_field for from_field, to_field in info.join_fields}
             if not all(target.column in to_columns for target in targets):
@@ -395,7 +411,7 @@ class Query:
         clause, _ = self._add_q(q_object, reuse if reuse is not None else set(), inner=False, allow_joins=allow_joins)
         return clause
 
-    def _add_q(self, q_object: Q, used_aliases: set, branch_negated=False, current_negated=False, inner=True, allow_joins=True):
+    def _add_q(self, q_object: Q, used_aliases: set, branch_negated=False, current_negated=False, inner=True, allow_joins=True, split_subquery=True):
         connector = q_object.connector
         current_negated = current_negated ^ q_object.negated
         branch_negated = branch_negated or q_object.negated
@@ -408,11 +424,12 @@ class Query:
         joins_used: set = set()
         for child in q_object.children:
             if isinstance(child, Q):
-                child_clause, child_joins = self._add_q(child, used_aliases, branch_negated, current_negated, child_inner, allow_joins)
+                child_clause, child_joins = self._add_q(child, used_aliases, branch_negated, current_negated, child_inner, allow_joins, split_subquery)
             else:
                 child_clause, child_joins = self.build_filter(
                     child, can_reuse=used_aliases, branch_negated=branch_negated,
                     current_negated=current_negated, inner=child_inner, allow_joins=allow_joins,
+                    split_subquery=split_subquery,
                 )
             joins_used |= child_joins
             if child_clause:
@@ -496,6 +513,7 @@ class Query:
         """``exclude()`` across a multi-valued relation: ``pk NOT IN (subquery)``."""
         arg, value = filter_expr
         inner = Query(self.model)
+        inner.filtered_relations = self.filtered_relations
         if isinstance(value, F) and not isinstance(value, OuterRef):
             value = OuterRef(value.name)
         inner.add_q(Q((arg, value)))
@@ -591,6 +609,12 @@ class Query:
         self.where = replace(self.where)
         self.select = tuple(replace(expression) for expression in self.select)
         self.annotations = {name: replace(expression) for name, expression in self.annotations.items()}
+        if self.filtered_relations:
+            self.alias_map = {
+                alias: join if getattr(join, "filtered_condition", None) is None
+                else dataclasses.replace(join, filtered_condition=replace(join.filtered_condition.clone()))
+                for alias, join in self.alias_map.items()
+            }
 
     def relabel_outer_refs(self, change_map) -> Query:
         """This subquery with its references to the enclosing query's aliases renamed.
@@ -614,6 +638,9 @@ class Query:
             entry.relabeled_clone(outer) if hasattr(entry, "relabeled_clone") else entry
             for entry in clone.order_by
         )
+        if clone.filtered_relations:
+            # A filtered relation's ON condition may hold the enclosing query's columns too.
+            clone.alias_map = {alias: join.relabeled_clone(outer) for alias, join in clone.alias_map.items()}
         return clone
 
     def as_sql(self, compiler, connection):
@@ -665,6 +692,9 @@ class Query:
     # -- select / annotations -----------------------------------------------------
 
     def add_annotation(self, annotation, alias: str, select: bool = True) -> None:
+        if isinstance(annotation, FilteredRelation):
+            add_filtered_relation(self, annotation, alias)
+            return
         resolved = annotation.resolve_expression(self, allow_joins=True, reuse=None)
         self.annotations[alias] = resolved
         if select:
