@@ -11,7 +11,12 @@ import copy
 from typing import Any
 
 from orm import signals
-from orm.exceptions import FieldError, ImproperlyConfigured, MultipleObjectsReturned, ObjectDoesNotExist
+from orm.exceptions import (
+    FieldError,
+    ImproperlyConfigured,
+    MultipleObjectsReturned,
+    ObjectDoesNotExist,
+)
 from orm.options import Options, proxy_field_message
 from orm.registry import registry
 
