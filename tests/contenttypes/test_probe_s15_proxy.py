@@ -231,6 +231,32 @@ def test_a_proxy_relation_beside_the_concrete_models_own(memo_db, m):
     assert total == 3 and m.Memo.objects.count() == 0
 
 
+def test_a_generic_relation_added_to_the_concrete_model_later_reaches_its_proxies(memo_db, m):
+    class Shelf(orm.Model):
+        name = orm.CharField(max_length=30)
+
+        class Meta:
+            app_label = APP
+            db_table = m.Anchor._meta.db_table
+
+    class ProxyShelf(Shelf):
+        class Meta:
+            app_label = APP
+            proxy = True
+
+    class ProxyProxyShelf(ProxyShelf):
+        class Meta:
+            app_label = APP
+            proxy = True
+
+    Shelf.add_to_class("memos", GenericRelation(m.Memo))
+    assert ProxyProxyShelf._meta.get_field("memos") is Shelf._meta.get_field("memos")
+    shelf = ProxyProxyShelf.objects.create(name="top")
+    shelf.memos.create(text="dusty")
+    assert ProxyProxyShelf.objects.filter(memos__text="dusty").count() == 1
+    assert shelf.delete()[0] == 2 and m.Memo.objects.count() == 0
+
+
 def test_the_autodetector_creates_a_proxy_with_generic_relations_without_fields(m):
     state = ProjectState.from_models([m.Memo, m.Anchor, m.NotedAnchor, m.DeeplyNotedAnchor])
     assert state.get_model(APP, "NotedAnchor").fields == {}
