@@ -189,12 +189,12 @@ class ForeignKey(RelatedField):
     # -- query layer ------------------------------------------------------------------
 
     def get_path_info(self, filtered_relation=None) -> list[PathInfo]:
-        """One forward hop: this table to the target's."""
+        """One forward hop: this table to the target's (whose model may be a proxy, as Django)."""
         target = self.target_field
         return [
             PathInfo(
                 from_opts=self.model._meta,
-                to_opts=target.model._meta,
+                to_opts=self.remote_field.model._meta,
                 join_fields=((self, target),),
                 target_fields=(target,),
                 join_field=self,
@@ -210,7 +210,7 @@ class ForeignKey(RelatedField):
         opts = self.model._meta
         return [
             PathInfo(
-                from_opts=target.model._meta,
+                from_opts=self.remote_field.model._meta,
                 to_opts=opts,
                 join_fields=((target, self),),
                 target_fields=(opts.pk,),
