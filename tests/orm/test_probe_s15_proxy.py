@@ -74,7 +74,16 @@ class Fan(orm.Model):
         app_label = APP
 
 
-MODELS = [Band, Gig, Fan]
+class Festival(orm.Model):
+    """A many-to-many relation to a proxy."""
+
+    bands = orm.ManyToManyField(FamousBand, related_name="festivals")
+
+    class Meta:
+        app_label = APP
+
+
+MODELS = [Band, Gig, Fan, Festival, Festival.bands.through]
 
 
 def _declare_proxy(name: str, **attrs):
@@ -201,3 +210,25 @@ def test_deleting_through_a_proxy_cascades_like_the_concrete_model(models_db):
     total, _per_model = VeryFamousBand.objects.filter(name="Lalo").delete()
     assert total == 3
     assert (Band.objects.count(), Gig.objects.count(), Fan.objects.count()) == (0, 0, 0)
+
+
+def test_select_related_to_a_proxy_gives_proxy_instances(models_db):
+    band = Band.objects.create(name="Lalo")
+    Fan.objects.create(band_id=band.pk, name="ann")
+    # The path to the target is the proxy's, as in Django: select_related built Band instances.
+    loaded = Fan.objects.select_related("band").get()
+    assert type(loaded.band) is FamousBand and loaded.band.shout() == "LALO"
+    assert type(Fan.objects.get().band) is FamousBand
+    assert type(Fan.objects.prefetch_related("band").get().band) is FamousBand
+
+
+def test_a_many_to_many_to_a_proxy_is_a_reverse_relation_of_the_concrete_model(models_db):
+    band = Band.objects.create(name="Lalo")
+    festival = Festival.objects.create()
+    festival.bands.add(band.pk)
+    assert [type(b) for b in festival.bands.all()] == [FamousBand]
+    assert Band.objects.filter(festivals=festival).count() == 1
+    assert FamousBand.objects.get().festivals.get() == festival
+    # Deleting the concrete row removes its junction rows (it used to fail on the foreign key).
+    assert band.delete() == (2, {f"{APP}.Festival_bands": 1, f"{APP}.Band": 1})
+    assert list(festival.bands.all()) == []
