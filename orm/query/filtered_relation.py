@@ -15,10 +15,11 @@ Nothing here runs for a query without filtered relations.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 from orm.query.expressions import F
+from orm.query.joins import FilteredPathInfo, PathInfo
 from orm.query.q import Q
 
 __all__ = ["FilteredRelation"]
@@ -187,7 +188,10 @@ def filtered_relation_path(query, alias: str, opts, allow_many: bool):
     path, final_field, targets, _rest = query.names_to_path(parts, opts, allow_many)
     own = len(final_field.get_path_info())
     marked = [replace(info, condition_key=(info.condition_key, "filtered", alias)) for info in path[-own:]]
-    marked[-1] = replace(marked[-1], filtered_relation=relation)
+    last = marked[-1]
+    marked[-1] = FilteredPathInfo(
+        **{field.name: getattr(last, field.name) for field in fields(PathInfo)}, filtered_relation=relation
+    )
     return [*path[:-own], *marked], final_field, targets
 
 

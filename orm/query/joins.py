@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from orm.exceptions import EmptyResultSet
 
-__all__ = ["PathInfo", "Join", "BaseTable", "INNER", "LOUTER", "MultiJoin"]
+__all__ = ["PathInfo", "FilteredPathInfo", "Join", "BaseTable", "INNER", "LOUTER", "MultiJoin"]
 
 INNER = "INNER JOIN"
 LOUTER = "LEFT OUTER JOIN"
@@ -30,7 +30,7 @@ class PathInfo:
     alias, parent_alias) -> (sql, params)`` adds to the ON clause (generic
     relations). ``nullable`` says whether the hop may find no row.
     ``filtered_relation`` is the ``FilteredRelation`` whose condition joins
-    this hop (see ``orm.query.filtered_relation``).
+    this hop (a `FilteredPathInfo`'s; see ``orm.query.filtered_relation``).
     """
 
     from_opts: Any
@@ -43,6 +43,14 @@ class PathInfo:
     nullable: bool = True
     extra_condition: Callable | None = None
     condition_key: Any = None
+    # A class attribute, not a field: plain hops (every query's) build no more than before.
+    filtered_relation = None
+
+
+@dataclass(frozen=True)
+class FilteredPathInfo(PathInfo):
+    """The last hop of a ``FilteredRelation``: its join carries the relation's condition."""
+
     filtered_relation: Any = None
 
 
@@ -60,8 +68,9 @@ class Join:
     extra_condition: Callable | None = None
     condition_key: Any = None
     path_info: Any = field(default=None, compare=False)
-    # A FilteredRelation's condition, resolved against the query (a WhereNode).
-    filtered_condition: Any = field(default=None, compare=False)
+    # A FilteredRelation's condition resolved against the query (a WhereNode), set on its
+    # join only: a class attribute, so other joins are built as before.
+    filtered_condition = None
 
     def identity(self) -> tuple:
         return (self.table_name, self.parent_alias, self.join_columns, self.condition_key)
@@ -89,7 +98,7 @@ class Join:
         return f"{join_type} {table}{alias_sql} ON ({' AND '.join(conditions)})", params
 
     def relabeled_clone(self, change_map: dict[str, str]) -> Join:
-        return Join(
+        clone = Join(
             self.table_name,
             change_map.get(self.parent_alias, self.parent_alias),
             change_map.get(self.table_alias, self.table_alias),
@@ -100,8 +109,10 @@ class Join:
             self.extra_condition,
             self.condition_key,
             self.path_info,
-            None if self.filtered_condition is None else self.filtered_condition.relabeled_clone(change_map),
         )
+        if self.filtered_condition is not None:
+            clone.filtered_condition = self.filtered_condition.relabeled_clone(change_map)
+        return clone
 
 
 def _filtered_condition_sql(compiler, condition) -> tuple[str, list]:

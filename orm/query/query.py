@@ -7,7 +7,6 @@ A ``QuerySet`` holds a ``Query`` and clones it on every chained call; the
 from __future__ import annotations
 
 import copy
-import dataclasses
 import itertools
 from dataclasses import dataclass
 from typing import Any
@@ -610,11 +609,10 @@ class Query:
         self.select = tuple(replace(expression) for expression in self.select)
         self.annotations = {name: replace(expression) for name, expression in self.annotations.items()}
         if self.filtered_relations:
-            self.alias_map = {
-                alias: join if getattr(join, "filtered_condition", None) is None
-                else dataclasses.replace(join, filtered_condition=replace(join.filtered_condition.clone()))
-                for alias, join in self.alias_map.items()
-            }
+            for alias, join in list(self.alias_map.items()):
+                if getattr(join, "filtered_condition", None) is not None:
+                    join = self.alias_map[alias] = copy.copy(join)  # clones share their joins
+                    join.filtered_condition = replace(join.filtered_condition.clone())
 
     def relabel_outer_refs(self, change_map) -> Query:
         """This subquery with its references to the enclosing query's aliases renamed.
