@@ -165,3 +165,26 @@ def test_hand_written_alter_field_of_a_generated_field_drops_and_adds_it(project
     assert connection.execute("SELECT total FROM gen_item").fetchone()[0] == 30
     (project.root / "gen" / "migrations" / "0002_alter.py").unlink()
     _clean(project)
+
+
+def test_generated_fields_of_many_new_models_worked_out_ahead(project):
+    # Eight CreateModel operations or more are described ahead of running (migrations_engine.ahead).
+    models = "".join(
+        f"""
+class Thing{number}(orm.Model):
+    price = orm.IntegerField()
+    twice = orm.GeneratedField(
+        expression=orm.F("price") * {number + 2}, output_field=orm.IntegerField(), db_persist=True
+    )
+"""
+        for number in range(10)
+    )
+    project.models("gen", models)
+    code, output = project.makemigrations("gen")
+    assert code == 0, output
+    project.migrate()
+    for number in range(10):
+        thing = registry.get_model(f"gen.Thing{number}").objects.create(price=3)
+        assert thing.twice == 3 * (number + 2)
+    live_state = ProjectState.from_registry(registry, app_labels={"gen"})
+    assert compare_schema(project.connection, live_state) == []
