@@ -523,6 +523,60 @@ def _rename_in_condition(condition: Any, old: str, new: str) -> Any:
     return result
 
 
+def _rename_in_generated_fields(fields: dict[str, Any], old: str, new: str) -> None:
+    """Point the expressions of the model's generated fields at field ``new`` instead of ``old``.
+
+    The column keeps computing the same thing (the databases rename the
+    column inside the expression too), so the state must say so, or the
+    model's next description would name a field that is gone.
+    """
+    for name, field in list(fields.items()):
+        if not getattr(field, "generated", False):
+            continue
+        expression = _rename_in_expression(field.expression, old, new)
+        if expression is not field.expression:
+            _name, _path, args, kwargs = field.deconstruct()
+            fields[name] = type(field)(*args, **{**kwargs, "expression": expression})
+
+
+def _renamed_reference(value: Any, old: str, new: str) -> Any:
+    """A field reference (``"price"``, ``"price__lower"``) renamed, else ``value`` itself."""
+    head, sep, rest = value.partition("__")
+    return new + sep + rest if head == old else value
+
+
+def _rename_in_expression(expression: Any, old: str, new: str) -> Any:
+    """A copy of ``expression`` whose references to field ``old`` name ``new`` (itself if none)."""
+    from orm.query.expressions import F, RawSQL, Value
+    from orm.query.q import Q
+
+    if type(expression) is F:
+        renamed = _renamed_reference(expression.name, old, new)
+        return expression if renamed == expression.name else F(renamed)
+    if isinstance(expression, Q):
+        return _rename_in_condition(expression, old, new)
+    if isinstance(expression, (Value, RawSQL)) or not hasattr(expression, "resolve_expression"):
+        return expression
+    _path, args, kwargs = expression.deconstruct()
+
+    def rename(value: Any) -> Any:
+        if isinstance(value, str):
+            return _renamed_reference(value, old, new)  # a function's field argument
+        if isinstance(value, (list, tuple)):
+            return type(value)(rename(item) for item in value)
+        return _rename_in_expression(value, old, new)
+
+    new_args = [rename(value) for value in args]
+    new_kwargs = {
+        key: value if key == "output_field" else _rename_in_expression(value, old, new)
+        for key, value in kwargs.items()
+    }
+    changed = any(a is not b for a, b in zip(new_args, args)) or any(
+        new_kwargs[key] is not kwargs[key] for key in kwargs
+    )
+    return type(expression)(*new_args, **new_kwargs) if changed else expression
+
+
 class RenameField(FieldOperation):
     """Rename a field (its column too, unless ``db_column`` pins it)."""
 
@@ -556,6 +610,7 @@ class RenameField(FieldOperation):
             for name, field in model_state.fields.items()
         }
         _rename_in_options(model_state.options, self.old_name, self.new_name)
+        _rename_in_generated_fields(model_state.fields, self.old_name, self.new_name)
 
     def _rename(self, app_label, schema_editor, from_state, to_state, old, new) -> None:
         old_state = from_state.get_model(app_label, self.model_name)

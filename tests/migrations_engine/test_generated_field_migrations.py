@@ -188,3 +188,36 @@ class Thing{number}(orm.Model):
         assert thing.twice == 3 * (number + 2)
     live_state = ProjectState.from_registry(registry, app_labels={"gen"})
     assert compare_schema(project.connection, live_state) == []
+
+
+def test_renaming_a_field_the_expression_uses_is_a_rename_alone(project):
+    project.models("gen", V3)
+    assert project.makemigrations("gen")[0] == 0
+    project.migrate()
+    _item(project).objects.create(name="Ink", price=3, quantity=2)
+    project.models("gen", V3.replace('"quantity"', '"count"').replace("quantity = ", "count = "))
+    code, output = project.makemigrations("gen", renames=["gen.Item.quantity=count"])
+    assert code == 0, output
+    text = project.migration_text("gen", project.migration_names("gen")[-1])
+    # The state's expressions follow the rename: the generated columns are kept as they are.
+    assert "migrations.RenameField(" in text and "RemoveField" not in text and "AddField" not in text
+    project.reload()
+    project.migrate()
+    _clean(project)
+    item = _item(project).objects.get()
+    assert (item.count, item.total, item.label) == (2, 5, "ink's #2")
+    item.count = 4
+    item.save()
+    assert (item.total, item.label) == (7, "ink's #4")
+    project.migrate("gen", "0001_initial")
+    assert project.connection.execute("SELECT quantity, total FROM gen_item").fetchone() == (4, 7)
+
+
+def test_rename_in_expression_touches_field_references_only():
+    import orm
+    from migrations_engine.operations.fields import _rename_in_expression
+
+    expression = orm.Concat(orm.Lower("price"), orm.Value("price"), orm.F("price") * 2, "other")
+    renamed = _rename_in_expression(expression, "price", "cost")
+    assert renamed == orm.Concat(orm.Lower("cost"), orm.Value("price"), orm.F("cost") * 2, "other")
+    assert _rename_in_expression(expression, "nothing", "else") is expression
