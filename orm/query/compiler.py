@@ -169,6 +169,7 @@ class SQLCompiler:
                 choices = sorted(
                     {f.name for f in opts.concrete_fields if f.is_relation}
                     | {r.query_name for r in opts.related_objects if r.one_to_one}
+                    | (set(self.query.filtered_relations) if depth == 1 else set())
                 )
                 raise FieldError(
                     f"Invalid field name(s) given in select_related: {', '.join(sorted(unknown))}. "

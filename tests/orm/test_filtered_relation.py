@@ -57,7 +57,15 @@ class FRPizza(orm.Model):
         app_label = APP
 
 
-MODELS = [FROwner, FRTopping, FRRestaurant, FRPizza, FRPizza.toppings.through]
+class FRLicence(orm.Model):
+    restaurant = orm.OneToOneField(FRRestaurant, on_delete=orm.CASCADE, related_name="licence")
+    valid = orm.BooleanField()
+
+    class Meta:
+        app_label = APP
+
+
+MODELS = [FROwner, FRTopping, FRRestaurant, FRPizza, FRPizza.toppings.through, FRLicence]
 
 
 @pytest.fixture
@@ -69,6 +77,8 @@ def data(models_db):
     r2 = FRRestaurant.objects.create(name="r2", owner=bob, boss=bob)
     FRRestaurant.objects.create(name="r3", owner=None, boss=ann)
     cheese, ham, mushroom = (FRTopping.objects.create(name=name) for name in ("cheese", "ham", "mushroom"))
+    FRLicence.objects.create(restaurant=r1, valid=True)
+    FRLicence.objects.create(restaurant=r2, valid=False)
     pizzas = {}
     for name, vegetarian, restaurant, toppings in [
         ("margherita mozzarella", True, r1, [cheese, mushroom]),
@@ -188,6 +198,25 @@ def test_exclude_over_multivalued_filtered_relation(data):
     assert list(vegetarian().exclude(veg__isnull=True).values_list("name", flat=True).order_by("name")) == ["r1", "r2"]
 
 
+def test_exclude_with_several_conditions(data):
+    either = Q(veg__name="funghi") | Q(veg__name__startswith="marg")
+    assert list(vegetarian().exclude(either).values_list("name", flat=True)) == ["r3"]
+    assert list(vegetarian().filter(~Q(veg__name__icontains="mozz")).values_list("name", flat=True).order_by("name")) == ["r2", "r3"]
+    both = vegetarian().exclude(veg__name__icontains="mozz", name="r1")
+    assert list(both.values_list("name", flat=True).order_by("name")) == ["r2", "r3"]
+    mixed = vegetarian().exclude(veg__name__icontains="funghi", pizzas__name__icontains="diavola")
+    assert list(mixed.values_list("name", flat=True).order_by("name")) == ["r1", "r3"]
+
+
+def test_reverse_one_to_one_filtered_relation(data):
+    valid = FRRestaurant.objects.annotate(ok=FilteredRelation("licence", condition=Q(licence__valid=True)))
+    assert list(valid.values_list("name", "ok__valid").order_by("name")) == [("r1", True), ("r2", None), ("r3", None)]
+    with orm.capture_queries() as queries:
+        loaded = [(r.name, r.ok and r.ok.restaurant.name) for r in valid.select_related("ok").order_by("name")]
+    assert loaded == [("r1", "r1"), ("r2", None), ("r3", None)]
+    assert len(queries) == 1
+
+
 def test_exclude_over_single_valued_filtered_relation_keeps_null_rows(data):
     assert list(ann_owner().exclude(mine__name="ann").values_list("name", flat=True).order_by("name")) == ["r2", "r3"]
 
@@ -231,7 +260,7 @@ def test_select_related_on_reverse_filtered_relation_and_beyond(data):
         ]
     assert loaded == [("r1", "margherita mozzarella", "ann"), ("r2", "funghi", "bob"), ("r3", None, None)]
     assert len(queries) == 1
-    with pytest.raises(FieldError, match="select_related: nope"):
+    with pytest.raises(FieldError, match="select_related: nope. Choices on FRRestaurant are: boss, licence, owner, veg"):
         list(vegetarian().select_related("nope"))
 
 
@@ -415,3 +444,4 @@ def test_condition_with_outer_reference_in_a_subquery(data):
     assert list(FROwner.objects.annotate(first=first).values_list("name", "first").order_by("name")) == [
         ("ann", None), ("bob", "bob special")
     ]
+
