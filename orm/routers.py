@@ -93,11 +93,19 @@ class ConnectionRouter:
         ``allow_relation`` must allow the pair (``ValueError`` otherwise).
         """
         value_state, instance_state = value._state, instance._state
-        if value_state.db != instance_state.db:
-            if instance_state.db is None:
-                instance_state.db = self.db_for_write(type(instance), instance=value)
-            elif value_state.db is None:
-                value_state.db = self.db_for_write(type(value), instance=instance)
+        db1, db2 = value_state.db, instance_state.db
+        if db1 != db2:
+            # Without routers the answer is the other's database: no need to ask.
+            if db2 is None:
+                db2 = instance_state.db = (
+                    db1 if self.default_only else self.db_for_write(type(instance), instance=value)
+                )
+            elif db1 is None:
+                db1 = value_state.db = (
+                    db2 if self.default_only else self.db_for_write(type(value), instance=instance)
+                )
+        if db1 == db2 and self.default_only:
+            return
         self.check_relation(value, instance, "assign")
 
     def route_by_instance(self, queryset, instance, db: str | None = None):

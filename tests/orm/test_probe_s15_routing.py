@@ -554,10 +554,13 @@ class Log(orm.Model):
     line = orm.CharField(max_length=100)
 ''',
     )
-    project.apps.append("contenttypes")
     other = new_db_url("sqlite") if pair == "mixed" else new_db_url()
     try:
         project.configure(databases={"other": other}, routers=[LogsOnOther()])
+        # contenttypes is added here, not as a project app: the project would re-import it.
+        orm.configure(
+            apps=["memo", "contenttypes"], databases={"default": db_url, "other": other}, routers=[LogsOnOther()]
+        )
         ContentType.objects.clear_cache()
         assert cli.call_command("migrate", verbosity=0) == 0
         assert cli.call_command("migrate", database="other", verbosity=0) == 0
