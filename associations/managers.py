@@ -261,10 +261,17 @@ def create_reverse_many_to_one_manager(superclass, rel):
             if bulk:
                 pks = []
                 for obj in objs:
-                    if obj._state.adding or obj.pk is None:
+                    state = obj._state
+                    if state.adding or obj.pk is None:
                         raise ValueError(
                             f"{self.accessor_label}.add(): {obj!r} is unsaved; save it first or "
                             "use bulk=False"
+                        )
+                    if state.db != db:
+                        # As Django: the UPDATE by primary key on `db` would change another row.
+                        raise ValueError(
+                            f"{self.accessor_label}.add(): {obj!r} is saved in database {state.db!r}, "
+                            f"not {db!r} where the relation is written; save it there first or use bulk=False"
                         )
                     pks.append(obj.pk)
                 if pks:

@@ -722,3 +722,17 @@ def test_saving_a_loaded_object_to_another_database_copies_it(two_dbs):
     partial = RoutedWriter.objects.only("pk").get()
     partial.save(using="other")  # deferred fields are loaded, not skipped, on another database
     assert RoutedWriter.objects.using("other").get().name == "original"
+
+
+def test_bulk_add_of_an_object_from_another_database_is_refused(routed):
+    routed(EverythingToDefault())  # allows every relation
+    writer = RoutedWriter.objects.create(name="on default")
+    other_writer = RoutedWriter.objects.create(name="its namesake")
+    RoutedBook.objects.create(pk=7, writer=other_writer, title="same pk on default")
+    there = RoutedBook.objects.using("other").create(
+        pk=7, writer=RoutedWriter.objects.using("other").create(name="there"), title="on other"
+    )
+    # As Django: an UPDATE by primary key on "default" would change another row.
+    with pytest.raises(ValueError, match="bulk=False"):
+        writer.books.add(there)
+    assert RoutedBook.objects.get(pk=7).writer_id == other_writer.pk
