@@ -209,7 +209,7 @@ def _setup_proxy(cls) -> None:
             continue
         concrete = [field.name for field in parent_meta.local_fields + parent_meta.local_many_to_many]
         if concrete:
-            raise FieldError(proxy_field_message(opts, concrete) + f" (inherited from the abstract {parent.__name__})")
+            raise FieldError(proxy_field_message(opts, concrete, origin=parent.__name__))
         for field in parent_meta.private_fields:
             if field.name not in declared and not _shadowed(cls, field.name):
                 declared.add(field.name)

@@ -211,7 +211,8 @@ class Options:
             related = [existing for existing in self.related_objects if _relation_key(existing) != key]
             related.append(relation)
         else:
-            # A new list, not an append: ``unloaded_plan`` of the collector tells a change by identity.
+            # A new list, not an append: its users (``_related_index``, the collector's
+            # ``unloaded_plan``) tell a change by the list's identity.
             related = [*self.related_objects, relation]
             self._index_relation(len(related) - 1, relation, key)
             self._indexed_related = related
@@ -375,13 +376,15 @@ class Options:
         return [field for field in self.concrete_fields if getattr(field, "db_returning", False) or (field.primary_key and field.get_internal_type() in ("AutoField", "BigAutoField", "SmallAutoField"))]
 
 
-def proxy_field_message(opts: Options, names) -> str:
-    """Why proxy model ``opts`` may not hold the fields ``names``, and what to do instead."""
+def proxy_field_message(opts: Options, names, origin: str = "") -> str:
+    """Why proxy model ``opts`` may not hold the fields ``names`` (declared on ``origin``, an
+    abstract parent, if given), and what to do instead."""
     concrete = opts.concrete_model or opts.proxy_for_model
     where = concrete.__name__ if concrete is not None else "the concrete model"
     listed = ", ".join(repr(name) for name in names)
+    source = f" from the abstract {origin}" if origin else ""
     return (
-        f"Proxy model '{opts.object_name}' contains model fields ({listed}): a proxy model has no "
+        f"Proxy model '{opts.object_name}' contains model fields ({listed}{source}): a proxy model has no "
         f"table of its own; declare {listed} on {where}, or make {opts.object_name} a model of its own "
         "(a generic relation, managers, methods, properties and Meta options are allowed on a proxy)"
     )

@@ -257,6 +257,28 @@ def test_a_generic_relation_added_to_the_concrete_model_later_reaches_its_proxie
     assert shelf.delete()[0] == 2 and m.Memo.objects.count() == 0
 
 
+def test_an_abstract_parent_brings_its_generic_relation_to_a_proxy(memo_db, m):
+    class Annotated(orm.Model):
+        annotations = GenericRelation(m.Memo, for_concrete_model=False)
+
+        class Meta:
+            abstract = True
+            app_label = APP
+
+    class AnnotatedAnchor(Annotated, m.Anchor):
+        class Meta:
+            app_label = APP
+            proxy = True
+
+    relation = AnnotatedAnchor._meta.get_field("annotations")
+    assert relation.model is AnnotatedAnchor and relation is not Annotated._meta.get_field("annotations")
+    anchor = AnnotatedAnchor.objects.create(name="Lalo")
+    anchor.annotations.create(text="a")
+    assert m.Memo.objects.get().content_type.model == "annotatedanchor"
+    assert AnnotatedAnchor.objects.filter(annotations__text="a").count() == 1
+    assert anchor.delete()[0] == 2 and m.Memo.objects.count() == 0
+
+
 def test_the_autodetector_creates_a_proxy_with_generic_relations_without_fields(m):
     state = ProjectState.from_models([m.Memo, m.Anchor, m.NotedAnchor, m.DeeplyNotedAnchor])
     assert state.get_model(APP, "NotedAnchor").fields == {}
