@@ -35,11 +35,15 @@ def _ignored_table(name: str) -> bool:
     return name == TABLE_NAME or name.startswith("sqlite_")
 
 
-def compare_schema(connection: Any, state: ProjectState) -> list[str]:
-    """Readable lines, one per difference between the database and ``state`` (empty: no drift)."""
+def compare_schema(connection: Any, state: ProjectState, ignored_tables: Any = ()) -> list[str]:
+    """Readable lines, one per difference between the database and ``state`` (empty: no drift).
+
+    ``ignored_tables``: names left out of the comparison (the tables of models the
+    routers keep off this database).
+    """
     introspection = connection.introspection
-    live_tables = set(introspection.table_names())
-    expected = tables_of_state(state, connection)
+    live_tables = set(introspection.table_names()) - set(ignored_tables)
+    expected = [table for table in tables_of_state(state, connection) if table.name not in ignored_tables]
     expected_names = {table.name for table in expected}
     problems: list[str] = []
     for table in expected:

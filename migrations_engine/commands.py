@@ -311,7 +311,7 @@ def checkdb(*, database: str = "default", stdout: Any = None) -> int:
     state = ProjectState(real_apps=set(loader.unmigrated_apps))
     for key in state_nodes:
         replay(loader.graph.nodes[key], state)
-    problems = compare_schema(connection, state)
+    problems = compare_schema(connection, state, _tables_routed_elsewhere(state, connection, database))
     unapplied = [key for key in loader.graph.full_plan() if key not in applied]
     if not problems:
         _write(stdout, "No drift: the database matches the applied migrations.")
@@ -322,6 +322,24 @@ def checkdb(*, database: str = "default", stdout: Any = None) -> int:
     for problem in problems:
         _write(stdout, f"  - {problem}")
     return 1
+
+
+def _tables_routed_elsewhere(state: Any, connection: Any, database: str) -> set[str]:
+    """The tables (with their junctions) of the models ``allow_migrate`` keeps off ``database``."""
+    from orm.routers import router
+
+    from .schema import junction_tables_for, table_for_model_state
+
+    if not router.routers:
+        return set()
+    names = set()
+    for model_state in state.models.values():
+        if model_state.has_table and not router.allow_migrate(
+            database, model_state.app_label, model_name=model_state.name_lower
+        ):
+            names.add(table_for_model_state(model_state, state, connection).name)
+            names.update(table.name for table in junction_tables_for(model_state, state, connection))
+    return names
 
 
 # The authoring commands live in authoring.py (owned by the authoring half); re-exported here
