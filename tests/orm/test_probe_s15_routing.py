@@ -535,7 +535,7 @@ class LogsOnOther:
         return db == ("other" if on_other else "default")
 
 
-def test_migrate_database_other_honours_allow_migrate(tmp_path, db_url, new_db_url, pair):
+def test_migrate_database_other_honours_allow_migrate(tmp_path, db_url, new_db_url, pair, capsys):
     import cli
     from contenttypes import ContentType
     from migrations_engine.recorder import MigrationRecorder
@@ -579,6 +579,10 @@ class Log(orm.Model):
             }
             # checkdb compares only what the routers let migrate put there.
             assert cli.call_command("checkdb", database=alias, verbosity=0) == 0
+        capsys.readouterr()
+        assert cli.call_command("sqlmigrate", "memo", "0001", database="other") == 0
+        printed = capsys.readouterr().out.lower()
+        assert "memo_log" in printed and "memo_note" not in printed
     finally:
         ContentType.objects.clear_cache()
         project.close()
