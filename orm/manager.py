@@ -19,6 +19,8 @@ class BaseManager(AsyncManagerMethods):
 
     _queryset_class: Any = None
     auto_created = False
+    #: Router hints of a ``db_manager(hints=...)`` copy (see _hinted_manager_class).
+    _hints: dict[str, Any] = {}
 
     def __init__(self) -> None:
         self.model: Any = None
@@ -94,11 +96,17 @@ class BaseManager(AsyncManagerMethods):
             return obj
         return self.get_queryset().create(**kwargs)
 
-    def db_manager(self, using: str | None = None):
+    def db_manager(self, using: str | None = None, hints: dict | None = None):
+        """A copy of this manager on database ``using``; ``hints`` go to the routers (Django's API)."""
         import copy
 
         manager = copy.copy(self)
         manager._db = using
+        if hints:
+            # A subclass whose get_queryset() adds the hints: the plain managers' fast
+            # paths (filter, create) do not apply to it, and cost nothing more.
+            manager.__class__ = _hinted_manager_class(type(self))
+            manager._hints = dict(hints)
         return manager
 
     @property
@@ -121,6 +129,27 @@ class BaseManager(AsyncManagerMethods):
         attrs = {"_queryset_class": queryset_class}
         attrs.update(_proxy_methods(queryset_class, cls))
         return type(class_name, (cls,), attrs)
+
+
+_hinted_manager_classes: dict[type, type] = {}
+
+
+def _hinted_manager_class(manager_class: type) -> type:
+    """``manager_class`` with a ``get_queryset()`` that gives its QuerySets the manager's ``_hints``."""
+    hinted = _hinted_manager_classes.get(manager_class)
+    if hinted is None:
+
+        def get_queryset(self):
+            queryset = super(hinted, self).get_queryset()
+            queryset._hints = {**queryset._hints, **self._hints}
+            return queryset
+
+        hinted = type(manager_class.__name__, (manager_class,), {
+            "get_queryset": get_queryset, "__qualname__": manager_class.__qualname__,
+            "__module__": manager_class.__module__,
+        })
+        _hinted_manager_classes[manager_class] = hinted
+    return hinted
 
 
 def _proxy_methods(queryset_class, manager_class) -> dict[str, Any]:

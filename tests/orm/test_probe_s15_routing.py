@@ -742,3 +742,20 @@ def test_bulk_add_of_an_object_from_another_database_is_refused(routed):
     with pytest.raises(ValueError, match="bulk=False"):
         writer.books.add(there)
     assert RoutedBook.objects.get(pk=7).writer_id == other_writer.pk
+
+
+def test_db_manager_passes_hints_to_the_routers(routed):
+    recorder = NoOpinion()
+    routed(recorder, WritersToOther())
+    writer = RoutedWriter.objects.create(name="w")
+    assert writer._state.db == "other"
+    hinted = RoutedBook.objects.db_manager(hints={"instance": writer})
+    recorder.calls.clear()
+    book = hinted.create(writer=writer, title="by hint")  # no router answers for books: the hint's database
+    assert book._state.db == "other"
+    assert ("write", RoutedBook, writer) in recorder.calls
+    assert [b.title for b in hinted.filter(title="by hint")] == ["by hint"]
+    assert ("read", RoutedBook, writer) in recorder.calls
+    assert not RoutedBook.objects.exists()  # without the hint: default
+    assert RoutedBook.objects.db_manager("default", hints={"instance": writer}).count() == 0
+    assert type(hinted).__name__ == type(RoutedBook.objects).__name__
