@@ -117,6 +117,7 @@ from orm.query.functions import (
     TruncYear,
     Upper,
 )
+from orm.query.lookups import Lookup, Transform
 from orm.query.math_functions import (
     ACos,
     ASin,
@@ -232,7 +233,7 @@ __all__ = [
     "ATan2", "Ceil", "Cos", "Cot", "Degrees", "Exp", "Floor", "Ln", "Log", "Mod", "Pi", "Power",
     "Radians", "Sign", "Sin", "Sqrt", "Tan", "run_sync", "Collate", "JSONObject",
     "JSONArray", "Ntile", "Random", "SHA1", "SHA224", "SHA256", "SHA384", "SHA512", "StringAgg",
-    "WindowFrame", "Choices", "IntegerChoices", "TextChoices",
+    "WindowFrame", "Choices", "IntegerChoices", "TextChoices", "Lookup", "Transform",
 ]
 
 #: Django's spelling of the window function.

@@ -11,6 +11,7 @@ from backends.schema import NOT_PROVIDED as NO_COLUMN_DEFAULT
 from backends.schema import Column
 from orm.choices import Choices
 from orm.exceptions import ValidationError
+from orm.query.lookup_registry import RegisterLookupMixin
 
 __all__ = [
     "NOT_PROVIDED",
@@ -81,7 +82,11 @@ _creation_counter = itertools.count()
 _auto_creation_counter = itertools.count(-1, -1)
 
 
-class Field:
+#: The packages whose field classes are built in: each names its own internal type.
+_BUILT_IN_MODULES = ("orm.", "associations.", "contenttypes.")
+
+
+class Field(RegisterLookupMixin):
     """A model field: one column (or none, for relations without one)."""
 
     empty_strings_allowed = True
@@ -229,8 +234,21 @@ class Field:
         return []
 
     def get_internal_type(self) -> str:
-        """The type-map key for this field (its class name unless it stores like another)."""
-        return type(self).__name__
+        """The type-map key: the name of the nearest built-in field class this one derives from.
+
+        A project's ``class LooseCharField(orm.CharField)`` stores as a
+        ``CharField``, as in Django (where each built-in field returns its own
+        name). A field class of the project's own with a column type of its
+        own overrides `db_type` (or this method).
+        """
+        return self._internal_type
+
+    _internal_type = "Field"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith(_BUILT_IN_MODULES):
+            cls._internal_type = cls.__name__
 
     # -- class set-up -------------------------------------------------------------
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from orm.exceptions import EmptyResultSet, FieldError
 from orm.fields.base import Field
-from orm.query.expressions import Col, Expression, Func, to_int
+from orm.query.expressions import Col, Expression, Func, Value, to_int
+from orm.query.lookup_registry import RegisterLookupMixin, registered_for, state
 
 __all__ = [
     "Lookup",
@@ -85,12 +86,25 @@ class Lookup(Expression):
         return compiler.compile(self.lhs)
 
     def process_rhs(self, compiler, connection):
+        if state.active and not self.rhs_is_expression() and getattr(self.lhs, "bilateral", False):
+            return compiler.compile(self.through_bilateral(Value(self.rhs)))
         if self.rhs_is_expression():
             sql, params = compiler.compile(self.rhs)
             if getattr(self.rhs, "query", None) is not None and not sql.startswith("("):
                 sql = f"({sql})"
             return sql, params
         return "%s", [self.db_prep(self.rhs, connection)]
+
+    def through_bilateral(self, value):
+        """``value`` put through the bilateral transforms the left-hand side went through."""
+        transforms = []
+        lhs = self.lhs
+        while isinstance(lhs, Transform) and lhs.bilateral:
+            transforms.append(type(lhs))
+            lhs = lhs.lhs
+        for transform in reversed(transforms):
+            value = transform(value)
+        return value
 
     def as_sql(self, compiler, connection):
         lhs_sql, lhs_params = self.process_lhs(compiler, connection)
@@ -182,20 +196,30 @@ class _Pattern(Lookup):
         return str(self.rhs) if not isinstance(self.rhs, str) else self.rhs
 
     def process_rhs(self, compiler, connection):
+        if state.active and not self.rhs_is_expression() and getattr(self.lhs, "bilateral", False):
+            sql, params = compiler.compile(self.through_bilateral(Value(self.rhs)))
+            # The transformed value is matched literally: its wildcards escaped in SQL.
+            sql = f"REPLACE(REPLACE(REPLACE({sql}, %s, %s), %s, %s), %s, %s)"
+            params = [*params, "\\", "\\\\", "%", "\\%", "_", "\\_"]
+            return self._surrounded(sql, params, connection)
         if self.rhs_is_expression():
             sql, params = compiler.compile(self.rhs)
-            parts = []
-            parts_params: list = []
-            if self.prefix:
-                parts.append("%s")
-                parts_params.append(self.prefix)
-            parts.append(sql)
-            parts_params.extend(params)
-            if self.suffix:
-                parts.append("%s")
-                parts_params.append(self.suffix)
-            return connection.dialect.concat_sql(parts), parts_params
+            return self._surrounded(sql, params, connection)
         return "%s", [f"{self.prefix}{escape_like(self.rhs)}{self.suffix}"]
+
+    def _surrounded(self, sql, params, connection):
+        """``prefix || sql || suffix``."""
+        parts = []
+        parts_params: list = []
+        if self.prefix:
+            parts.append("%s")
+            parts_params.append(self.prefix)
+        parts.append(sql)
+        parts_params.extend(params)
+        if self.suffix:
+            parts.append("%s")
+            parts_params.append(self.suffix)
+        return connection.dialect.concat_sql(parts), parts_params
 
 
 class Contains(_Pattern):
@@ -309,6 +333,9 @@ class In(Lookup):
             return sql, params
         if not self.rhs:
             raise EmptyResultSet
+        if state.active and getattr(self.lhs, "bilateral", False):
+            compiled = [compiler.compile(self.through_bilateral(Value(value))) for value in self.rhs]
+            return f"({', '.join(sql for sql, _ in compiled)})", [p for _, params in compiled for p in params]
         params = self._plain_params(connection)
         if params is not None:
             return f"({', '.join(['%s'] * len(params))})", params
@@ -408,11 +435,16 @@ LOOKUPS: dict[str, type[Lookup]] = {
 }
 
 
-class Transform(Func):
-    """A function applied to the left-hand side before the lookup: ``pub_date__year``."""
+class Transform(RegisterLookupMixin, Func):
+    """A function applied to the left-hand side before the lookup: ``pub_date__year``.
+
+    ``bilateral = True`` applies it to the right-hand side value too, as in
+    Django (``name__upper="doe"`` compares ``UPPER(name)`` with ``UPPER('doe')``).
+    """
 
     lookup_name = ""
     arity = 1
+    bilateral = False
 
     @property
     def lhs(self):
@@ -472,6 +504,10 @@ TIME_PARTS = ("hour", "minute", "second")
 
 def get_transform(field, name: str):
     """The transform class or factory called ``name`` for ``field``, or None."""
+    if state.active and field is not None:
+        found = registered_for(type(field)).get(name)
+        if isinstance(found, type) and issubclass(found, Transform):
+            return found
     internal = field.get_internal_type() if field is not None else None
     if internal in ("DateField",) and name in DATE_PARTS:
         return lambda lhs: Extract(lhs, name)
@@ -495,6 +531,10 @@ def get_transform(field, name: str):
 
 def get_lookup(field, name: str):
     """The lookup class called ``name`` for ``field``, or None."""
+    if state.active and field is not None:
+        found = registered_for(type(field)).get(name)
+        if isinstance(found, type) and issubclass(found, Lookup):
+            return found
     internal = field.get_internal_type() if field is not None else None
     if internal == "JSONField" or getattr(field, "is_json_key", False):
         from orm.query import json as json_lookups
@@ -520,6 +560,8 @@ def lookup_names_for(field) -> list[str]:
         names.extend(TIME_PARTS)
     elif internal == "JSONField":
         names.extend(JSON_LOOKUPS)
+    if state.active and field is not None:
+        names.extend(name for name in registered_for(type(field)) if name not in names)
     return names
 
 

@@ -39,6 +39,7 @@ from orm import signals
 from orm.connections import DEFAULT_DB_ALIAS, connections
 from orm.exceptions import EmptyResultSet
 from orm.model import ModelState
+from orm.query import lookup_registry
 from orm.query.iterables import ModelIterable
 from orm.query.row_factory import ChunkLoader, row_factory
 from orm.routers import router
@@ -174,6 +175,8 @@ def _field_names(model, fields):
         prep_ok = (
             type(target).get_prep_value in safe_prep
             and type(target).get_db_prep_value is base_db_prep
+            # A built-in comparison replaced by register_lookup is not what a cached step writes.
+            and not (lookup_registry.state.active and _replaces_comparisons(field, target))
         )
         if field.is_relation:
             if field.attname not in hooks:
@@ -191,6 +194,12 @@ def _field_names(model, fields):
         if field.primary_key:
             orderable.add("pk")
     return frozenset(filterable), frozenset(orderable)
+
+
+def _replaces_comparisons(field, target) -> bool:
+    """Whether register_lookup replaced one of the comparisons cached steps write."""
+    registered = lookup_registry.registered_for
+    return bool(_LOOKUPS & (registered(type(field)).keys() | registered(type(target)).keys()))
 
 
 def _plan_usable(queryset) -> bool:
