@@ -502,11 +502,21 @@ DATE_PARTS = ("year", "month", "day", "week_day", "week", "quarter", "iso_year",
 TIME_PARTS = ("hour", "minute", "second")
 
 
-def get_transform(field, name: str):
-    """The transform class or factory called ``name`` for ``field``, or None."""
-    if state.active and field is not None:
-        found = registered_for(type(field)).get(name)
-        if isinstance(found, type) and issubclass(found, Transform):
+def _registered(kind: type, field, name: str, lhs):
+    """The ``kind`` class registered as ``name`` on ``lhs``'s transform class, else on ``field``'s."""
+    for owner in (lhs if isinstance(lhs, Transform) else None, field):
+        if owner is not None:
+            found = registered_for(type(owner)).get(name)
+            if isinstance(found, type) and issubclass(found, kind):
+                return found
+    return None
+
+
+def get_transform(field, name: str, lhs=None):
+    """The transform class or factory called ``name`` for ``field`` (after ``lhs``), or None."""
+    if state.active:
+        found = _registered(Transform, field, name, lhs)
+        if found is not None:
             return found
     internal = field.get_internal_type() if field is not None else None
     if internal in ("DateField",) and name in DATE_PARTS:
@@ -529,11 +539,11 @@ def get_transform(field, name: str):
     return None
 
 
-def get_lookup(field, name: str):
-    """The lookup class called ``name`` for ``field``, or None."""
-    if state.active and field is not None:
-        found = registered_for(type(field)).get(name)
-        if isinstance(found, type) and issubclass(found, Lookup):
+def get_lookup(field, name: str, lhs=None):
+    """The lookup class called ``name`` for ``field`` (after ``lhs``), or None."""
+    if state.active:
+        found = _registered(Lookup, field, name, lhs)
+        if found is not None:
             return found
     internal = field.get_internal_type() if field is not None else None
     if internal == "JSONField" or getattr(field, "is_json_key", False):

@@ -354,7 +354,7 @@ class Query:
 
     def try_transform(self, lhs, name: str):
         field = lhs._output_field_or_none if hasattr(lhs, "_output_field_or_none") else None
-        transform = get_transform(field, name)
+        transform = get_transform(field, name, lhs)
         if transform is None:
             raise FieldError(self._unsupported_lookup_message(lhs, name))
         return transform(lhs)
@@ -375,7 +375,7 @@ class Query:
         for name in transforms:
             lhs = self.try_transform(lhs, name)
         field = lhs._output_field_or_none
-        lookup_class = get_lookup(field, lookup_name)
+        lookup_class = get_lookup(field, lookup_name, lhs)
         if lookup_class is None:
             lhs = self.try_transform(lhs, lookup_name)
             lookup_name = "exact"

@@ -135,3 +135,34 @@ def test_a_bilateral_transform_keeps_wildcards_literal(people):
     assert names(LkPerson.objects.filter(name__upper__contains="%")) == ["a%b_c"]
     assert names(LkPerson.objects.filter(name__upper__endswith="_C")) == ["a%b_c"]
     assert names(LkPerson.objects.filter(name__upper__startswith="_")) == []
+
+
+class Doubled(orm.Transform):
+    lookup_name = "doubled"
+    template = "(%(expressions)s * 2)"
+
+
+class AbsoluteValueBelow(orm.Lookup):
+    """Registered on AbsoluteValue: ``delta__abs__below=n`` is ``delta > -n AND delta < n``."""
+
+    lookup_name = "below"
+
+    def as_sql(self, compiler, connection):
+        inner, inner_params = compiler.compile(self.lhs.lhs)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{inner} < {rhs} AND {inner} > -{rhs}", [*inner_params, *rhs_params, *inner_params, *rhs_params]
+
+
+def test_lookups_and_transforms_registered_on_a_transform(people):
+    AbsoluteValue.register_lookup(AbsoluteValueBelow)
+    AbsoluteValue.register_lookup(Doubled)
+    try:
+        with orm.capture_queries() as queries:
+            assert names(LkPerson.objects.filter(delta__abs__below=3)) == ["roe"]
+        assert "ABS" not in queries[0].sql.upper()
+        assert names(LkPerson.objects.filter(delta__abs__doubled=6)) == ["Doe", "Moe"]
+        with pytest.raises(orm.FieldError):  # only after abs
+            list(LkPerson.objects.filter(delta__below=3))
+    finally:
+        AbsoluteValue._unregister_lookup(AbsoluteValueBelow)
+        AbsoluteValue._unregister_lookup(Doubled)
