@@ -120,13 +120,19 @@ class Column:
 @_built_at_once
 @dataclass(frozen=True)
 class Index:
-    """An index on columns; ``orders`` holds ``"ASC"``/``"DESC"`` per column when given."""
+    """An index on columns; ``orders`` holds ``"ASC"``/``"DESC"`` per column when given.
+
+    A functional index has ``expressions`` (SQL text, one per key part, each
+    written in parentheses) instead of ``columns``; ``orders`` then go with
+    the expressions.
+    """
 
     name: str
     columns: tuple[str, ...]
     unique: bool = False
     condition_sql: str | None = None
     orders: tuple[str, ...] = ()
+    expressions: tuple[str, ...] = ()
 
 
 @_built_at_once
@@ -138,7 +144,8 @@ class Constraint:
     A unique constraint with ``condition_sql`` becomes a partial unique index.
     ``deferrable`` (``"deferred"`` or ``"immediate"``) makes a unique
     constraint ``DEFERRABLE INITIALLY ...`` where the backend can; elsewhere
-    it is not created (as Django).
+    it is not created (as Django). A unique constraint on ``expressions``
+    (SQL text, as `Index.expressions`) is a unique index too.
     """
 
     name: str
@@ -148,6 +155,16 @@ class Constraint:
     condition_sql: str | None = None
     references: ForeignKeyRef | None = None
     deferrable: str | None = None
+    expressions: tuple[str, ...] = ()
+
+    @property
+    def is_index(self) -> bool:
+        """Whether this is made as a unique index (a condition or expressions), not in the table."""
+        return self.kind == "unique" and bool(self.condition_sql or self.expressions)
+
+    def as_index(self) -> Index:
+        """The unique index that makes this constraint (see `is_index`)."""
+        return Index(self.name, self.columns, True, self.condition_sql, (), self.expressions)
 
 
 @_built_at_once
@@ -189,6 +206,8 @@ class IndexInfo:
     unique: bool
     partial: bool = False
     condition: str | None = None
+    #: Whether some key parts are expressions (``columns`` then lists only the plain ones).
+    expressions: bool = False
 
 
 @dataclass(frozen=True)

@@ -83,13 +83,17 @@ def _compare_table(introspection: Any, table: Any) -> list[str]:
             problems.append(f"{table.name}: extra column {name} (in no applied migration)")
 
     live_indexes = introspection.get_indexes(table.name)
+    problems.extend(_compare_expression_indexes(introspection, table, live_indexes))
+    live_indexes = [index for index in live_indexes if not index.expressions]
     live_plain = {index.columns for index in live_indexes if not index.unique}
     for index in table.indexes:
+        if index.expressions:
+            continue
         if index.columns not in live_plain:
             problems.append(
                 f"{table.name}: missing index {index.name} on ({', '.join(index.columns)})"
             )
-    expected_plain = {index.columns for index in table.indexes}
+    expected_plain = {index.columns for index in table.indexes if not index.expressions}
     for index in live_indexes:
         if not index.unique and index.columns not in expected_plain:
             problems.append(
@@ -104,7 +108,7 @@ def _compare_table(introspection: Any, table: Any) -> list[str]:
     deferrable_ok = introspection.dialect.supports_deferrable_unique_constraints
     expected_unique = {(column.name,) for column in table.columns if column.unique} | {
         c.columns for c in table.constraints
-        if c.kind == "unique" and (c.deferrable is None or deferrable_ok)
+        if c.kind == "unique" and not c.expressions and (c.deferrable is None or deferrable_ok)
     }
     for columns in sorted(expected_unique - live_unique):
         problems.append(f"{table.name}: missing unique constraint on ({', '.join(columns)})")
@@ -150,6 +154,19 @@ def _compare_table(introspection: Any, table: Any) -> list[str]:
                     f"{_deferral(deferred)}, migrations say {_deferral(reference.deferrable)}"
                 )
     return problems
+
+
+def _compare_expression_indexes(introspection: Any, table: Any, live_indexes: list) -> list[str]:
+    """Indexes and unique constraints on expressions, compared by name (their SQL is the database's)."""
+    expected = {index.name for index in table.indexes if index.expressions} | {
+        c.name for c in table.constraints if c.kind == "unique" and c.expressions
+    }
+    if not introspection.dialect.supports_expression_indexes:
+        expected = set()  # left out where the backend has none (as Django)
+    live = {index.name for index in live_indexes if index.expressions}
+    return [
+        f"{table.name}: missing index {name} on expressions" for name in sorted(expected - live)
+    ] + [f"{table.name}: extra index {name} on expressions" for name in sorted(live - expected)]
 
 
 def _deferral(deferred: bool) -> str:

@@ -172,7 +172,7 @@ def _column_of(model_state: ModelState, field_name: str) -> str:
 
 
 def _meta_index(model_state: ModelState, index: Any, state: ProjectState, connection: Any) -> Index:
-    if getattr(index, "condition", None) is not None:
+    if getattr(index, "condition", None) is not None or getattr(index, "expressions", None):
         model = state.apps.get_model(model_state.app_label, model_state.name)
         return index.to_schema(model, connection)
     columns = tuple(_column_of(model_state, field_name) for field_name in index.field_names)
@@ -183,7 +183,11 @@ def _meta_index(model_state: ModelState, index: Any, state: ProjectState, connec
 def _meta_constraint(
     model_state: ModelState, constraint: Any, state: ProjectState, connection: Any
 ) -> Constraint:
-    if getattr(constraint, "condition", None) is not None or not hasattr(constraint, "fields"):
+    if (
+        getattr(constraint, "condition", None) is not None
+        or not hasattr(constraint, "fields")
+        or getattr(constraint, "expressions", None)
+    ):
         model = state.apps.get_model(model_state.app_label, model_state.name)
         return constraint.to_schema(model, connection)
     columns = tuple(_column_of(model_state, field_name) for field_name in constraint.fields)

@@ -9,7 +9,7 @@ from typing import Any
 from orm.exceptions import FieldError, ValidationError
 from orm.query.q import Q
 
-__all__ = ["Deferrable", "Index", "UniqueConstraint", "CheckConstraint", "BaseConstraint", "compile_condition", "compile_expression", "default_index_name"]
+__all__ = ["Deferrable", "Index", "UniqueConstraint", "CheckConstraint", "BaseConstraint", "compile_condition", "compile_expression", "default_index_name", "referenced_fields"]
 
 MAX_NAME_LENGTH = 30
 
@@ -79,38 +79,111 @@ def _ddl_sql(model, query, node, source, connection) -> str:
     return sql % literals
 
 
+def _field_expressions(expressions: tuple) -> tuple:
+    """Positional index/constraint parts: a field name becomes ``F(name)``, as Django."""
+    from orm.query.expressions import F
+
+    return tuple(F(expression) if isinstance(expression, str) else expression for expression in expressions)
+
+
+def _comparable(value: Any) -> Any:
+    """``value`` with expressions spelled out by ``deconstruct()``, for equality.
+
+    Expressions compare by their sources only (``Lower("a").desc() ==
+    Lower("a").asc()``); an index or constraint must see every argument.
+    """
+    if isinstance(value, (list, tuple)):
+        return tuple(_comparable(item) for item in value)
+    if isinstance(value, dict):
+        return tuple(sorted((key, _comparable(item)) for key, item in value.items()))
+    deconstruct = getattr(value, "deconstruct", None)
+    if callable(deconstruct) and not isinstance(value, type):
+        path, args, kwargs = deconstruct()[-3:]
+        return path, _comparable(args), _comparable(kwargs)
+    return value
+
+
+def _expressions_sql(model, expressions: tuple, connection) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """SQL text of each key part over ``model``'s columns, and ``"ASC"``/``"DESC"`` of each."""
+    from orm.query.expressions import OrderBy
+
+    parts, orders = [], []
+    for expression in expressions:
+        descending = isinstance(expression, OrderBy) and expression.descending
+        if isinstance(expression, OrderBy):
+            expression = expression.expression
+        parts.append(compile_expression(model, expression, connection))
+        orders.append("DESC" if descending else "ASC")
+    return tuple(parts), tuple(orders)
+
+
 class Index:
-    """An index on fields (``"-name"`` for descending), optionally partial (``condition=Q(...)``)."""
+    """An index on fields (``"-name"`` for descending), optionally partial (``condition=Q(...)``).
+
+    ``Index(Lower("title").desc(), "pub_date", name=...)`` is a functional
+    index: its positional expressions (a string is ``F(name)``) are indexed
+    instead of ``fields``.
+    """
 
     suffix = "idx"
 
-    def __init__(self, *, fields=(), name: str | None = None, condition: Q | None = None, db_tablespace=None, opclasses=(), include=None):
-        if not isinstance(fields, (list, tuple)):
-            raise ValueError("Index.fields must be a list or tuple.")
-        if not fields:
-            raise ValueError("At least one field is required to define an index.")
+    def __init__(self, *expressions, fields=(), name: str | None = None, condition: Q | None = None, db_tablespace=None, opclasses=(), include=None):
+        # Django's checks, in Django's order and words.
+        if opclasses and not name:
+            raise ValueError("An index must be named to use opclasses.")
+        if condition is not None and not isinstance(condition, Q):
+            raise ValueError("Index.condition must be a Q instance.")
         if condition is not None and not name:
             raise ValueError("An index must be named to use condition.")
+        if not isinstance(fields, (list, tuple)):
+            raise ValueError("Index.fields must be a list or tuple.")
+        if not isinstance(opclasses, (list, tuple)):
+            raise ValueError("Index.opclasses must be a list or tuple.")
+        if not expressions and not fields:
+            raise ValueError("At least one field or expression is required to define an index.")
+        if expressions and fields:
+            raise ValueError("Index.fields and expressions are mutually exclusive.")
+        if expressions and not name:
+            raise ValueError("An index must be named to use expressions.")
+        if expressions and opclasses:
+            raise ValueError("Index.opclasses cannot be used with expressions.")
+        if opclasses and len(fields) != len(opclasses):
+            raise ValueError("Index.fields and Index.opclasses must have the same number of elements.")
+        if fields and not all(isinstance(field, str) for field in fields):
+            raise ValueError("Index.fields must contain only strings with field names.")
+        if include and not name:
+            raise ValueError("A covering index must be named.")
+        if include is not None and not isinstance(include, (list, tuple)):
+            raise ValueError("Index.include must be a list or tuple.")
         self.fields = list(fields)
+        self.expressions = _field_expressions(expressions)
         self.name = name or ""
         self.condition = condition
         self.field_names = [field.lstrip("-") for field in self.fields]
         self.orders = ["DESC" if field.startswith("-") else "ASC" for field in self.fields]
 
+    @property
+    def contains_expressions(self) -> bool:
+        """Whether this is an index on expressions."""
+        return bool(self.expressions)
+
     def __repr__(self) -> str:
-        return f"<Index: fields={self.fields!r} name={self.name!r}{' condition=' + repr(self.condition) if self.condition else ''}>"
+        parts = f"expressions={self.expressions!r}" if self.expressions else f"fields={self.fields!r}"
+        return f"<Index: {parts} name={self.name!r}{' condition=' + repr(self.condition) if self.condition else ''}>"
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, Index) and self.deconstruct() == other.deconstruct()
+        return isinstance(other, Index) and _comparable(self.deconstruct()) == _comparable(other.deconstruct())
 
     def __hash__(self) -> int:
         return hash(self.name)
 
     def deconstruct(self) -> tuple[str, tuple, dict[str, Any]]:
-        kwargs: dict[str, Any] = {"fields": list(self.fields), "name": self.name}
+        kwargs: dict[str, Any] = {"name": self.name}
+        if self.fields:
+            kwargs = {"fields": list(self.fields), **kwargs}
         if self.condition is not None:
             kwargs["condition"] = self.condition
-        return "orm.Index", (), kwargs
+        return "orm.Index", tuple(self.expressions), kwargs
 
     def clone(self) -> Index:
         path, args, kwargs = self.deconstruct()
@@ -125,8 +198,12 @@ class Index:
         from backends.schema import Index as SchemaIndex
 
         opts = model._meta
-        columns = tuple(opts.get_field(name).column for name in self.field_names)
         condition_sql = compile_condition(model, self.condition, connection) if self.condition is not None else None
+        if self.expressions:
+            expressions, orders = _expressions_sql(model, self.expressions, connection)
+            orders = orders if "DESC" in orders else ()
+            return SchemaIndex(self.name, (), False, condition_sql, orders, expressions)
+        columns = tuple(opts.get_field(name).column for name in self.field_names)
         orders = tuple(self.orders) if any(order == "DESC" for order in self.orders) else ()
         return SchemaIndex(name=self.name, columns=columns, unique=False, condition_sql=condition_sql, orders=orders)
 
@@ -144,7 +221,7 @@ class BaseConstraint:
             self.violation_error_message = violation_error_message
 
     def __eq__(self, other) -> bool:
-        return type(self) is type(other) and self.deconstruct() == other.deconstruct()
+        return type(self) is type(other) and _comparable(self.deconstruct()) == _comparable(other.deconstruct())
 
     def __hash__(self) -> int:
         return hash(self.name)
@@ -164,11 +241,29 @@ class UniqueConstraint(BaseConstraint):
     ``DEFERRABLE INITIALLY DEFERRED`` (``IMMEDIATE``) on PostgreSQL; SQLite and
     MySQL/MariaDB have no deferrable unique constraints, and there such a
     constraint is not created (with a warning), as Django.
+
+    ``UniqueConstraint(Lower("name"), "category", name=...)`` is unique on
+    expressions (a unique index; a string is ``F(name)``) instead of ``fields``;
+    MySQL/MariaDB cannot make it, and leave it out with a warning, as Django.
     """
 
-    def __init__(self, *, fields=(), name: str, condition: Q | None = None, deferrable=None, include=None, violation_error_message=None, nulls_distinct=None):
-        if not fields:
-            raise ValueError("UniqueConstraint.fields must name at least one field.")
+    def __init__(self, *expressions, fields=(), name: str | None = None, condition: Q | None = None, deferrable=None, include=None, opclasses=(), violation_error_message=None, nulls_distinct=None):
+        if not name:
+            raise ValueError("A unique constraint must be named.")
+        if not expressions and not fields:
+            raise ValueError("At least one field or expression is required to define a unique constraint.")
+        if expressions and fields:
+            raise ValueError("UniqueConstraint.fields and expressions are mutually exclusive.")
+        if expressions and deferrable is not None:
+            raise ValueError(f"UniqueConstraint {name!r}: a constraint with expressions cannot be deferred.")
+        if expressions and opclasses:
+            raise ValueError("UniqueConstraint.opclasses cannot be used with expressions.")
+        if not isinstance(opclasses, (list, tuple)):
+            raise TypeError("UniqueConstraint.opclasses must be a list or tuple.")
+        if opclasses and len(fields) != len(opclasses):
+            raise ValueError(
+                "UniqueConstraint.fields and UniqueConstraint.opclasses must have the same number of elements."
+            )
         if condition is not None and not isinstance(condition, Q):
             raise ValueError("UniqueConstraint.condition must be a Q instance.")
         if deferrable is not None and not isinstance(deferrable, Deferrable):
@@ -183,31 +278,150 @@ class UniqueConstraint(BaseConstraint):
             )
         super().__init__(name=name, violation_error_message=violation_error_message)
         self.fields = tuple(fields)
+        self.expressions = _field_expressions(expressions)
         self.condition = condition
         self.deferrable = deferrable
 
+    @property
+    def contains_expressions(self) -> bool:
+        """Whether this constraint is on expressions."""
+        return bool(self.expressions)
+
     def __repr__(self) -> str:
         deferrable = f" deferrable={self.deferrable!r}" if self.deferrable is not None else ""
-        return f"<UniqueConstraint: fields={self.fields!r} name={self.name!r}{deferrable}>"
+        parts = f"expressions={self.expressions!r}" if self.expressions else f"fields={self.fields!r}"
+        return f"<UniqueConstraint: {parts} name={self.name!r}{deferrable}>"
 
     def deconstruct(self):
-        kwargs: dict[str, Any] = {"fields": list(self.fields), "name": self.name}
+        kwargs: dict[str, Any] = {"name": self.name}
+        if self.fields:
+            kwargs = {"fields": list(self.fields), **kwargs}
         if self.condition is not None:
             kwargs["condition"] = self.condition
         if self.deferrable is not None:
             kwargs["deferrable"] = self.deferrable
-        return "orm.UniqueConstraint", (), kwargs
+        return "orm.UniqueConstraint", tuple(self.expressions), kwargs
 
     def to_schema(self, model, connection):
         from backends.schema import Constraint
 
         opts = model._meta
-        columns = tuple(opts.get_field(name).column for name in self.fields)
         condition_sql = compile_condition(model, self.condition, connection) if self.condition is not None else None
+        if self.expressions:
+            # The order of a key part does not change what is unique.
+            expressions, _orders = _expressions_sql(model, self.expressions, connection)
+            return Constraint(self.name, "unique", (), None, condition_sql, None, None, expressions)
+        columns = tuple(opts.get_field(name).column for name in self.fields)
         deferrable = self.deferrable.value if self.deferrable is not None else None
         return Constraint(
             name=self.name, kind="unique", columns=columns, condition_sql=condition_sql, deferrable=deferrable
         )
+
+    def validate(self, model, instance, exclude=None) -> None:
+        """Raise ValidationError when another row has the same values of the expressions.
+
+        As Django: a query annotates each expression and filters it equal to the
+        expression over ``instance``'s values; a constraint on an excluded field
+        is not checked, nor one whose condition ``instance`` does not meet.
+        Constraints on ``fields`` are checked by ``validate_unique()``.
+        """
+        if not self.expressions:
+            return
+        from orm.query.expressions import F, OrderBy, Value
+        from orm.query.python_lookups import UnsupportedInPython, evaluate_q
+        from orm.routers import router
+
+        referenced = referenced_fields((*self.expressions, self.condition))
+        if exclude and referenced & set(exclude):
+            return
+        values = _instance_values(model, instance, exclude)
+        fields = {name: model._meta.get_field(name) for name in referenced}
+        if any(name not in values for name in referenced):
+            return  # a value only the database knows (its default)
+        if self.condition is not None:
+            try:
+                if evaluate_q(self.condition, values) is not True:
+                    return
+            except UnsupportedInPython:
+                return
+        replacements = {
+            F(name): Value(values[name], output_field=field) for name, field in fields.items()
+        }
+        queryset = model._base_manager.using(instance._state.db or router.db_for_read(model, instance=instance))
+        annotations, lookups = {}, {}
+        for position, expression in enumerate(self.expressions):
+            if isinstance(expression, OrderBy):
+                expression = expression.expression
+            alias = f"__unique_{position}"
+            annotations[alias] = expression
+            lookups[alias] = _replaced(expression, replacements)
+        queryset = queryset.annotate(**annotations).filter(**lookups)
+        if self.condition is not None:
+            queryset = queryset.filter(self.condition)
+        if not instance._state.adding and instance.pk is not None:
+            queryset = queryset.exclude(pk=instance.pk)
+        if queryset.exists():
+            raise ValidationError(self.violation_error_message % {"name": self.name})
+
+
+def referenced_fields(node: Any) -> set[str]:
+    """The field names an expression, a ``Q`` or a sequence of them refers to (before any ``__``)."""
+    from orm.query.expressions import F
+
+    if node is None:
+        return set()
+    if isinstance(node, (list, tuple)):
+        return set().union(*(referenced_fields(item) for item in node))
+    if isinstance(node, F):
+        return {node.name.split("__", 1)[0]}
+    if isinstance(node, Q):
+        names: set[str] = set()
+        for child in node.children:
+            if isinstance(child, tuple):
+                names.add(child[0].split("__", 1)[0])
+                names |= referenced_fields(child[1]) if hasattr(child[1], "resolve_expression") else set()
+            else:
+                names |= referenced_fields(child)
+        return names
+    names = set()
+    for source in getattr(node, "get_source_expressions", list)():
+        names |= referenced_fields(source)
+    return names
+
+
+def _replaced(expression: Any, replacements: dict) -> Any:
+    """A copy of ``expression`` with each ``F`` in ``replacements`` swapped for its value."""
+    from orm.query.expressions import F
+
+    if isinstance(expression, F):
+        return replacements.get(expression, expression)
+    sources: list = getattr(expression, "get_source_expressions", list)()
+    if not sources:
+        return expression
+    clone = expression.copy()
+    clone.set_source_expressions([_replaced(source, replacements) if source is not None else None for source in sources])
+    return clone
+
+
+def _instance_values(model, instance, exclude) -> dict[str, Any]:
+    """``{name and attname: value}`` of ``instance``'s concrete fields, as the database will see them.
+
+    Excluded fields are left out, and so are those the database fills in with
+    an expression (their value is not known yet).
+    """
+    from orm.fields.base import DatabaseDefault
+
+    values = {}
+    for field in model._meta.concrete_fields:
+        if exclude and (field.name in exclude or field.attname in exclude):
+            continue
+        value = getattr(instance, field.attname)
+        if value is DatabaseDefault:
+            if hasattr(field.db_default, "resolve_expression"):
+                continue
+            value = field.db_default
+        values[field.attname] = values[field.name] = value
+    return values
 
 
 class CheckConstraint(BaseConstraint):
@@ -237,20 +451,10 @@ class CheckConstraint(BaseConstraint):
 
     def validate(self, model, instance, exclude=None) -> None:
         """Raise ValidationError when ``instance`` breaks the condition (checked in Python when possible)."""
-        from orm.fields.base import DatabaseDefault
         from orm.query.python_lookups import UnsupportedInPython, evaluate_q
 
-        values = {}
-        for field in model._meta.concrete_fields:
-            if exclude and (field.name in exclude or field.attname in exclude):
-                continue  # as Django: a condition on an excluded field is not checked
-            value = getattr(instance, field.attname)
-            if value is DatabaseDefault:
-                # The database fills it in: its db_default when that is a plain value, else unknown.
-                if hasattr(field.db_default, "resolve_expression"):
-                    continue
-                value = field.db_default
-            values[field.attname] = values[field.name] = value
+        # As Django: a condition on an excluded field is not checked.
+        values = _instance_values(model, instance, exclude)
         try:
             ok = evaluate_q(self.condition, values)
         except UnsupportedInPython:

@@ -148,6 +148,9 @@ class Dialect:
     #: ``IN`` lists of one type may go as one array parameter (see in_array_type).
     compares_with_arrays: ClassVar[bool] = False
     supports_partial_indexes: ClassVar[bool] = True
+    #: Indexes on expressions (``CREATE INDEX ... ((lower("title")))``); without them an
+    #: expression index or unique constraint is not created, with a warning (as Django).
+    supports_expression_indexes: ClassVar[bool] = True
     supports_deferrable_constraints: ClassVar[bool] = False
     #: ``UNIQUE ... DEFERRABLE``; without it a deferrable unique constraint is not created.
     supports_deferrable_unique_constraints: ClassVar[bool] = False

@@ -29,7 +29,11 @@ __all__ = ["SchemaEditor", "TableRef", "SkippedConstraintWarning"]
 
 
 class SkippedConstraintWarning(UserWarning):
-    """A constraint the backend cannot make was left out (a deferrable unique one, as Django)."""
+    """A constraint or index the backend cannot make was left out, as Django.
+
+    A deferrable unique constraint, or an index or unique constraint on
+    expressions (Django's system checks ``models.W038``, ``W043``, ``W044``).
+    """
 
 #: A table given as its description or by name.
 TableRef = Table | str
@@ -343,6 +347,16 @@ class SchemaEditor:
         As Django, which skips it with the system check warning ``models.W038``;
         the warning (`SkippedConstraintWarning`) names the constraint and table.
         """
+        if constraint.expressions and not self.dialect.supports_expression_indexes:
+            if warn:
+                warnings.warn(
+                    f"{self.dialect.vendor} does not support unique constraints on expressions: "
+                    f"{constraint.name!r} on {table!r} is not created, so the database does not "
+                    f"enforce the uniqueness of ({', '.join(constraint.expressions)})",
+                    SkippedConstraintWarning,
+                    stacklevel=3,
+                )
+            return True
         if constraint.deferrable is None or self.dialect.supports_deferrable_unique_constraints:
             return False
         if warn:
@@ -350,6 +364,23 @@ class SchemaEditor:
                 f"{self.dialect.vendor} does not support deferrable unique constraints: "
                 f"{constraint.name!r} on {table!r} is not created, so the database does not "
                 f"enforce the uniqueness of ({', '.join(constraint.columns)})",
+                SkippedConstraintWarning,
+                stacklevel=3,
+            )
+        return True
+
+    def skips_index(self, table: str, index: Index, warn: bool = True) -> bool:
+        """Whether ``index`` is left out here: one on expressions where unsupported.
+
+        As Django, which skips it with the system check warning ``models.W043``;
+        the warning (`SkippedConstraintWarning`) names the index and table.
+        """
+        if not index.expressions or self.dialect.supports_expression_indexes:
+            return False
+        if warn:
+            warnings.warn(
+                f"{self.dialect.vendor} does not support indexes on expressions: index "
+                f"{index.name!r} on {table!r} is not created",
                 SkippedConstraintWarning,
                 stacklevel=3,
             )
@@ -381,7 +412,13 @@ class SchemaEditor:
                 f"(index {index.name!r} on {table!r} has a condition)"
             )
         quote_name = self.quote_name
-        if index.orders:
+        if index.expressions:
+            columns = [f"({expression})" for expression in index.expressions]
+            for position, order in enumerate(index.orders[: len(columns)]):
+                if order.upper() not in ("ASC", "DESC"):
+                    raise ProgrammingError(f"index {index.name!r}: order must be ASC or DESC")
+                columns[position] += f" {order.upper()}"
+        elif index.orders:
             columns = []
             for position, column in enumerate(index.columns):
                 order = index.orders[position] if position < len(index.orders) else ""
@@ -414,9 +451,11 @@ class SchemaEditor:
                     later.append(self._column_fk_constraint(table.name, column))
         partial_uniques = []
         for constraint in table.constraints:
-            if constraint.deferrable is not None and self.skips_constraint(table.name, constraint):
+            if (
+                constraint.deferrable is not None or constraint.expressions
+            ) and self.skips_constraint(table.name, constraint):
                 continue
-            if constraint.kind == "unique" and constraint.condition_sql:
+            if constraint.is_index:
                 partial_uniques.append(constraint)
             elif constraint.kind == "foreign_key" and not self.inline_column_constraints:
                 later.append(constraint)
@@ -424,10 +463,10 @@ class SchemaEditor:
                 definitions.append(self.constraint_sql(constraint))
         if not self.dialect.supports_partial_indexes:
             # Refused before CREATE TABLE, which MySQL would not roll back.
-            conditional = [index for index in table.indexes if index.condition_sql] + [
-                Index(constraint.name, constraint.columns, True, constraint.condition_sql)
-                for constraint in partial_uniques
-            ]
+            conditional = [
+                index for index in table.indexes
+                if index.condition_sql and not self.skips_index(table.name, index, warn=False)
+            ] + [constraint.as_index() for constraint in partial_uniques if constraint.condition_sql]
             for index in conditional:
                 self.index_sql(table.name, index)  # raises NotSupportedError naming it
         self.execute(f"CREATE TABLE {self.quote_name(table.name)} ({', '.join(definitions)})")
@@ -540,7 +579,13 @@ class SchemaEditor:
     # -- indexes --------------------------------------------------------------
 
     def create_index(self, table_name: str, index: Index) -> None:
-        """Create an index (partial when ``condition_sql`` is set and supported)."""
+        """Create an index (partial when ``condition_sql`` is set and supported).
+
+        An index on expressions where the backend has none is left out, with a
+        `SkippedConstraintWarning` (as Django).
+        """
+        if index.expressions and self.skips_index(table_name, index):
+            return
         self.execute(self.index_sql(table_name, index))
 
     def drop_index(self, table_name: str, index_name: str) -> None:
@@ -560,11 +605,8 @@ class SchemaEditor:
         name = table_name(table)
         if self.skips_constraint(name, constraint):
             return
-        if constraint.kind == "unique" and constraint.condition_sql:
-            self.create_index(
-                name,
-                Index(constraint.name, constraint.columns, True, constraint.condition_sql),
-            )
+        if constraint.is_index:
+            self.create_index(name, constraint.as_index())
             return
         self.execute(self._add_constraint_sql(name, constraint))
 
@@ -575,7 +617,7 @@ class SchemaEditor:
             constraint = self._find_constraint(name, constraint)
         elif self.skips_constraint(name, constraint, warn=False):
             return  # never created
-        if constraint.kind == "unique" and constraint.condition_sql:
+        if constraint.is_index:
             self.drop_index(name, constraint.name)
             return
         self.execute(self._drop_constraint_sql(name, constraint.name, constraint.kind))

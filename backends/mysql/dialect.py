@@ -86,6 +86,9 @@ class Dialect(base.Dialect):
     supports_transactional_ddl = False
     supports_returning = False
     supports_partial_indexes = False
+    # MariaDB has no functional key parts (MySQL has them since 8.0.13; as Django on older
+    # MySQL, expression indexes are left out).
+    supports_expression_indexes = False
     supports_update_conflicts_with_target = False
     generated_columns_take_null = False
     max_name_length = 64

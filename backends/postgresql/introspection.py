@@ -59,7 +59,8 @@ class Introspection(BaseIntrospection):
             SELECT c.relname, i.indisunique, pg_get_expr(i.indpred, i.indrelid),
                    ARRAY(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY k(num, ord)
                          JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.num
-                         ORDER BY k.ord)
+                         ORDER BY k.ord),
+                   i.indexprs IS NOT NULL
             FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
             WHERE i.indrelid = %s::regclass
               AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
@@ -68,8 +69,8 @@ class Introspection(BaseIntrospection):
             (self._oid(table),),
         )
         return [
-            IndexInfo(name, tuple(columns), unique, condition is not None, condition)
-            for name, unique, condition, columns in rows
+            IndexInfo(name, tuple(columns), unique, condition is not None, condition, expressions)
+            for name, unique, condition, columns, expressions in rows
         ]
 
     def get_constraints(self, table: str) -> list[ConstraintInfo]:

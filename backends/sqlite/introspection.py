@@ -14,7 +14,7 @@ from ..schema import (
     IndexInfo,
     Table,
 )
-from .table_sql import ParsedTable, index_condition, parse_create_table
+from .table_sql import ParsedTable, index_condition, index_expressions, parse_create_table
 
 __all__ = ["Introspection"]
 
@@ -83,18 +83,26 @@ class Introspection(BaseIntrospection):
         rows = sorted(self._pragma("index_info", index))
         return tuple(row[2] for row in rows)
 
+    def _index_sql(self, name: str) -> str | None:
+        rows = self._rows(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = %s", (name,)
+        )
+        return rows[0][0] if rows else None
+
     def get_indexes(self, table: str) -> list[IndexInfo]:
         """Return the indexes made with CREATE INDEX, with partial conditions."""
         indexes = []
         for _seq, name, unique, origin, partial in self._index_list(table):
             if origin != "c":
                 continue
-            rows = self._rows(
-                "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = %s", (name,)
-            )
-            condition = index_condition(rows[0][0]) if rows else None
+            condition = index_condition(self._index_sql(name))
+            # index_info names no column for a key part on an expression.
+            columns = self._index_columns(name)
+            plain = tuple(column for column in columns if column is not None)
             indexes.append(
-                IndexInfo(name, self._index_columns(name), bool(unique), bool(partial), condition)
+                IndexInfo(
+                    name, plain, bool(unique), bool(partial), condition, len(plain) != len(columns)
+                )
             )
         return sorted(indexes, key=lambda index: index.name)
 
@@ -211,7 +219,11 @@ class Introspection(BaseIntrospection):
                 for row in sorted(self._pragma("index_xinfo", info.name))
                 if row[5]
             )
-            indexes.append(Index(info.name, info.columns, info.unique, info.condition, orders))
+            expressions = index_expressions(self._index_sql(info.name) or "") if info.expressions else ()
+            columns = () if expressions else info.columns
+            indexes.append(
+                Index(info.name, columns, info.unique, info.condition, orders, expressions)
+            )
         return Table(table, tuple(table_columns), tuple(indexes), tuple(constraints))
 
 

@@ -20,6 +20,7 @@ from ..base.schema_editor import TableRef, table_name
 from ..errors import IntegrityError, NotSupportedError
 from ..schema import NOT_PROVIDED, Column, Constraint, Index, Table
 from .introspection import Introspection
+from .table_sql import mentions_identifier, rename_identifier
 
 __all__ = ["SchemaEditor"]
 
@@ -128,8 +129,7 @@ class SchemaEditor(BaseSchemaEditor):
             sequence = self._autoincrement_sequence(old.name)
         plain_constraints = tuple(
             c for c in new.constraints
-            if not (c.kind == "unique" and c.condition_sql)
-            and not self.skips_constraint(new.name, c, warn=False)
+            if not c.is_index and not self.skips_constraint(new.name, c, warn=False)
         )
         self.create_table(
             dataclasses.replace(new, name=temporary, indexes=(), constraints=plain_constraints)
@@ -148,11 +148,8 @@ class SchemaEditor(BaseSchemaEditor):
         for index in new.indexes:
             self.create_index(new.name, index)
         for constraint in new.constraints:
-            if constraint.kind == "unique" and constraint.condition_sql:
-                self.create_index(
-                    new.name,
-                    Index(constraint.name, constraint.columns, True, constraint.condition_sql),
-                )
+            if constraint.is_index:
+                self.create_index(new.name, constraint.as_index())
         if sequence is not None:
             self.execute(
                 "UPDATE sqlite_sequence SET seq = MAX(seq, %s) WHERE name = %s",
@@ -204,8 +201,8 @@ class SchemaEditor(BaseSchemaEditor):
         new = Table(
             old.name,
             tuple(column for column in old.columns if column.name != column_name),
-            tuple(index for index in old.indexes if column_name not in index.columns),
-            tuple(c for c in old.constraints if column_name not in c.columns),
+            tuple(index for index in old.indexes if not _uses(index, column_name)),
+            tuple(c for c in old.constraints if not _uses(c, column_name)),
         )
         self.rebuild_table(old, new)
 
@@ -221,14 +218,23 @@ class SchemaEditor(BaseSchemaEditor):
             new_column if column.name == old_column.name else column for column in old.columns
         )
 
-        def rename(names: tuple[str, ...]) -> tuple[str, ...]:
-            return tuple(new_column.name if n == old_column.name else n for n in names)
+        def rename(item: Any) -> Any:
+            if not renamed or not (old_column.name in item.columns or item.expressions):
+                return item
+            return dataclasses.replace(
+                item,
+                columns=tuple(new_column.name if n == old_column.name else n for n in item.columns),
+                expressions=tuple(
+                    rename_identifier(sql, old_column.name, self.quote_name(new_column.name))
+                    for sql in item.expressions
+                ),
+            )
 
         new = Table(
             old.name,
             columns,
-            tuple(dataclasses.replace(i, columns=rename(i.columns)) for i in old.indexes),
-            tuple(dataclasses.replace(c, columns=rename(c.columns)) for c in old.constraints),
+            tuple(rename(index) for index in old.indexes),
+            tuple(rename(constraint) for constraint in old.constraints),
         )
         self.rebuild_table(old, new, {new_column.name: self.quote_name(old_column.name)})
 
@@ -246,7 +252,7 @@ class SchemaEditor(BaseSchemaEditor):
         """Add a constraint: a partial unique is an index, anything else a rebuild."""
         if self.skips_constraint(table_name(table), constraint):
             return
-        if constraint.kind == "unique" and constraint.condition_sql:
+        if constraint.is_index:
             super().add_constraint(table, constraint)
             return
         old = self.describe(table)
@@ -260,11 +266,7 @@ class SchemaEditor(BaseSchemaEditor):
             table_name(table), constraint, warn=False
         ):
             return  # never created
-        if (
-            not isinstance(constraint, str)
-            and constraint.kind == "unique"
-            and constraint.condition_sql
-        ):
+        if not isinstance(constraint, str) and constraint.is_index:
             self.drop_index(table_name(table), name)
             return
         old = self.describe(table)
@@ -302,3 +304,10 @@ class SchemaEditor(BaseSchemaEditor):
         if value is NOT_PROVIDED:
             raise ValueError("no default to quote")
         return super().quote_value(value)
+
+
+def _uses(item: Index | Constraint, column: str) -> bool:
+    """Whether an index or constraint is on ``column`` (in its columns or its expressions)."""
+    return column in item.columns or any(
+        mentions_identifier(sql, column) for sql in item.expressions
+    )

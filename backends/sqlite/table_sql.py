@@ -18,6 +18,9 @@ __all__ = [
     "ParsedTable",
     "parse_create_table",
     "index_condition",
+    "index_expressions",
+    "mentions_identifier",
+    "rename_identifier",
 ]
 
 
@@ -249,3 +252,51 @@ def index_condition(sql: str | None) -> str | None:
     if rest and rest[0].is_word("WHERE"):
         return sql[rest[0].end :].strip().rstrip(";").strip() or None
     return None
+
+
+def index_expressions(sql: str) -> tuple[str, ...]:
+    """The key parts of a stored CREATE INDEX statement as SQL text, outer parentheses and order dropped."""
+    tokens = tokenize(sql)
+    open_index = next(
+        i for i, token in enumerate(tokens) if token.kind == "punct" and token.value == "("
+    )
+    close = _matching_paren(tokens, open_index)
+    parts = []
+    for item in _split_items(tokens[open_index + 1 : close]):
+        if len(item) > 1 and item[-1].is_word("ASC", "DESC"):
+            item = item[:-1]
+        if item[0].value == "(" and item[0].kind == "punct" and _matching_paren(item, 0) == len(item) - 1:
+            item = item[1:-1]
+        parts.append(sql[item[0].start : item[-1].end])
+    return tuple(parts)
+
+
+def _column_tokens(sql: str, column: str) -> list[Token]:
+    """The tokens of ``sql`` naming column ``column`` (quoted, or bare and not a function call)."""
+    tokens = tokenize(sql)
+    found = []
+    for position, token in enumerate(tokens):
+        if token.value != column or token.kind not in ("ident", "word"):
+            continue
+        following = tokens[position + 1] if position + 1 < len(tokens) else None
+        if token.kind == "word" and following is not None and following.value == "(":
+            continue
+        found.append(token)
+    return found
+
+
+def mentions_identifier(sql: str, column: str) -> bool:
+    """Whether the SQL expression ``sql`` names column ``column``."""
+    return bool(_column_tokens(sql, column))
+
+
+def rename_identifier(sql: str, old: str, new_quoted: str) -> str:
+    """``sql`` with every mention of column ``old`` replaced by ``new_quoted`` (a quoted name)."""
+    pieces = []
+    position = 0
+    for token in _column_tokens(sql, old):
+        pieces.append(sql[position : token.start])
+        pieces.append(new_quoted)
+        position = token.end
+    pieces.append(sql[position:])
+    return "".join(pieces)

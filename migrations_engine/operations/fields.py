@@ -7,6 +7,7 @@ from typing import Any
 
 from backends.schema import NOT_PROVIDED
 from orm.fields.base import NOT_PROVIDED as NO_FIELD_DEFAULT
+from orm.indexes import referenced_fields
 
 from .. import schema
 from ..state import ProjectState, relation_target, resolve_relation
@@ -405,6 +406,8 @@ def _rename_in_options(options: dict[str, Any], old: str, new: str) -> None:
                 for field in kwargs["fields"]
             ]
             index = type(index)(*args, **kwargs)
+        elif index.expressions:
+            index = _renamed_expressions(index, old, new)
         indexes.append(index)
     if indexes:
         options["indexes"] = indexes
@@ -419,9 +422,23 @@ def _rename_in_options(options: dict[str, Any], old: str, new: str) -> None:
             condition = _rename_in_condition(kwargs["condition"], old, new)
             changed = changed or condition is not kwargs["condition"]
             kwargs["condition"] = condition
-        constraints.append(type(constraint)(*args, **kwargs) if changed else constraint)
+        constraint = type(constraint)(*args, **kwargs) if changed else constraint
+        if getattr(constraint, "expressions", ()):
+            constraint = _renamed_expressions(constraint, old, new)
+        constraints.append(constraint)
     if constraints:
         options["constraints"] = constraints
+
+
+def _renamed_expressions(item: Any, old: str, new: str) -> Any:
+    """An index or unique constraint on expressions with field ``old`` named ``new`` in them."""
+    _path, args, kwargs = item.deconstruct()
+    renamed = tuple(_rename_in_expression(expression, old, new) for expression in args)
+    if kwargs.get("condition") is not None:
+        kwargs["condition"] = _rename_in_condition(kwargs["condition"], old, new)
+    if all(a is b for a, b in zip(renamed, args)) and kwargs.get("condition") is getattr(item, "condition", None):
+        return item
+    return type(item)(*renamed, **kwargs)
 
 
 def _may_be_referenced(field: Any) -> bool:
@@ -487,11 +504,12 @@ def _option_users(options: dict[str, Any], name: str) -> list[str]:
     ]
     users += [
         f"index {index.name!r}" for index in options.get("indexes") or []
-        if name in index.field_names
+        if name in index.field_names or name in referenced_fields(index.expressions)
     ]
     users += [
         f"constraint {constraint.name!r}" for constraint in options.get("constraints") or []
         if name in getattr(constraint, "fields", ())
+        or name in referenced_fields(getattr(constraint, "expressions", ()))
     ]
     return users
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from orm.indexes import referenced_fields
+
 from .. import schema
 from ..state import ProjectState
 from .base import Operation
@@ -25,6 +27,25 @@ def _set_or_drop(options: dict[str, Any], key: str, value: list) -> None:
         options[key] = value
     else:
         options.pop(key, None)
+
+
+def _drop_index(schema_editor: Any, model_state: Any, index: Any, state: ProjectState) -> None:
+    """Drop a Meta index of ``model_state``, unless the backend never made it (on expressions)."""
+    if getattr(index, "expressions", ()):
+        description = schema.index_description(model_state, index, state, schema_editor.connection)
+        if schema_editor.skips_index(model_state.db_table, description, warn=False):
+            return
+    schema_editor.drop_index(model_state.db_table, index.name)
+
+
+def _skipped(schema_editor: Any, app_label: str, model_name: str, state: ProjectState, name: str) -> bool:
+    """Whether the index called ``name`` in ``state`` is one the backend never made."""
+    model_state = state.get_model(app_label, model_name)
+    for index in model_state.options.get("indexes", []):
+        if index.name == name and getattr(index, "expressions", ()):
+            description = schema.index_description(model_state, index, state, schema_editor.connection)
+            return schema_editor.skips_index(model_state.db_table, description, warn=False)
+    return False
 
 
 class IndexOperation(Operation):
@@ -80,17 +101,20 @@ class AddIndex(IndexOperation):
     def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
         model_state = from_state.get_model(app_label, self.model_name)
         if model_state.has_table:
-            schema_editor.drop_index(model_state.db_table, self.index.name)
+            _drop_index(schema_editor, model_state, self.index, from_state)
 
     def describe(self) -> str:
-        return f"Create index {self.index.name} on {', '.join(self.index.fields)} of model {self.model_name}"
+        parts = self.index.fields or [str(expression) for expression in self.index.expressions]
+        return f"Create index {self.index.name} on {', '.join(parts)} of model {self.model_name}"
 
     @property
     def migration_name_fragment(self) -> str:
         return self.index.name.lower()
 
     def references_field(self, model_name: str, name: str, app_label: str) -> bool:
-        return self.references_model(model_name, app_label) and name in self.index.field_names
+        return self.references_model(model_name, app_label) and (
+            name in self.index.field_names or name in referenced_fields(self.index.expressions)
+        )
 
     def reduce(self, other: Operation, app_label: str) -> list[Operation] | bool:
         if isinstance(other, RemoveIndex) and other.model_name_lower == self.model_name_lower \
@@ -132,7 +156,7 @@ class RemoveIndex(IndexOperation):
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
         model_state = from_state.get_model(app_label, self.model_name)
         if model_state.has_table:
-            schema_editor.drop_index(model_state.db_table, self.name)
+            _drop_index(schema_editor, model_state, self._find(from_state, app_label), from_state)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
         index = self._find(to_state, app_label)
@@ -196,13 +220,17 @@ class RenameIndex(IndexOperation):
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
         model_state = to_state.get_model(app_label, self.model_name)
-        if model_state.has_table:
+        if model_state.has_table and not _skipped(
+            schema_editor, app_label, self.model_name, to_state, self.new_name
+        ):
             old_name = self._old_name(from_state, app_label)
             schema_editor.rename_index(model_state.db_table, old_name, self.new_name)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
         model_state = to_state.get_model(app_label, self.model_name)
-        if model_state.has_table:
+        if model_state.has_table and not _skipped(
+            schema_editor, app_label, self.model_name, from_state, self.new_name
+        ):
             old_name = self._old_name(to_state, app_label)
             schema_editor.rename_index(model_state.db_table, self.new_name, old_name)
 
@@ -275,6 +303,7 @@ class AddConstraint(IndexOperation):
         return self.references_model(model_name, app_label) and (
             name in getattr(self.constraint, "fields", ())
             or getattr(self.constraint, "condition", None) is not None
+            or name in referenced_fields(getattr(self.constraint, "expressions", ()))
         )
 
     def reduce(self, other: Operation, app_label: str) -> list[Operation] | bool:

@@ -88,4 +88,4 @@ def test_wrong_arguments_fail_as_before():
     with pytest.raises(TypeError):
         Column("c", "text", nonsense=1)  # type: ignore[call-arg]
     with pytest.raises(TypeError):
-        Index("i", ("c",), False, None, (), "extra")  # type: ignore[call-arg]
+        Index("i", ("c",), False, None, (), (), "extra")  # type: ignore[call-arg]
