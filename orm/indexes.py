@@ -352,7 +352,7 @@ class UniqueConstraint(BaseConstraint):
         for position, expression in enumerate(self.expressions):
             if isinstance(expression, OrderBy):
                 expression = expression.expression
-            alias = f"__unique_{position}"
+            alias = f"_unique_expression_{position}"
             annotations[alias] = expression
             lookups[alias] = _replaced(expression, replacements)
         queryset = queryset.annotate(**annotations).filter(**lookups)
