@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from orm.indexes import referenced_fields
+
 from .. import schema
 from ..migration import ignores_from_state
 from ..state import ModelState, ProjectState, relation_target, resolve_relation, through_target
@@ -304,12 +306,14 @@ class CreateModel(ModelOperation):
             if field_name in entry:
                 return True
         for index in self.options.get("indexes") or []:
-            if field_name in index.field_names:
+            if field_name in index.field_names or field_name in referenced_fields(index.expressions):
                 return True
         for constraint in self.options.get("constraints") or []:
-            if field_name in getattr(constraint, "fields", ()) or getattr(
-                constraint, "condition", None
-            ) is not None:
+            if (
+                field_name in getattr(constraint, "fields", ())
+                or getattr(constraint, "condition", None) is not None
+                or field_name in referenced_fields(getattr(constraint, "expressions", ()))
+            ):
                 return True
         return False
 

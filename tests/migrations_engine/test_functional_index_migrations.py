@@ -175,3 +175,30 @@ def test_dropping_a_field_an_expression_index_uses_needs_the_index_gone_first(pr
     _clean(project)
     expected = NAMES - {"book_double_price_idx"}
     assert _expression_indexes(project) == (expected if vendor != "mysql" else set())
+
+
+def test_the_optimizer_keeps_a_field_an_expression_uses_out_of_create_model():
+    import orm
+    from migrations_engine import migrations
+    from migrations_engine.optimizer import optimize
+
+    def create(index=None, constraint=None):
+        options = {}
+        if index is not None:
+            options["indexes"] = [index]
+        if constraint is not None:
+            options["constraints"] = [constraint]
+        return migrations.CreateModel(
+            "Book", [("id", orm.BigAutoField(primary_key=True)), ("title", orm.CharField(max_length=9))],
+            options=options,
+        )
+
+    for model in (
+        create(index=orm.Index(orm.Lower("title"), name="i")),
+        create(constraint=orm.UniqueConstraint(orm.Lower("title"), name="u")),
+    ):
+        for other in (migrations.RenameField("Book", "title", "heading"), migrations.RemoveField("Book", "title")):
+            assert len(optimize([model, other], "fidx")) == 2
+    add = migrations.AddIndex("Book", orm.Index(orm.Lower("title"), name="i"))
+    assert add.references_field("Book", "title", "fidx")
+    assert not add.references_field("Book", "price", "fidx")

@@ -227,3 +227,22 @@ def test_expression_index_survives_alter_column_and_follows_a_rename(db, vendor)
         editor.drop_column("fx_item", "heading")
     assert set(_expression_indexes(db, "fx_item")) == {"fx_item_price_idx"}
     assert db.execute("SELECT price FROM fx_item").fetchall() == [(1,)]
+
+
+class FunctionalNick(orm.Model):
+    nick = orm.CharField(max_length=20, null=True, blank=True)
+
+    class Meta:
+        app_label = "funcidx"
+        constraints = [orm.UniqueConstraint(orm.Lower("nick"), name="fnick_ci_uniq")]
+
+
+MODELS.append(FunctionalNick)
+
+
+def test_nulls_never_collide_in_validation(models_db):
+    FunctionalNick.objects.create(nick=None)
+    FunctionalNick.objects.create(nick="Ab")
+    FunctionalNick(nick=None).full_clean()
+    with pytest.raises(ValidationError, match="fnick_ci_uniq"):
+        FunctionalNick(nick="aB").full_clean()
