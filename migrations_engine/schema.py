@@ -337,7 +337,8 @@ def live_index_name(
         return index.name
     matches = [
         live.name for live in schema_editor.connection.introspection.get_indexes(table)
-        if not live.unique and tuple(live.columns) == tuple(index.columns) and live.name
+        if not live.unique and not live.expressions and tuple(live.columns) == tuple(index.columns)
+        and live.name
         and live.name not in exclude  # the model's own named indexes on the same columns
     ]
     return index.name if index.name in matches or not matches else matches[0]
@@ -353,7 +354,8 @@ def live_unique_name(schema_editor: Any, table: str, constraint: Constraint) -> 
         if live.kind == "unique" and tuple(live.columns) == tuple(constraint.columns) and live.name
     ] + [
         live.name for live in introspection.get_indexes(table)
-        if live.unique and tuple(live.columns) == tuple(constraint.columns) and live.name
+        if live.unique and not live.expressions and tuple(live.columns) == tuple(constraint.columns)
+        and live.name
     ]
     if not names or constraint.name in names:
         return constraint

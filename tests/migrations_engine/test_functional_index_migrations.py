@@ -202,3 +202,20 @@ def test_the_optimizer_keeps_a_field_an_expression_uses_out_of_create_model():
     add = migrations.AddIndex("Book", orm.Index(orm.Lower("title"), name="i"))
     assert add.references_field("Book", "title", "fidx")
     assert not add.references_field("Book", "price", "fidx")
+
+
+def test_dropping_a_field_index_leaves_an_expression_index_on_the_same_column(project, vendor):
+    with_db_index = V1.replace("pub_date = orm.DateField(null=True)", "pub_date = orm.DateField(null=True, db_index=True)")
+    project.models("fidx", with_db_index)
+    assert project.makemigrations("fidx")[0] == 0
+    _migrate(project)
+    _clean(project)
+    _next(project, V1)
+    _migrate(project)
+    _clean(project)
+    assert _expression_indexes(project) == (NAMES if vendor != "mysql" else set())
+    plain = {
+        index.columns for index in project.connection.introspection.get_indexes("fidx_book")
+        if not index.expressions
+    }
+    assert ("pub_date",) not in plain
