@@ -318,24 +318,24 @@ class UniqueConstraint(BaseConstraint):
         )
 
     def validate(self, model, instance, exclude=None) -> None:
-        """Raise ValidationError when another row has the same values of the expressions.
+        """Raise ValidationError when another row has the same values (of the fields or expressions).
 
         As Django: a query annotates each expression and filters it equal to the
-        expression over ``instance``'s values; a constraint on an excluded field
-        is not checked, nor one whose condition ``instance`` does not meet.
-        Constraints on ``fields`` are checked by ``validate_unique()``.
+        expression over ``instance``'s values (or filters the fields equal to
+        theirs); a constraint on an excluded field is not checked, nor one whose
+        condition ``instance`` does not meet, nor fields holding NULL.
+        Constraints on ``fields`` without a condition are checked by
+        ``validate_unique()``.
         """
-        if not self.expressions:
+        if not self.expressions and self.condition is None:
             return
-        from orm.query.expressions import F, OrderBy, Value
         from orm.query.python_lookups import UnsupportedInPython, evaluate_q
         from orm.routers import router
 
-        referenced = referenced_fields((*self.expressions, self.condition))
+        referenced = set(self.fields) | referenced_fields((*self.expressions, self.condition))
         if exclude and referenced & set(exclude):
             return
         values = _instance_values(model, instance, exclude)
-        fields = {name: model._meta.get_field(name) for name in referenced}
         if any(name not in values for name in referenced):
             return  # a value only the database knows (its default)
         if self.condition is not None:
@@ -344,10 +344,28 @@ class UniqueConstraint(BaseConstraint):
                     return
             except UnsupportedInPython:
                 return
-        replacements = {
-            F(name): Value(values[name], output_field=field) for name, field in fields.items()
-        }
         queryset = model._base_manager.using(instance._state.db or router.db_for_read(model, instance=instance))
+        if self.fields:
+            if any(values[name] is None for name in self.fields):
+                return  # NULLs never collide
+            queryset = queryset.filter(**{name: values[name] for name in self.fields})
+        else:
+            queryset = self._filter_expressions(model, queryset, values)
+        if self.condition is not None:
+            queryset = queryset.filter(self.condition)
+        if not instance._state.adding and instance.pk is not None:
+            queryset = queryset.exclude(pk=instance.pk)
+        if queryset.exists():
+            raise ValidationError(self.violation_error_message % {"name": self.name})
+
+    def _filter_expressions(self, model, queryset, values: dict[str, Any]):
+        """``queryset`` narrowed to rows whose expressions equal those over ``values``."""
+        from orm.query.expressions import F, OrderBy, Value
+
+        replacements = {
+            F(name): Value(values[name], output_field=model._meta.get_field(name))
+            for name in referenced_fields(self.expressions)
+        }
         annotations, lookups = {}, {}
         for position, expression in enumerate(self.expressions):
             if isinstance(expression, OrderBy):
@@ -355,13 +373,7 @@ class UniqueConstraint(BaseConstraint):
             alias = f"_unique_expression_{position}"
             annotations[alias] = expression
             lookups[alias] = _replaced(expression, replacements)
-        queryset = queryset.annotate(**annotations).filter(**lookups)
-        if self.condition is not None:
-            queryset = queryset.filter(self.condition)
-        if not instance._state.adding and instance.pk is not None:
-            queryset = queryset.exclude(pk=instance.pk)
-        if queryset.exists():
-            raise ValidationError(self.violation_error_message % {"name": self.name})
+        return queryset.annotate(**annotations).filter(**lookups)
 
 
 def referenced_fields(node: Any) -> set[str]:

@@ -246,3 +246,37 @@ def test_nulls_never_collide_in_validation(models_db):
     FunctionalNick(nick=None).full_clean()
     with pytest.raises(ValidationError, match="fnick_ci_uniq"):
         FunctionalNick(nick="aB").full_clean()
+
+
+class FunctionalSeat(orm.Model):
+    room = orm.CharField(max_length=20)
+    holder = orm.CharField(max_length=20, null=True, blank=True)
+    active = orm.BooleanField(default=True)
+
+    class Meta:
+        app_label = "funcidx"
+        constraints = [
+            orm.UniqueConstraint(fields=["room", "holder"], condition=orm.Q(active=True),
+                                 name="fseat_active_uniq"),
+        ]
+
+
+def test_full_clean_checks_a_conditional_unique_constraint_on_fields(models_db):
+    """As Django: only rows meeting the condition collide, and NULLs never do."""
+    from tests.orm.conftest import table_for
+
+    connection = orm.connections["default"]
+    # The check is a query, whatever the database has (MariaDB cannot make a partial index).
+    with connection.schema_editor() as editor:
+        editor.create_table(dataclasses.replace(table_for(FunctionalSeat, connection), constraints=()))
+    FunctionalSeat.objects.create(room="a", holder="x")
+    FunctionalSeat.objects.create(room="b", holder="x", active=False)
+    FunctionalSeat.objects.create(room="c", holder=None)
+    with pytest.raises(ValidationError) as caught:
+        FunctionalSeat(room="a", holder="x").full_clean()
+    assert caught.value.message_dict == {"__all__": ["Constraint fseat_active_uniq is violated."]}
+    FunctionalSeat(room="a", holder="x", active=False).full_clean()
+    FunctionalSeat(room="b", holder="x").full_clean()
+    FunctionalSeat(room="c", holder=None).full_clean()
+    FunctionalSeat(room="a", holder="x").full_clean(exclude=["holder"])
+    FunctionalSeat.objects.get(room="a").full_clean()
