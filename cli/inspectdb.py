@@ -217,7 +217,7 @@ def _model_lines(connection, table: str, class_names: dict[str, str]) -> Iterato
     constraints = introspection.get_constraints(table)
     unique_sets = [tuple(c.columns) for c in constraints if c.kind == "unique" and c.columns]
     unique_sets += [
-        tuple(i.columns) for i in introspection.get_indexes(table) if i.unique and not i.partial
+        tuple(i.columns) for i in introspection.get_indexes(table) if i.unique and not i.partial and not i.expressions
     ]
     unique_columns = {columns[0] for columns in unique_sets if len(columns) == 1}
     foreign_keys = introspection.get_foreign_keys(table)
