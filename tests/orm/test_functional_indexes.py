@@ -280,3 +280,21 @@ def test_full_clean_checks_a_conditional_unique_constraint_on_fields(models_db):
     FunctionalSeat(room="c", holder=None).full_clean()
     FunctionalSeat(room="a", holder="x").full_clean(exclude=["holder"])
     FunctionalSeat.objects.get(room="a").full_clean()
+
+
+def test_inspectdb_does_not_take_a_unique_expression_index_for_a_unique_column(db, vendor):
+    """PostgreSQL lists the plain key columns of an index on expressions: ``team`` is not unique."""
+    from cli.inspectdb import _model_lines
+
+    if vendor == "mysql":
+        pytest.skip("MariaDB has no indexes on expressions")
+    quote = db.dialect.quote_name
+    table = Table("fx_member", (
+        Column("id", "integer", null=False, primary_key=True),
+        Column("email", "varchar(40)", null=False),
+        Column("team", "varchar(20)", null=False),
+    ), (Index("fx_member_email_ci", (), True, None, (), (f"LOWER({quote('email')})", quote("team"))),))
+    with db.schema_editor() as editor:
+        editor.create_table(table)
+    source = "\n".join(_model_lines(db, "fx_member", {"fx_member": "FxMember"}))
+    assert "team = " in source and "unique=True" not in source, source
