@@ -219,3 +219,17 @@ def test_dropping_a_field_index_leaves_an_expression_index_on_the_same_column(pr
         if not index.expressions
     }
     assert ("pub_date",) not in plain
+
+
+def test_renaming_an_expression_index_is_a_rename_index(project, vendor):
+    project.models("fidx", V1)
+    assert project.makemigrations("fidx")[0] == 0
+    _migrate(project)
+    text = _next(project, V1.replace('"book_double_price_idx"', '"book_price_x2_idx"'))
+    assert "migrations.RenameIndex(" in text and "RemoveIndex" not in text, text
+    _migrate(project)
+    _clean(project)
+    renamed = NAMES - {"book_double_price_idx"} | {"book_price_x2_idx"}
+    assert _expression_indexes(project) == (renamed if vendor != "mysql" else set())
+    _migrate(project, "fidx", "0001_initial")
+    assert _expression_indexes(project) == (NAMES if vendor != "mysql" else set())
