@@ -357,7 +357,13 @@ class Model(AsyncModelMethods, metaclass=ModelBase):
             with atomic(using=using, savepoint=False):
                 updated = self._save_table(using, force_insert, force_update, update_fields)
         else:
-            updated = self._save_table(using, force_insert, force_update, update_fields)
+            try:
+                updated = self._save_table(using, force_insert, force_update, update_fields)
+            except Exception as error:
+                from orm.transaction import mark_for_rollback_on_error
+
+                mark_for_rollback_on_error(using, error)
+                raise
         mark_saved((self,), using)
         if post_save._receivers and post_save.has_listeners(cls):
             post_save.send(

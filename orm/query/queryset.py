@@ -571,11 +571,17 @@ class QuerySet(AsyncQuerySetMethods):
             raise ValueError("update() needs at least one field=value")
         self._for_write = True
         connection = connections[self.db]
-        rows = None
-        if self._plan is not None:
-            rows = plan_update(self, kwargs, connection)
-        if rows is None:
-            rows = update_queryset(self, kwargs, connection)
+        try:
+            rows = None
+            if self._plan is not None:
+                rows = plan_update(self, kwargs, connection)
+            if rows is None:
+                rows = update_queryset(self, kwargs, connection)
+        except Exception as error:
+            from orm.transaction import mark_for_rollback_on_error
+
+            mark_for_rollback_on_error(self.db, error)
+            raise
         self._result_cache = None
         return rows
 

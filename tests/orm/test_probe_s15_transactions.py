@@ -23,7 +23,14 @@ class TxProbe(orm.Model):
         app_label = "probes15tx"
 
 
-MODELS = [TxProbe]
+class TxProbeChild(orm.Model):
+    parent = orm.ForeignKey(TxProbe, on_delete=orm.CASCADE)
+
+    class Meta:
+        app_label = "probes15tx"
+
+
+MODELS = [TxProbe, TxProbeChild]
 
 BROKEN = "You can't execute queries until the end of the 'atomic' block"
 
@@ -385,3 +392,99 @@ def test_isolation_level_applies_to_every_new_connection(vendor, db_url):
         assert seen == ["SERIALIZABLE"] * 3
     finally:
         orm.connections.close_all()
+
+
+# -- a write that fails outside a savepoint of its own -------------------------------------
+
+
+def refused_after(write):
+    """Inside atomic: ``write()`` fails and is caught; the next query. What each raised, in order."""
+    seen = []
+    with orm.atomic():
+        TxProbe.objects.create(name="gone")
+        try:
+            write()
+        except Exception as error:  # noqa: BLE001
+            seen.append(type(error))
+        try:
+            TxProbe.objects.count()
+        except Exception as error:  # noqa: BLE001
+            seen.append(type(error))
+    return seen
+
+
+def test_caught_error_from_create_inside_atomic_refuses_the_next_query(models_db):
+    # Django's mark_for_rollback_on_error: the same on every backend (it used to run the
+    # query on SQLite and MySQL, and fail with "current transaction is aborted" on PostgreSQL).
+    TxProbe.objects.create(name="dup")
+    assert refused_after(lambda: TxProbe.objects.create(name="dup")) == [
+        orm.IntegrityError, orm.TransactionManagementError,
+    ]
+    assert names() == ["dup"]
+
+
+def test_same_refusal_with_a_post_save_receiver(models_db):
+    # save() then runs in atomic(savepoint=False): it refused already; now both paths agree.
+    TxProbe.objects.create(name="dup")
+
+    def receiver(sender, **kwargs):
+        pass
+
+    orm.post_save.connect(receiver, sender=TxProbe)
+    try:
+        assert refused_after(lambda: TxProbe.objects.create(name="dup")) == [
+            orm.IntegrityError, orm.TransactionManagementError,
+        ]
+    finally:
+        orm.post_save.disconnect(receiver, sender=TxProbe)
+
+
+def test_caught_error_from_queryset_update_inside_atomic_refuses_the_next_query(models_db):
+    TxProbe.objects.create(name="dup")
+    TxProbe.objects.create(name="other")
+    assert refused_after(lambda: TxProbe.objects.filter(name="other").update(name="dup")) == [
+        orm.IntegrityError, orm.TransactionManagementError,
+    ]
+    assert names() == ["dup", "other"]
+
+
+def test_failing_write_in_its_own_savepoint_leaves_the_transaction_usable(models_db):
+    TxProbe.objects.create(name="dup")
+    with orm.atomic():
+        TxProbe.objects.create(name="kept")
+        with pytest.raises(orm.IntegrityError):
+            with orm.atomic():
+                TxProbe.objects.create(name="dup")
+        obj, created = TxProbe.objects.get_or_create(name="dup")
+        assert not created
+        TxProbe.objects.create(name="after")
+    assert names() == ["after", "dup", "kept"]
+
+
+def test_failing_write_outside_atomic_changes_nothing(models_db):
+    TxProbe.objects.create(name="dup")
+    with pytest.raises(orm.IntegrityError):
+        TxProbe.objects.create(name="dup")
+    with pytest.raises(orm.IntegrityError):
+        TxProbe(name="dup").save()
+    assert names() == ["dup"]
+
+
+def test_error_at_commit_rolls_back_skips_callbacks_and_leaves_the_connection_usable(models_db):
+    # A missing parent: PostgreSQL and SQLite check the deferred foreign key at COMMIT,
+    # MySQL at the INSERT; either way the error leaves the block and nothing is kept.
+    ran = []
+    with pytest.raises(orm.IntegrityError):
+        with orm.atomic():
+            TxProbe.objects.create(name="rolled back")
+            orm.on_commit(lambda: ran.append("never"))
+            TxProbeChild.objects.create(parent_id=999999)
+    assert ran == []
+    connection = orm.connections["default"]
+    assert not connection.in_transaction
+    assert names() == []
+    with orm.atomic():
+        TxProbe.objects.create(name="next")
+        orm.on_commit(lambda: ran.append("next"))
+    assert ran == ["next"]
+    assert names() == ["next"]
