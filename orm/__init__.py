@@ -82,6 +82,7 @@ from orm.query.expressions import (
 )
 from orm.query.filtered_relation import FilteredRelation
 from orm.query.functions import (
+    KT,
     Abs,
     Cast,
     Coalesce,
@@ -234,6 +235,7 @@ __all__ = [
     "Radians", "Sign", "Sin", "Sqrt", "Tan", "run_sync", "Collate", "JSONObject",
     "JSONArray", "Ntile", "Random", "SHA1", "SHA224", "SHA256", "SHA384", "SHA512", "StringAgg",
     "WindowFrame", "Choices", "IntegerChoices", "TextChoices", "Lookup", "Transform",
+    "KT",
 ]
 
 #: Django's spelling of the window function.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orm.query.expressions import Expression, Func
+from orm.query.expressions import Expression, F, Func
 from orm.query.json import KeyTransform
 from orm.query.lookups import Extract, is_inet_address
 
@@ -11,7 +11,7 @@ __all__ = [
     "Abs", "Round", "Trunc", "TruncYear", "TruncQuarter", "TruncMonth", "TruncWeek", "TruncDay",
     "TruncHour", "TruncMinute", "TruncSecond", "TruncDate", "TruncTime", "Extract", "ExtractYear",
     "ExtractMonth", "ExtractDay", "ExtractWeekDay", "ExtractWeek", "ExtractQuarter",
-    "ExtractIsoYear", "ExtractIsoWeekDay", "ExtractHour", "ExtractMinute", "ExtractSecond",
+    "ExtractIsoYear", "ExtractIsoWeekDay", "ExtractHour", "ExtractMinute", "ExtractSecond", "KT",
 ]
 
 
@@ -41,6 +41,34 @@ def compile_as_text(compiler, connection, expression) -> tuple[str, list]:
     return sql, params
 
 
+class KT(Expression):
+    """A JSON key path read as text, as Django's ``KT("data__owner__name")``.
+
+    The value comes unquoted (``bob``, not ``"bob"``), ``true`` as ``"true"``
+    and a JSON ``null`` as ``NULL``, on every backend; text lookups, ordering
+    and text functions then treat it as any text column.
+    """
+
+    def __init__(self, lookup: str):
+        super().__init__()
+        self.lookup = lookup
+
+    def __repr__(self) -> str:
+        return f"KT({self.lookup!r})"
+
+    def identity(self):
+        return (type(self), self.lookup)
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        resolved = F(self.lookup).resolve_expression(query, allow_joins, reuse, summarize)
+        if not isinstance(resolved, KeyTransform):
+            raise ValueError(
+                f"KT({self.lookup!r}) reads a key of a JSONField: write the field and the key path, "
+                "as in KT('data__owner__name')"
+            )
+        return _AsText(resolved)
+
+
 class _AsText(Expression):
     """An argument of a text function, read as text (``compile_as_text``)."""
 
@@ -59,6 +87,14 @@ class _AsText(Expression):
 
     def as_sql(self, compiler, connection):
         return compile_as_text(compiler, connection, self.expression)
+
+    def get_converter(self, connection):
+        # SQLite's json_extract() gives a JSON number as an SQL number; the others give text.
+        return _as_str if connection.vendor == "sqlite" else super().get_converter(connection)
+
+
+def _as_str(value):
+    return value if value is None or type(value) is str else str(value)
 
 
 class TextFunc(Func):

@@ -223,6 +223,7 @@ def expression_samples() -> dict[str, object]:
         "JSONObject": orm.JSONObject(title="name", shout=orm.Upper("name")),
         "Pi": orm.Pi(),
         "Random": orm.Random(),
+        "KT": orm.KT("data__owner__name"),
         "Ntile": orm.Ntile(3),
         "WindowFrame": orm.WindowFrame(-1, 1),
         "JSONArray": orm.JSONArray("name", orm.Upper("name"), orm.Value(1)),
