@@ -22,7 +22,7 @@ from associations.fields import (
     check_pending_references,
     unresolved_references,
 )
-from associations.prefetch import Prefetch, prefetch_related_objects
+from associations.prefetch import Prefetch, aprefetch_related_objects, prefetch_related_objects
 from associations.proxy import AssociationProxy
 from associations.reverse import ManyToManyRel, ManyToOneRel, OneToOneRel
 from orm import hooks as _hooks
@@ -40,6 +40,7 @@ __all__ = [
     "DO_NOTHING",
     "Prefetch",
     "prefetch_related_objects",
+    "aprefetch_related_objects",
     "AssociationProxy",
     "Collector",
     "ManyToOneRel",

@@ -22,7 +22,9 @@ from orm.query.iterables import ModelIterable
 from orm.query.row_factory import _pause_collector as pause_collector
 from orm.query.row_factory import _resume_collector as resume_collector
 
-__all__ = ["Prefetch", "prefetch_related_objects", "normalize_prefetch_lookups"]
+__all__ = [
+    "Prefetch", "prefetch_related_objects", "aprefetch_related_objects", "normalize_prefetch_lookups",
+]
 
 LOOKUP_SEP = "__"
 
@@ -91,6 +93,13 @@ def prefetch_related_objects(model_instances, *related_lookups) -> None:
     if not model_instances:
         return
     _prefetch_lookups(list(model_instances), related_lookups)
+
+
+async def aprefetch_related_objects(model_instances, *related_lookups) -> None:
+    """`prefetch_related_objects` from async code (Django 5.0), run in the ORM's thread."""
+    from orm.query.async_api import run_sync
+
+    await run_sync(prefetch_related_objects, model_instances, *related_lookups)
 
 
 def _prefetch_lookups(model_instances: list, related_lookups) -> None:

@@ -114,3 +114,36 @@ def test_errors_come_back_as_ours(tracks):
             await Track.objects.acreate(title="Nuages")
 
     run(main())
+
+
+class AlbumA(orm.Model):
+    name = orm.CharField(max_length=40)
+
+    class Meta:
+        app_label = "asynctests"
+
+
+class SongA(orm.Model):
+    album = orm.ForeignKey(AlbumA, on_delete=orm.CASCADE, related_name="songs")
+    title = orm.CharField(max_length=40)
+
+    class Meta:
+        app_label = "asynctests"
+
+
+MODELS += [AlbumA, SongA]
+
+
+def test_aprefetch_related_objects(models_db):
+    album = AlbumA.objects.create(name="Djangology")
+    SongA.objects.bulk_create([SongA(album=album, title="Nuages"), SongA(album=album, title="Tears")])
+
+    async def main():
+        albums = [a async for a in AlbumA.objects.all()]
+        await orm.aprefetch_related_objects(albums, "songs")
+        return albums
+
+    albums = run(main())
+    with orm.capture_queries() as queries:
+        assert sorted(song.title for song in albums[0].songs.all()) == ["Nuages", "Tears"]
+    assert len(queries) == 0
