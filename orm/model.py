@@ -22,6 +22,7 @@ from orm.model_base import ModelBase
 from orm.model_init import init_function
 from orm.options import Options
 from orm.query.async_api import AsyncModelMethods
+from orm.query.q import Q
 from orm.registry import registry
 from orm.routers import router
 
@@ -284,6 +285,25 @@ class Model(AsyncModelMethods, metaclass=ModelBase):
             if key == value:
                 return str(label)
         return "" if value is None else str(value)
+
+    def _get_next_or_previous_by_FIELD(self, field, is_next: bool, **kwargs):
+        """``get_next_by_<date field>()`` / ``get_previous_by_...``: the neighbour in that order.
+
+        As Django: ties on the date are broken by primary key; ``kwargs`` filter
+        the candidates; the default manager on this object's database is used.
+        """
+        if self.pk is None:
+            raise ValueError("get_next/get_previous cannot be used on unsaved objects.")
+        op = "gt" if is_next else "lt"
+        order = "" if is_next else "-"
+        value = getattr(self, field.attname)
+        same_date_after = Q(**{field.name: value, f"pk__{op}": self.pk})
+        manager = type(self)._default_manager.db_manager(self._state.db)
+        candidates = manager.filter(**kwargs).filter(Q(**{f"{field.name}__{op}": value}) | same_date_after)
+        found = candidates.order_by(f"{order}{field.name}", f"{order}pk")[:1]
+        for obj in found:
+            return obj
+        raise self.DoesNotExist(f"{self._meta.object_name} matching query does not exist.")
 
     def get_deferred_fields(self) -> set[str]:
         """Attribute names not loaded (``only()``/``defer()``)."""

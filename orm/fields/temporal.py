@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import warnings
 from typing import Any
 
@@ -53,6 +54,17 @@ class DateField(_AutoNowMixin, Field):
 
     def _now(self):
         return datetime.datetime.now(UTC).date()
+
+    def contribute_to_class(self, cls, name: str) -> None:
+        super().contribute_to_class(cls, name)
+        if not self.null:
+            # As Django: obj.get_next_by_<name>(**filters) / get_previous_by_<name>(**filters).
+            for is_next, word in ((True, "next"), (False, "previous")):
+                method = f"get_{word}_by_{self.name}"
+                if method not in cls.__dict__:
+                    setattr(cls, method, functools.partialmethod(
+                        cls._get_next_or_previous_by_FIELD, field=self, is_next=is_next
+                    ))
 
     def to_python(self, value: Any) -> Any:
         if value is None:
