@@ -321,9 +321,9 @@ def manouche(
 
 def register_commands(group: click.Group) -> None:
     """Attach every command module's commands to ``group``."""
-    from cli.commands import contenttypes_commands, database, migrations
+    from cli.commands import contenttypes_commands, database, fixtures, migrations
 
-    for module in (migrations, database, contenttypes_commands):
+    for module in (migrations, database, contenttypes_commands, fixtures):
         for command in module.COMMANDS:
             group.add_command(command)
 
