@@ -193,23 +193,25 @@ def _check_format(format: str) -> None:
 def sort_dependencies(models: Iterable[Any]) -> list[Any]:
     """``models`` ordered so that each comes after the models its foreign keys point to.
 
-    As Django's ``sort_dependencies(allow_cycles=True)``: many-to-many targets
-    count when the junction is auto-created; models in a cycle keep their order.
+    As Django's ``sort_dependencies(allow_cycles=True)``: passes over the models
+    in their order, each taken once the models it depends on are; many-to-many
+    targets count when the junction is auto-created; the models of a cycle
+    follow, sorted by class name.
     """
     pending = list(dict.fromkeys(models))
     dependencies = {model: _dependencies(model) for model in pending}
     ordered: list[Any] = []
     while pending:
-        ready = [
-            model for model in pending
-            if all(target in ordered or target not in dependencies for target in dependencies[model])
-        ]
-        if not ready:
-            # A cycle: Django's allow_cycles keeps the rest in their given order.
-            ready = pending[:1]
-        for model in ready:
-            ordered.append(model)
-            pending.remove(model)
+        skipped = []
+        for model in pending:
+            if all(target in ordered or target not in dependencies for target in dependencies[model]):
+                ordered.append(model)
+            else:
+                skipped.append(model)
+        if len(skipped) == len(pending):
+            ordered += sorted(skipped, key=lambda model: model.__name__)
+            break
+        pending = skipped
     return ordered
 
 
@@ -244,9 +246,10 @@ class DeserializedObject:
         obj = self.object
         model = type(obj)
         using = using or router.db_for_write(model, instance=obj)
-        # Django's raw save updates the row with this key if there is one, else inserts it,
-        # even when the key has a default.
-        obj._state.adding = False
+        if obj.pk is not None:
+            # Django's raw save updates the row with this key if there is one, else inserts
+            # it, even when the key has a default.
+            obj._state.adding = False
         stamped = {
             field.attname: getattr(obj, field.attname)
             for field in model._meta.concrete_fields

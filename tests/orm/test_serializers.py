@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import orm
+from contenttypes import ContentType, GenericForeignKey
 from orm import serializers
 
 
@@ -46,6 +47,15 @@ class FixtureBook(orm.Model):
         app_label = "fixtureapp"
 
 
+class FixtureMark(orm.Model):
+    content_type = orm.ForeignKey(ContentType, on_delete=orm.CASCADE)
+    object_id = orm.PositiveIntegerField()
+    content_object = GenericForeignKey("content_type", "object_id")
+
+    class Meta:
+        app_label = "fixtureapp"
+
+
 class FixtureNote(orm.Model):
     text = orm.CharField(max_length=20)
     touched = orm.DateTimeField(auto_now=True)
@@ -54,7 +64,21 @@ class FixtureNote(orm.Model):
         app_label = "fixtureapp"
 
 
-MODELS = [FixtureTag, FixtureAuthor, FixtureBook, FixtureNote]
+class FixtureZone(orm.Model):
+    head = orm.ForeignKey("FixtureCity", null=True, on_delete=orm.SET_NULL, related_name="+")
+
+    class Meta:
+        app_label = "fixtureapp"
+
+
+class FixtureCity(orm.Model):
+    zone = orm.ForeignKey(FixtureZone, on_delete=orm.CASCADE)
+
+    class Meta:
+        app_label = "fixtureapp"
+
+
+MODELS = [ContentType, FixtureTag, FixtureAuthor, FixtureBook, FixtureMark, FixtureNote]
 
 
 @pytest.fixture
@@ -128,6 +152,27 @@ def test_a_key_pointing_at_no_row_fails_at_the_end_of_the_block(fixture_db):
         FixtureAuthor.objects.create(name="later", mentor_id=99)
 
 
+def test_generic_foreign_key_is_its_content_type_pk_and_object_id(fixture_db):
+    ContentType.objects.clear_cache()
+    tag = FixtureTag.objects.create(name="red")
+    mark = FixtureMark.objects.create(content_object=tag)
+    content_type = ContentType.objects.get_for_model(FixtureTag)
+    [item] = json.loads(serializers.serialize("json", [mark]))
+    assert item["fields"] == {"content_type": content_type.pk, "object_id": tag.pk}
+    FixtureMark.objects.all().delete()
+    for loaded in serializers.deserialize("json", json.dumps([item])):
+        loaded.save()
+    assert FixtureMark.objects.get().content_object == tag
+    ContentType.objects.clear_cache()
+
+
+def test_an_object_without_a_key_is_inserted(fixture_db):
+    fixture = '[{"model": "fixtureapp.fixturetag", "fields": {"name": "new"}}]'
+    for item in serializers.deserialize("json", fixture):
+        item.save()
+    assert list(FixtureTag.objects.values_list("name", flat=True)) == ["new"]
+
+
 def test_saving_again_updates_the_row_by_key(fixture_db):
     FixtureTag.objects.create(pk=3, name="old")
     fixture = '[{"model": "fixtureapp.fixturetag", "pk": 3, "fields": {"name": "new"}}]'
@@ -174,15 +219,26 @@ def test_bad_fixtures_name_the_object(fixture, message):
 
 
 def test_sort_dependencies_puts_targets_first():
-    assert serializers.sort_dependencies([FixtureBook, FixtureNote, FixtureAuthor, FixtureTag]) == [
-        FixtureNote, FixtureAuthor, FixtureTag, FixtureBook,
+    assert serializers.sort_dependencies(
+        [FixtureMark, FixtureBook, FixtureNote, FixtureAuthor, FixtureTag, ContentType]
+    ) == [FixtureNote, FixtureAuthor, FixtureTag, ContentType, FixtureMark, FixtureBook]
+    # A cycle follows the rest, by class name (Django's allow_cycles).
+    assert serializers.sort_dependencies([FixtureZone, FixtureNote, FixtureCity]) == [
+        FixtureNote, FixtureCity, FixtureZone,
+    ]
+    # Within a pass, a model counts as placed as soon as it is: as Django's.
+    assert serializers.sort_dependencies([FixtureTag, FixtureBook, FixtureAuthor]) == [
+        FixtureTag, FixtureAuthor, FixtureBook,
     ]
 
 
-_names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=20)
+# No control characters: PostgreSQL's text and jsonb refuse NUL.
+_characters = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"))
+_names = st.text(_characters, max_size=20)
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(_characters, max_size=5),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(_characters, max_size=3), inner, max_size=3),
     max_leaves=6,
 )
 _books = st.lists(
@@ -212,7 +268,7 @@ def _snapshot() -> list:
     return [authors, list(FixtureTag.objects.order_by("pk").values_list("pk", "name")), books]
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(books=_books)
 def test_serialize_then_deserialize_gives_the_same_rows(fixture_db, books):
     for model in (FixtureBook, FixtureAuthor, FixtureTag):
