@@ -4,7 +4,7 @@ Model modules need only ``import orm``: the relation fields and on-delete
 actions of ``associations`` are re-exported here too.
 """
 
-from orm import exceptions, signals, validators
+from orm import exceptions, serializers, signals, validators
 from orm.capture import CapturedQuery, capture_queries
 from orm.choices import Choices, IntegerChoices, TextChoices
 from orm.config import configure, settings
@@ -205,7 +205,7 @@ from orm.signals import (
 from orm.transaction import atomic, get_rollback, on_commit, set_rollback
 
 __all__ = [
-    "exceptions", "signals", "validators", "CapturedQuery", "capture_queries", "configure", "settings",
+    "exceptions", "serializers", "signals", "validators", "CapturedQuery", "capture_queries", "configure", "settings",
     "DEFAULT_DB_ALIAS", "connections", "DatabaseError", "DataError", "EmptyResultSet", "Error",
     "FieldDoesNotExist", "FieldError", "ImproperlyConfigured", "IntegrityError", "InterfaceError",
     "MultipleObjectsReturned", "NotSupportedError", "ObjectDoesNotExist", "OperationalError",
