@@ -47,12 +47,18 @@ def select_models(labels: Iterable[str], exclude: Iterable[str]) -> list[Any]:
     ]
 
 
-def dump_data(models: list[Any], using: str, indent: int | None) -> str:
-    """The rows of ``models`` on ``using`` as a JSON fixture, each model after its foreign keys' targets."""
+def dump_data(models: list[Any], using: str, indent: int | None, use_base_manager: bool = False) -> str:
+    """The rows of ``models`` on ``using`` as a JSON fixture, each model after its foreign keys' targets.
+
+    Rows come from each model's default manager (its base manager with
+    ``use_base_manager``, so rows a custom manager hides are dumped too).
+    """
     objects = (
         obj
         for model in serializers.sort_dependencies(models)
-        for obj in model._base_manager.using(using).order_by(model._meta.pk.name)
+        for obj in (model._base_manager if use_base_manager else model._default_manager)
+        .using(using)
+        .order_by(model._meta.pk.name)
     )
     return serializers.serialize("json", objects, indent=indent)
 

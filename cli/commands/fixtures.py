@@ -26,15 +26,29 @@ __all__ = ["COMMANDS"]
     multiple=True,
     help="Leave out an app or a model (repeatable).",
 )
-def dumpdata(labels: tuple[str, ...], indent: int | None, output: str | None, exclude: tuple[str, ...]) -> None:
+@click.option(
+    "--all",
+    "-a",
+    "use_base_manager",
+    is_flag=True,
+    help="Read every row through the base manager, even rows the default manager hides.",
+)
+def dumpdata(
+    labels: tuple[str, ...],
+    indent: int | None,
+    output: str | None,
+    exclude: tuple[str, ...],
+    use_base_manager: bool,
+) -> None:
     """Print the rows of the given apps or models as a JSON fixture (Django's format).
 
     Without APP, every model of the configured apps. A model comes after the
-    models its foreign keys point to; rows are ordered by primary key.
+    models its foreign keys point to; rows are ordered by primary key and read
+    through each model's default manager (see --all).
     """
     from cli.fixtures import dump_data, select_models
 
-    text = dump_data(select_models(labels, exclude), get_state().database, indent)
+    text = dump_data(select_models(labels, exclude), get_state().database, indent, use_base_manager)
     if output is None:
         click.echo(text)
         return

@@ -26,6 +26,17 @@ class Item(orm.Model):
     name = orm.CharField(max_length=50)
     price = orm.DecimalField(max_digits=6, decimal_places=2)
     tags = orm.ManyToManyField(Tag)
+
+
+class OpenManager(orm.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(open=True)
+
+
+class Counter(orm.Model):
+    open = orm.BooleanField(default=True)
+
+    objects = OpenManager()
 """
 
 FORWARD = [
@@ -74,6 +85,14 @@ def test_dumpdata_orders_models_by_their_keys_and_rows_by_pk(shop, invoke):
     assert result.exit_code == 0 and result.output == ""
     text = (shop.path / "out.json").read_text(encoding="utf-8")
     assert text.startswith('[\n  {\n    "model": "blog.shop"') and json.loads(text) == [FORWARD[1]]
+
+
+def test_dumpdata_reads_the_default_manager_unless_all(shop, invoke):
+    fixture = [{"model": "blog.counter", "pk": 1, "fields": {"open": False}},
+               {"model": "blog.counter", "pk": 2, "fields": {"open": True}}]
+    assert load(invoke, shop, fixture).exit_code == 0
+    assert dump(invoke, shop, "blog.counter") == fixture[1:]
+    assert dump(invoke, shop, "blog.counter", "--all") == fixture
 
 
 def test_dumpdata_then_loaddata_into_an_empty_database_gives_the_same_rows(shop, invoke, new_db_url):
