@@ -73,21 +73,24 @@ def load_data(paths: Iterable[str], using: str) -> int:
     from orm.transaction import atomic
 
     saved = 0
+    models: set[Any] = set()
     try:
         with atomic(using=using), serializers.foreign_key_checks_deferred(using):
             for path in paths:
-                saved += _load_file(path, using)
+                saved += _load_file(path, using, models)
+            _reset_sequences(using, models)
     except IntegrityError as error:
         raise click.ClickException(f"{error}; nothing was loaded") from None
     return saved
 
 
-def _load_file(path: str, using: str) -> int:
+def _load_file(path: str, using: str, models: set[Any]) -> int:
     text = _read(path)
     saved = 0
     try:
         for item in serializers.deserialize("json", text):
             item.save(using=using)
+            models.add(type(item.object))
             saved += 1
     except serializers.DeserializationError as error:
         raise click.ClickException(f"{path}: {error}; nothing was loaded") from None
@@ -111,3 +114,31 @@ def _database_errors() -> tuple[type[BaseException], ...]:
     import orm.exceptions
 
     return (backends.errors.Error, orm.exceptions.ValidationError, orm.exceptions.FieldError)
+
+
+_AUTO_FIELDS = ("AutoField", "BigAutoField", "SmallAutoField")
+
+
+def _reset_sequences(using: str, models: set[Any]) -> None:
+    """Move PostgreSQL's key sequences past the keys just loaded, as Django's loaddata does.
+
+    An explicit key does not advance an identity column's sequence there, so the
+    next row saved without a key would reuse a loaded one; SQLite and MariaDB
+    take the next key from the table's largest.
+    """
+    from orm.connections import connections
+
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    quote = connection.dialect.quote_name
+    for model in sorted(models, key=lambda model: model._meta.label):
+        pk = model._meta.pk
+        if pk.get_internal_type() not in _AUTO_FIELDS:
+            continue
+        table, column = quote(model._meta.db_table), quote(pk.column)
+        connection.fetch_all(
+            f"SELECT setval(pg_get_serial_sequence(%s, %s), coalesce(max({column}), 1), "
+            f"max({column}) IS NOT NULL) FROM {table}",
+            (table, pk.column),
+        )

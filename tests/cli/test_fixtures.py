@@ -75,6 +75,17 @@ def test_loaddata_takes_keys_that_point_forward(shop, invoke):
     assert dump(invoke, shop) == [FORWARD[2], FORWARD[1], FORWARD[0]]
 
 
+def test_a_row_saved_after_loaddata_gets_a_new_key(shop, invoke):
+    # PostgreSQL's identity sequences do not move for explicit keys: loaddata moves them.
+    assert load(invoke, shop, [{"model": "blog.tag", "pk": 1, "fields": {"name": "one"}}]).exit_code == 0
+    result = load(invoke, shop, [{"model": "blog.tag", "fields": {"name": "two"}}], name="more.json")
+    assert result.exit_code == 0, result.output
+    assert dump(invoke, shop, "blog.tag") == [
+        {"model": "blog.tag", "pk": 1, "fields": {"name": "one"}},
+        {"model": "blog.tag", "pk": 2, "fields": {"name": "two"}},
+    ]
+
+
 def test_dumpdata_orders_models_by_their_keys_and_rows_by_pk(shop, invoke):
     assert load(invoke, shop, FORWARD).exit_code == 0
     assert [item["model"] for item in dump(invoke, shop)] == ["blog.tag", "blog.shop", "blog.item"]
