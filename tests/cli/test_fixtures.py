@@ -117,6 +117,28 @@ def test_dumpdata_then_loaddata_into_an_empty_database_gives_the_same_rows(shop,
     assert dump(invoke, shop, "--database-url", empty) == dump(invoke, shop)
 
 
+def test_the_global_database_option_picks_the_database(shop, invoke, db_url, new_db_url):
+    other = new_db_url()
+    shop.write(
+        "pyproject.toml",
+        f"""\
+        [tool.manouche]
+        apps = ["blog"]
+
+        [tool.manouche.databases]
+        default = "{db_url}"
+        other = "{other}"
+        """,
+    )
+    assert run_manouche(shop, "--database", "other", "migrate").returncode == 0
+    (shop.path / "fixture.json").write_text(json.dumps(FORWARD), encoding="utf-8")
+    result = invoke(shop, "loaddata", "--database", "other", "fixture.json")
+    assert result.exit_code == 0, result.output
+    assert dump(invoke, shop, "--database", "other", "blog.tag") == [FORWARD[2]]
+    assert dump(invoke, shop, "blog.tag") == []
+    assert dump(invoke, shop, "--database", "other", "--exclude", "blog.tag") == [FORWARD[1], FORWARD[0]]
+
+
 @pytest.mark.parametrize(
     ("fixture", "message"),
     [
