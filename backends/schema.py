@@ -115,6 +115,8 @@ class Column:
     references: ForeignKeyRef | None = None
     generated_sql: str | None = None
     generated_stored: bool = True
+    #: The column's comment in the database (``db_comment``), where the backend keeps one.
+    comment: str | None = None
 
 
 @_built_at_once
@@ -176,6 +178,8 @@ class Table:
     columns: tuple[Column, ...]
     indexes: tuple[Index, ...] = ()
     constraints: tuple[Constraint, ...] = ()
+    #: The table's comment in the database (``Meta.db_table_comment``), where kept.
+    comment: str | None = None
 
     def column(self, name: str) -> Column:
         """Return the column called ``name`` (KeyError naming the table if absent)."""

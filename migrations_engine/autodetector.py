@@ -563,6 +563,18 @@ def detect_altered_tables(old: ProjectState, new: ProjectState, questioner=None)
     return steps
 
 
+def detect_altered_table_comments(old: ProjectState, new: ProjectState, questioner=None) -> list[Step]:
+    """AlterModelTableComment when ``db_table_comment`` changed."""
+    steps = []
+    for key, old_model, new_model in _common_models(old, new, unmanaged=True):
+        old_comment = old_model.options.get("db_table_comment") or ""
+        new_comment = new_model.options.get("db_table_comment") or ""
+        if old_comment != new_comment:
+            steps.append(Step(key[0], ops.AlterModelTableComment(
+                name=new_model.name_lower, table_comment=new_comment or None)))
+    return steps
+
+
 def detect_altered_options(old: ProjectState, new: ProjectState, questioner=None) -> list[Step]:
     """AlterModelOptions when an option without SQL (ordering, verbose_name, ...) changed."""
     keys = ops.AlterModelOptions.ALTER_OPTION_KEYS
@@ -701,6 +713,7 @@ DETECTORS: list[Callable[..., list[Step]]] = [
     detect_removed_constraints,
     detect_created_models,
     detect_altered_tables,
+    detect_altered_table_comments,
     detect_altered_options,
     detect_altered_managers,
     detect_removed_fields,

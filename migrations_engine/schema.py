@@ -258,7 +258,10 @@ def table_for_model_state(
         constraints = unique_together_constraints(model_state)
         for constraint in options.get("constraints") or ():
             constraints.append(_meta_constraint(model_state, constraint, project_state, connection))
-        return Table(table, tuple(columns), tuple(indexes), tuple(constraints))
+        comment = options.get("db_table_comment") or None
+        if comment is not None and not connection.dialect.supports_comments:
+            comment = None
+        return Table(table, tuple(columns), tuple(indexes), tuple(constraints), comment)
     return Table(table, tuple(columns), tuple(indexes))
 
 

@@ -148,6 +148,12 @@ class Dialect:
     #: ``IN`` lists of one type may go as one array parameter (see in_array_type).
     compares_with_arrays: ClassVar[bool] = False
     supports_partial_indexes: ClassVar[bool] = True
+    #: Table and column comments (``db_table_comment``, ``db_comment``); SQLite keeps none,
+    #: and they are left out there, as in Django.
+    supports_comments: ClassVar[bool] = True
+    #: Column comments written in the column's definition (MySQL's ``COMMENT '...'``)
+    #: rather than by ``COMMENT ON COLUMN`` (PostgreSQL).
+    supports_inline_column_comments: ClassVar[bool] = False
     #: Indexes on expressions (``CREATE INDEX ... ((lower("title")))``); without them an
     #: expression index or unique constraint is not created, with a warning (as Django).
     supports_expression_indexes: ClassVar[bool] = True

@@ -247,6 +247,8 @@ class SchemaEditor:
                 sql += f" CHECK ({column.check_sql})"
             if column.references is not None:
                 sql += " " + self.references_sql(column.references)
+        if column.comment is not None and self.dialect.supports_inline_column_comments:
+            sql += " COMMENT " + self.quote_value(column.comment)
         return sql
 
     def _generated_column_definition(self, column: Column) -> str:
@@ -470,6 +472,11 @@ class SchemaEditor:
             for index in conditional:
                 self.index_sql(table.name, index)  # raises NotSupportedError naming it
         self.execute(f"CREATE TABLE {self.quote_name(table.name)} ({', '.join(definitions)})")
+        if table.comment:
+            self.alter_table_comment(table.name, None, table.comment)
+        for column in table.columns:
+            if column.comment is not None:
+                self._comment_on_column(table.name, column)
         for index in table.indexes:
             self.create_index(table.name, index)
         for constraint in partial_uniques:
@@ -502,6 +509,29 @@ class SchemaEditor:
             )
         if column.references is not None:
             self._defer(self._add_constraint_sql(name, self._column_fk_constraint(name, column)))
+        if column.comment is not None:
+            self._comment_on_column(name, column)
+
+    # -- comments -------------------------------------------------------------
+
+    def alter_table_comment(self, table: str, old_comment: str | None, new_comment: str | None) -> None:
+        """Set (or with None/"" remove) a table's comment, where the backend keeps comments."""
+        if not self.dialect.supports_comments or (old_comment or None) == (new_comment or None):
+            return
+        self.execute(self._table_comment_sql(table, new_comment or None))
+
+    def _table_comment_sql(self, table: str, comment: str | None) -> str:
+        value = "NULL" if comment is None else self.quote_value(comment)
+        return f"COMMENT ON TABLE {self.quote_name(table)} IS {value}"
+
+    def _comment_on_column(self, table: str, column: Column) -> None:
+        """``COMMENT ON COLUMN``; a backend writing comments in the definition has done it."""
+        if not self.dialect.supports_comments or self.dialect.supports_inline_column_comments:
+            return
+        value = "NULL" if column.comment is None else self.quote_value(column.comment)
+        self.execute(
+            f"COMMENT ON COLUMN {self.quote_name(table)}.{self.quote_name(column.name)} IS {value}"
+        )
 
     def drop_column(self, table: TableRef, column_name: str) -> None:
         """Drop a column (and the constraints on it)."""
@@ -533,6 +563,8 @@ class SchemaEditor:
         if old_column.unique and not new_column.unique and not new_column.primary_key:
             self._drop_column_constraints(name, column, "unique", keep)
         self._alter_column_definition(name, old_column, new_column)
+        if old_column.comment != new_column.comment:
+            self._comment_on_column(name, new_column)
         if new_column.unique and not old_column.unique and not new_column.primary_key:
             constraint = Constraint(self.object_name(name, [column], "uniq"), "unique", (column,))
             self.execute(self._add_constraint_sql(name, constraint))

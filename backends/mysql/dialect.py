@@ -86,6 +86,7 @@ class Dialect(base.Dialect):
     supports_transactional_ddl = False
     supports_returning = False
     supports_partial_indexes = False
+    supports_inline_column_comments = True
     # MariaDB has no functional key parts (MySQL has them since 8.0.13; as Django on older
     # MySQL, expression indexes are left out).
     supports_expression_indexes = False

@@ -28,11 +28,12 @@ class SchemaEditor(BaseSchemaEditor):
 
     def _alter_column_definition(self, table: str, old: Column, new: Column) -> None:
         """Change type, null and default with one ALTER TABLE ... MODIFY."""
-        if (old.type, old.null, self.default_sql(old), old.autoincrement) == (
+        if (old.type, old.null, self.default_sql(old), old.autoincrement, old.comment) == (
             new.type,
             new.null,
             self.default_sql(new),
             new.autoincrement,
+            new.comment,
         ):
             return
         parts = [self.quote_name(new.name), new.type]
@@ -42,6 +43,8 @@ class SchemaEditor(BaseSchemaEditor):
         parts.append("NULL" if new.null and not new.primary_key else "NOT NULL")
         if new.primary_key and new.autoincrement:
             parts.append(self.dialect.autoincrement_suffix)
+        if new.comment is not None:
+            parts.append("COMMENT " + self.quote_value(new.comment))
         self.execute(f"ALTER TABLE {self.quote_name(table)} MODIFY {' '.join(parts)}")
 
     def alter_column(self, table: TableRef, old_column: Column, new_column: Column) -> None:
@@ -55,6 +58,9 @@ class SchemaEditor(BaseSchemaEditor):
             self._drop_column_constraints(table_name(table), old_column.name, "foreign_key")
             old_column = dataclasses.replace(old_column, references=None)
         super().alter_column(table, old_column, new_column)
+
+    def _table_comment_sql(self, table: str, comment: str | None) -> str:
+        return f"ALTER TABLE {self.quote_name(table)} COMMENT = {self.quote_value(comment or '')}"
 
     def drop_column(self, table: TableRef, column_name: str) -> None:
         """Drop a column after its foreign keys and checks (MySQL refuses otherwise)."""

@@ -70,6 +70,7 @@ class Dialect(base.Dialect):
     # An auto field is the rowid (INTEGER PRIMARY KEY): lastrowid is it, with no row to fetch.
     prefers_last_insert_id = True
     supports_deferrable_constraints = True
+    supports_comments = False
     supports_stored_generated_columns = sqlite3.sqlite_version_info >= (3, 31)
     supports_virtual_generated_columns = sqlite3.sqlite_version_info >= (3, 31)
     supports_select_for_update = False

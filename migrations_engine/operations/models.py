@@ -21,6 +21,7 @@ __all__ = [
     "DeleteModel",
     "RenameModel",
     "AlterModelTable",
+    "AlterModelTableComment",
     "AlterModelOptions",
     "AlterModelManagers",
     "AlterUniqueTogether",
@@ -268,6 +269,13 @@ class CreateModel(ModelOperation):
             else:
                 options.pop("db_table", None)
             return [self._copy(options=options)]
+        if isinstance(other, AlterModelTableComment) and same:
+            options = dict(self.options)
+            if other.table_comment:
+                options["db_table_comment"] = other.table_comment
+            else:
+                options.pop("db_table_comment", None)
+            return [self._copy(options=options)]
         if isinstance(other, AlterModelManagers) and same:
             return [self._copy(managers=other.managers)]
         if isinstance(other, AlterUniqueTogether) and same:
@@ -460,6 +468,44 @@ class AlterModelTable(ModelOptionOperation):
     @property
     def migration_name_fragment(self) -> str:
         return f"alter_{self.name_lower}_table"
+
+
+class AlterModelTableComment(ModelOptionOperation):
+    """Change a model's table comment (``Meta.db_table_comment``), as Django 4.2's."""
+
+    def __init__(self, name: str, table_comment: str | None) -> None:
+        self.table_comment = table_comment
+        super().__init__(name)
+
+    def deconstruct(self) -> tuple[str, list, dict]:
+        return "AlterModelTableComment", [], {"name": self.name, "table_comment": self.table_comment}
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        model_state = state.update_model(app_label, self.name)
+        if self.table_comment:
+            model_state.options["db_table_comment"] = self.table_comment
+        else:
+            model_state.options.pop("db_table_comment", None)
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        old_state = from_state.get_model(app_label, self.name)
+        new_state = to_state.get_model(app_label, self.name)
+        if new_state.has_table:
+            schema_editor.alter_table_comment(
+                new_state.db_table,
+                old_state.options.get("db_table_comment"),
+                new_state.options.get("db_table_comment"),
+            )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        self.database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def describe(self) -> str:
+        return f"Alter {self.name} table comment"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"alter_{self.name_lower}_table_comment"
 
 
 class AlterModelOptions(ModelOptionOperation):

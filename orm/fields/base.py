@@ -504,6 +504,7 @@ class Field(RegisterLookupMixin):
         if (
             references is None
             and self.db_default is NOT_PROVIDED
+            and self.db_comment is None
             and cls.db_type is _FIELD_DB_TYPE
             and cls.db_params is _FIELD_DB_PARAMS
             and cls.db_check is _FIELD_DB_CHECK
@@ -573,6 +574,7 @@ class Field(RegisterLookupMixin):
                 db_default_sql,
                 check,
                 references,
+                comment=self._comment_on(connection),
             )
         return Column(
             column,
@@ -585,7 +587,13 @@ class Field(RegisterLookupMixin):
             db_default_sql,
             self.db_check(connection) if column else None,
             references,
+            comment=self._comment_on(connection),
         )
+
+    def _comment_on(self, connection) -> str | None:
+        """``db_comment`` where ``connection`` keeps comments (None on SQLite, as Django)."""
+        comment = self.db_comment
+        return comment if comment and connection.dialect.supports_comments else None
 
 
 _AUTO_TYPES = {"AutoField", "BigAutoField", "SmallAutoField"}
