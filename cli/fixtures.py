@@ -70,12 +70,11 @@ def load_data(paths: Iterable[str], using: str) -> int:
     bad fixture, a failed save or a foreign key pointing at no row.
     """
     from orm.exceptions import IntegrityError
-    from orm.transaction import atomic
 
     saved = 0
     models: set[Any] = set()
     try:
-        with atomic(using=using), serializers.foreign_key_checks_deferred(using):
+        with serializers.foreign_key_checks_deferred(using):
             for path in paths:
                 saved += _load_file(path, using, models)
             _reset_sequences(using, models)

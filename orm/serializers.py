@@ -350,36 +350,41 @@ def _convert(field: Any, value: Any, where: str) -> Any:
 
 @contextlib.contextmanager
 def foreign_key_checks_deferred(using: str = "default") -> Iterator[None]:
-    """Inside a transaction: foreign keys checked once at the end, so rows may point forward.
+    """An ``atomic`` block whose foreign keys are checked once, at its end: rows may point forward.
 
     PostgreSQL's and SQLite's keys are DEFERRABLE INITIALLY DEFERRED already
     (SQLite's ``defer_foreign_keys`` covers tables made elsewhere); MariaDB's
-    cannot be deferred, so its checks are off until the end, as Django's
-    ``loaddata`` does. On leaving without error, every foreign key of the
-    tables written to is checked: ``IntegrityError`` names the first that
-    points at no row.
+    cannot be deferred, so its checks are off until the block ends, as in
+    Django's ``loaddata``. Before the block commits, every foreign key of the
+    tables saved to is checked: ``IntegrityError`` names the first that points
+    at no row, and the block rolls back. Inside another ``atomic`` block it is
+    a savepoint.
     """
     from orm.connections import connections
     from orm.signals import post_save
+    from orm.transaction import atomic
 
     connection = connections[using]
     saved: set[Any] = set()
+    uid = ("foreign_key_checks_deferred", id(saved))
 
     def remember(sender: Any, **kwargs: Any) -> None:
         saved.add(sender)
 
-    if connection.vendor == "sqlite":
-        connection.execute("PRAGMA defer_foreign_keys = ON")
-    elif connection.vendor == "mysql":
+    if connection.vendor == "mysql":
         connection.execute("SET foreign_key_checks = 0")
-    post_save.connect(remember, weak=False, dispatch_uid=("foreign_key_checks_deferred", id(saved)))
+    post_save.connect(remember, weak=False, dispatch_uid=uid)
     try:
-        yield
+        with atomic(using=using):
+            if connection.vendor == "sqlite":
+                connection.execute("PRAGMA defer_foreign_keys = ON")
+            yield
+            _check_foreign_keys(connection, saved)
     finally:
-        post_save.disconnect(dispatch_uid=("foreign_key_checks_deferred", id(saved)))
+        post_save.disconnect(dispatch_uid=uid)
+        # After the block: a broken transaction has been rolled back by now.
         if connection.vendor == "mysql" and not connection.closed:
             connection.execute("SET foreign_key_checks = 1")
-    _check_foreign_keys(connection, saved)
 
 
 def _check_foreign_keys(connection: Any, models: set[Any]) -> None:

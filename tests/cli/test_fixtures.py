@@ -148,6 +148,8 @@ def test_the_global_database_option_picks_the_database(shop, invoke, db_url, new
         ('[{"model": "blog.tag", ', "invalid JSON"),
         (FORWARD[1:] + [{"model": "blog.item", "pk": 1, "fields": {"shop": 4, "name": "x", "price": "1"}}],
          "blog.item.shop = 4 points at no blog.shop row"),
+        (FORWARD[1:] + [{"model": "blog.item", "pk": 1, "fields": {"name": "x", "price": "1"}}],
+         "bad.json: object 2 could not be saved"),
     ],
 )
 def test_a_bad_fixture_exits_1_naming_the_file_and_loads_nothing(shop, invoke, fixture, message):

@@ -130,7 +130,7 @@ def test_deserialize_saves_forward_references_and_many_to_many(fixture_db):
                     "stamped": "2024-03-01T12:30:05.123Z", "span": "-1 23:00:00"}},
         {"model": "fixtureapp.fixturetag", "pk": 7, "fields": {"name": "red"}},
     ])
-    with orm.atomic(), serializers.foreign_key_checks_deferred():
+    with serializers.foreign_key_checks_deferred():
         for item in serializers.deserialize("json", fixture):
             item.save()
     book = FixtureBook.objects.get(pk=5)
@@ -144,11 +144,25 @@ def test_deserialize_saves_forward_references_and_many_to_many(fixture_db):
 def test_a_key_pointing_at_no_row_fails_at_the_end_of_the_block(fixture_db):
     fixture = '[{"model": "fixtureapp.fixtureauthor", "pk": 1, "fields": {"name": "Ann", "mentor": 9}}]'
     with pytest.raises(orm.IntegrityError, match=r"fixtureapp.fixtureauthor.mentor = 9 points at no"):
-        with orm.atomic(), serializers.foreign_key_checks_deferred():
+        with serializers.foreign_key_checks_deferred():
             for item in serializers.deserialize("json", fixture):
                 item.save()
     assert not FixtureAuthor.objects.exists()
     with pytest.raises(orm.IntegrityError):  # the checks are back on (MariaDB's were off)
+        FixtureAuthor.objects.create(name="later", mentor_id=99)
+
+
+def test_a_failed_save_rolls_the_block_back_and_turns_the_checks_back_on(fixture_db):
+    fixture = json.dumps([
+        {"model": "fixtureapp.fixturetag", "pk": 1, "fields": {"name": "red"}},
+        {"model": "fixtureapp.fixturetag", "pk": 2, "fields": {"name": None}},
+    ])
+    with pytest.raises(orm.IntegrityError):
+        with serializers.foreign_key_checks_deferred():
+            for item in serializers.deserialize("json", fixture):
+                item.save()
+    assert not FixtureTag.objects.exists()
+    with pytest.raises(orm.IntegrityError):
         FixtureAuthor.objects.create(name="later", mentor_id=99)
 
 
@@ -293,7 +307,7 @@ def test_serialize_then_deserialize_gives_the_same_rows(fixture_db, books):
     fixture = serializers.serialize("json", objects)
     for model in (FixtureBook, FixtureAuthor, FixtureTag):
         model.objects.all().delete()
-    with orm.atomic(), serializers.foreign_key_checks_deferred():
+    with serializers.foreign_key_checks_deferred():
         for item in serializers.deserialize("json", fixture):
             item.save()
     assert _snapshot() == before
