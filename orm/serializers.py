@@ -6,6 +6,9 @@ written as Django's ``DjangoJSONEncoder`` writes them (ISO 8601 dates and times
 with ``Z`` for UTC, decimals and UUIDs as strings). ``deserialize`` yields
 `DeserializedObject` items; ``item.save()`` stores the row with ``raw=True``
 and then sets its many-to-many relations, as Django's ``loaddata`` does.
+``sort_dependencies`` orders models for a dump (targets of foreign keys first);
+``foreign_key_checks_deferred`` is the block a load runs in, so rows may
+point forward. ``manouche dumpdata`` / ``loaddata`` (``cli.fixtures``) use them.
 """
 
 from __future__ import annotations
