@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import orm
 from contenttypes import ContentType, GenericForeignKey
 from orm import serializers
+from tests.orm.conftest import create_tables
 
 
 class FixtureTag(orm.Model):
@@ -47,15 +48,6 @@ class FixtureBook(orm.Model):
         app_label = "fixtureapp"
 
 
-class FixtureMark(orm.Model):
-    content_type = orm.ForeignKey(ContentType, on_delete=orm.CASCADE)
-    object_id = orm.PositiveIntegerField()
-    content_object = GenericForeignKey("content_type", "object_id")
-
-    class Meta:
-        app_label = "fixtureapp"
-
-
 class FixtureNote(orm.Model):
     text = orm.CharField(max_length=20)
     touched = orm.DateTimeField(auto_now=True)
@@ -78,7 +70,7 @@ class FixtureCity(orm.Model):
         app_label = "fixtureapp"
 
 
-MODELS = [ContentType, FixtureTag, FixtureAuthor, FixtureBook, FixtureMark, FixtureNote]
+MODELS = [ContentType, FixtureTag, FixtureAuthor, FixtureBook, FixtureNote]
 
 
 @pytest.fixture
@@ -166,7 +158,33 @@ def test_a_failed_save_rolls_the_block_back_and_turns_the_checks_back_on(fixture
         FixtureAuthor.objects.create(name="later", mentor_id=99)
 
 
-def test_generic_foreign_key_is_its_content_type_pk_and_object_id(fixture_db):
+@pytest.fixture
+def mark_model(fixture_db):
+    """A model with a GenericForeignKey, defined for one test only.
+
+    At module level its reverse relation on ContentType would outlive this
+    module, and deleting content types elsewhere would cascade into its table.
+    """
+    from orm.registry import registry
+
+    class FixtureMark(orm.Model):
+        content_type = orm.ForeignKey(ContentType, on_delete=orm.CASCADE)
+        object_id = orm.PositiveIntegerField()
+        content_object = GenericForeignKey("content_type", "object_id")
+
+        class Meta:
+            app_label = "fixtureapp"
+
+    try:
+        create_tables(FixtureMark)
+        yield FixtureMark
+    finally:
+        registry.unregister_model("fixtureapp", "FixtureMark")
+        ContentType.objects.clear_cache()
+
+
+def test_generic_foreign_key_is_its_content_type_pk_and_object_id(mark_model):
+    FixtureMark = mark_model
     ContentType.objects.clear_cache()
     tag = FixtureTag.objects.create(name="red")
     mark = FixtureMark.objects.create(content_object=tag)
@@ -177,7 +195,6 @@ def test_generic_foreign_key_is_its_content_type_pk_and_object_id(fixture_db):
     for loaded in serializers.deserialize("json", json.dumps([item])):
         loaded.save()
     assert FixtureMark.objects.get().content_object == tag
-    ContentType.objects.clear_cache()
 
 
 def test_an_object_without_a_key_is_inserted(fixture_db):
@@ -233,9 +250,9 @@ def test_bad_fixtures_name_the_object(fixture, message):
 
 
 def test_sort_dependencies_puts_targets_first():
-    assert serializers.sort_dependencies(
-        [FixtureMark, FixtureBook, FixtureNote, FixtureAuthor, FixtureTag, ContentType]
-    ) == [FixtureNote, FixtureAuthor, FixtureTag, ContentType, FixtureMark, FixtureBook]
+    assert serializers.sort_dependencies([FixtureBook, FixtureNote, FixtureAuthor, FixtureTag, ContentType]) == [
+        FixtureNote, FixtureAuthor, FixtureTag, ContentType, FixtureBook,
+    ]
     # A cycle follows the rest, by class name (Django's allow_cycles).
     assert serializers.sort_dependencies([FixtureZone, FixtureNote, FixtureCity]) == [
         FixtureNote, FixtureCity, FixtureZone,
