@@ -30,9 +30,14 @@ def _models_of(label: str) -> list[Any]:
         raise click.ClickException(f"{label}: {error}") from None
 
 
-def select_models(labels: Iterable[str], exclude: Iterable[str]) -> list[Any]:
-    """The concrete models named by ``labels`` (all of the configured apps' if none), less ``exclude``."""
+def select_models(labels: Iterable[str], exclude: Iterable[str], using: str = "default") -> list[Any]:
+    """The models named by ``labels`` (all of the configured apps' if none), less ``exclude``.
+
+    Only models with a table on ``using``: managed, not proxies, and allowed there
+    by the routers' ``allow_migrate``, as Django's dumpdata.
+    """
     from orm.registry import registry
+    from orm.routers import router
 
     labels = list(labels)
     if labels:
@@ -42,8 +47,8 @@ def select_models(labels: Iterable[str], exclude: Iterable[str]) -> list[Any]:
     excluded = {model for label in exclude for model in _models_of(label)}
     return [
         model for model in dict.fromkeys(chosen)
-        if model not in excluded and not model._meta.proxy and not model._meta.auto_created
-        and model._meta.managed
+        if model not in excluded and not model._meta.auto_created
+        and router.allow_migrate_model(using, model)
     ]
 
 
@@ -63,42 +68,52 @@ def dump_data(models: list[Any], using: str, indent: int | None, use_base_manage
     return serializers.serialize("json", objects, indent=indent)
 
 
-def load_data(paths: Iterable[str], using: str) -> int:
-    """Save every object of the fixture files at ``paths`` on ``using``, all or nothing; returns the count.
+def load_data(paths: Iterable[str], using: str) -> tuple[int, int]:
+    """Save every object of the fixture files at ``paths`` on ``using``, all or nothing.
 
-    Raises ``click.ClickException`` naming the file and the object's index for a
+    Returns how many objects were saved and how many the files hold: an object
+    whose model the routers' ``allow_migrate`` keeps off ``using`` is skipped,
+    as by Django's loaddata. Raises ``click.ClickException`` naming the file and the object's index for a
     bad fixture, a failed save or a foreign key pointing at no row.
     """
     from orm.exceptions import IntegrityError
 
-    saved = 0
+    saved = found = 0
     models: set[Any] = set()
     try:
         with serializers.foreign_key_checks_deferred(using):
             for path in paths:
-                saved += _load_file(path, using, models)
+                file_saved, file_found = _load_file(path, using, models)
+                saved += file_saved
+                found += file_found
             _reset_sequences(using, models)
     except IntegrityError as error:
         raise click.ClickException(f"{error}; nothing was loaded") from None
-    return saved
+    return saved, found
 
 
-def _load_file(path: str, using: str, models: set[Any]) -> int:
+def _load_file(path: str, using: str, models: set[Any]) -> tuple[int, int]:
+    from orm.routers import router
+
     text = _read(path)
-    saved = 0
+    saved = found = 0
     try:
         for item in serializers.deserialize("json", text):
+            found += 1
+            model = type(item.object)
+            if not router.allow_migrate_model(using, model):
+                continue
             item.save(using=using)
-            models.add(type(item.object))
+            models.add(model)
             saved += 1
     except serializers.DeserializationError as error:
         raise click.ClickException(f"{path}: {error}; nothing was loaded") from None
     except _database_errors() as error:
         message = " ".join(str(error).split())
         raise click.ClickException(
-            f"{path}: object {saved} could not be saved: {message}; nothing was loaded"
+            f"{path}: object {found - 1} could not be saved: {message}; nothing was loaded"
         ) from None
-    return saved
+    return saved, found
 
 
 def _read(path: str) -> str:

@@ -48,7 +48,8 @@ def dumpdata(
     """
     from cli.fixtures import dump_data, select_models
 
-    text = dump_data(select_models(labels, exclude), get_state().database, indent, use_base_manager)
+    using = get_state().database
+    text = dump_data(select_models(labels, exclude, using), using, indent, use_base_manager)
     if output is None:
         click.echo(text)
         return
@@ -66,9 +67,11 @@ def loaddata(fixtures: tuple[str, ...]) -> None:
     from cli.fixtures import load_data
 
     state = get_state()
-    count = load_data(fixtures, state.database)
+    saved, found = load_data(fixtures, state.database)
     if state.verbosity >= 1:
-        click.echo(f"Installed {count} object(s) from {len(fixtures)} fixture(s)")
+        # Django's wording, "(of N)" when routers kept some objects off this database.
+        of = "" if saved == found else f" (of {found})"
+        click.echo(f"Installed {saved} object(s){of} from {len(fixtures)} fixture(s)")
 
 
 COMMANDS = [dumpdata, loaddata]

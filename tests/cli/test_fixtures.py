@@ -139,6 +139,28 @@ def test_the_global_database_option_picks_the_database(shop, invoke, db_url, new
     assert dump(invoke, shop, "--database", "other", "--exclude", "blog.tag") == [FORWARD[1], FORWARD[0]]
 
 
+def test_models_the_routers_keep_off_the_database_are_skipped(tmp_path, db_url, invoke):
+    project = make_project(tmp_path / "project", database=db_url, models=SHOP_MODELS)
+    project.write(
+        "blog/routers.py",
+        """\
+        class NoCounters:
+            def allow_migrate(self, db, app_label, model_name=None, **hints):
+                return False if model_name == "counter" else None
+        """,
+    )
+    text = (project.path / "pyproject.toml").read_text(encoding="utf-8")
+    project.write("pyproject.toml", text + 'routers = ["blog.routers.NoCounters"]\n')
+    for command in (("makemigrations", "--noinput"), ("migrate",)):
+        result = run_manouche(project, *command)
+        assert result.returncode == 0, result.stderr
+    fixture = [{"model": "blog.counter", "pk": 1, "fields": {"open": True}}, FORWARD[2]]
+    result = load(invoke, project, fixture)
+    assert result.exit_code == 0, result.output
+    assert result.output == "Installed 1 object(s) (of 2) from 1 fixture(s)\n"
+    assert dump(invoke, project) == [FORWARD[2]]
+
+
 @pytest.mark.parametrize(
     ("fixture", "message"),
     [
