@@ -56,6 +56,15 @@ class FixtureNote(orm.Model):
         app_label = "fixtureapp"
 
 
+class FixtureTicket(orm.Model):
+    id = orm.UUIDField(primary_key=True, default=uuid.uuid4)
+    holder = orm.ForeignKey("FixtureTicket", null=True, on_delete=orm.CASCADE)
+    seats = orm.ManyToManyField(FixtureTag)
+
+    class Meta:
+        app_label = "fixtureapp"
+
+
 class FixtureZone(orm.Model):
     head = orm.ForeignKey("FixtureCity", null=True, on_delete=orm.SET_NULL, related_name="+")
 
@@ -70,14 +79,15 @@ class FixtureCity(orm.Model):
         app_label = "fixtureapp"
 
 
-MODELS = [ContentType, FixtureTag, FixtureAuthor, FixtureBook, FixtureNote]
+MODELS = [ContentType, FixtureTag, FixtureAuthor, FixtureBook, FixtureNote, FixtureTicket]
 
 
 @pytest.fixture
 def fixture_db(models_db):
     connection = orm.connections["default"]
     with connection.schema_editor() as editor:
-        editor.create_table(FixtureBook._meta.get_field("tags").junction_table_description(connection))
+        for field in (FixtureBook._meta.get_field("tags"), FixtureTicket._meta.get_field("seats")):
+            editor.create_table(field.junction_table_description(connection))
     yield models_db
 
 
@@ -202,6 +212,26 @@ def test_an_object_without_a_key_is_inserted(fixture_db):
     for item in serializers.deserialize("json", fixture):
         item.save()
     assert list(FixtureTag.objects.values_list("name", flat=True)) == ["new"]
+
+
+def test_uuid_keys_are_strings_and_a_key_with_a_default_is_updated_or_inserted(fixture_db):
+    tag = FixtureTag.objects.create(name="a")
+    first = FixtureTicket.objects.create()
+    second = FixtureTicket.objects.create(holder=first)
+    second.seats.add(tag)
+    text = serializers.serialize("json", FixtureTicket.objects.order_by("holder_id"))
+    items = json.loads(text)
+    assert {item["pk"] for item in items} == {str(first.pk), str(second.pk)}
+    assert {"holder": str(first.pk), "seats": [tag.pk]} in [item["fields"] for item in items]
+    first_pk = first.pk
+    first.delete()  # cascades to second: both are inserted again, the tag link too
+    for _ in range(2):  # the second time, both rows exist and are updated
+        with serializers.foreign_key_checks_deferred():
+            for item in serializers.deserialize("json", text):
+                item.save()
+    assert FixtureTicket.objects.get(pk=second.pk).holder_id == first_pk
+    assert list(FixtureTicket.objects.get(pk=second.pk).seats.all()) == [tag]
+    assert FixtureTicket.objects.count() == 2
 
 
 def test_saving_again_updates_the_row_by_key(fixture_db):
