@@ -199,6 +199,8 @@ class ColumnInfo:
     default: str | None
     primary_key: bool
     autoincrement: bool
+    #: The column's comment, where the backend keeps comments (PostgreSQL, MySQL).
+    comment: str | None = None
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,7 @@ class _Column:
     null: bool
     primary_key: bool
     autoincrement: bool
+    comment: str | None = None
 
 
 def inspect_tables(connection, tables: list[str] | None = None) -> Iterator[str]:  # type: ignore[no-untyped-def]
@@ -210,7 +211,7 @@ def _unique_class_names(tables: list[str]) -> dict[str, str]:
 def _model_lines(connection, table: str, class_names: dict[str, str]) -> Iterator[str]:  # type: ignore[no-untyped-def]
     introspection = connection.introspection
     columns = [
-        _Column(info.name, info.type, info.null, info.primary_key, info.autoincrement)
+        _Column(info.name, info.type, info.null, info.primary_key, info.autoincrement, info.comment)
         for info in introspection.get_columns(table)
     ]
     primary_key = list(introspection.get_primary_key_columns(table))
@@ -273,6 +274,9 @@ def _model_lines(connection, table: str, class_names: dict[str, str]) -> Iterato
     yield "    class Meta:"
     yield "        managed = False"
     yield f"        db_table = {_render_value(table)}"
+    table_comment = introspection.get_table_comment(table)
+    if table_comment:
+        yield f"        db_table_comment = {_render_value(table_comment)}"
     together = sorted(
         {
             tuple(column_to_name[c] for c in columns_set)
@@ -317,6 +321,8 @@ def _field_line(  # type: ignore[no-untyped-def]
             kwargs["blank"] = True
     if name != column.name:
         kwargs["db_column"] = column.name
+    if column.comment:
+        kwargs["db_comment"] = column.comment
     return _render_field(name, f"orm.{field_class}", [], kwargs, notes + guess.notes)
 
 
@@ -352,6 +358,8 @@ def _relation_line(  # type: ignore[no-untyped-def]
         kwargs["db_column"] = column.name
     if shared_target:
         kwargs["related_name"] = f"{class_names[table].lower()}_{name}_set"
+    if column.comment:
+        kwargs["db_comment"] = column.comment
     field_class = "orm.OneToOneField" if one_to_one else "orm.ForeignKey"
     arguments = [_render_value(reference), "on_delete=orm.DO_NOTHING"]
     return _render_field(name, field_class, arguments, kwargs, notes)

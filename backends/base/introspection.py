@@ -80,6 +80,10 @@ class Introspection:
         """Return the columns of ``table`` in order, types normalized."""
         raise NotImplementedError
 
+    def get_table_comment(self, table: str) -> str | None:
+        """The table's comment, or None (and always None where comments are not kept)."""
+        return None
+
     def get_primary_key_columns(self, table: str) -> list[str]:
         """Return the primary key columns of ``table`` in key order."""
         for constraint in self.get_constraints(table):

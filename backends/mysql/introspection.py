@@ -27,13 +27,13 @@ class Introspection(BaseIntrospection):
         """Return the columns of ``table`` in order, types normalized."""
         rows = self._rows(
             "SELECT column_name, column_type, is_nullable, column_default, column_key, extra, "
-            "data_type FROM information_schema.columns "
+            "data_type, column_comment FROM information_schema.columns "
             "WHERE table_schema = DATABASE() AND table_name = %s ORDER BY ordinal_position",
             (table,),
         )
         checks = self._checks(table)
         columns = []
-        for name, sql_type, nullable, default, key, extra, data_type in rows:
+        for name, sql_type, nullable, default, key, extra, data_type, comment in rows:
             # MariaDB's json is longtext with a json_valid() check named after the column.
             if data_type == "longtext" and "json_valid" in checks.get(name, "").lower():
                 sql_type = "json"
@@ -47,9 +47,19 @@ class Introspection(BaseIntrospection):
                     default=default,
                     primary_key=key == "PRI",
                     autoincrement="auto_increment" in (extra or "").lower(),
+                    comment=comment or None,
                 )
             )
         return columns
+
+    def get_table_comment(self, table: str) -> str | None:
+        """``ALTER TABLE ... COMMENT``'s text, or None."""
+        rows = self._rows(
+            "SELECT table_comment FROM information_schema.tables "
+            "WHERE table_schema = DATABASE() AND table_name = %s",
+            (table,),
+        )
+        return (rows[0][0] or None) if rows else None
 
     def _checks(self, table: str) -> dict[str, str]:
         rows = self._rows(

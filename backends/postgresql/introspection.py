@@ -32,7 +32,8 @@ class Introspection(BaseIntrospection):
             SELECT a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
                    pg_get_expr(d.adbin, d.adrelid), a.attidentity,
                    EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid
-                           AND i.indisprimary AND a.attnum = ANY(i.indkey))
+                           AND i.indisprimary AND a.attnum = ANY(i.indkey)),
+                   col_description(a.attrelid, a.attnum)
             FROM pg_attribute a
             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
             WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped
@@ -48,9 +49,15 @@ class Introspection(BaseIntrospection):
                 default=default,
                 primary_key=primary_key,
                 autoincrement=bool(identity) or (default or "").startswith("nextval("),
+                comment=comment,
             )
-            for name, sql_type, nullable, default, identity, primary_key in rows
+            for name, sql_type, nullable, default, identity, primary_key, comment in rows
         ]
+
+    def get_table_comment(self, table: str) -> str | None:
+        """``COMMENT ON TABLE``'s text, or None."""
+        rows = self._rows("SELECT obj_description(%s::regclass, 'pg_class')", (self._oid(table),))
+        return rows[0][0] if rows else None
 
     def get_indexes(self, table: str) -> list[IndexInfo]:
         """Return the indexes not owned by a constraint, with partial conditions."""

@@ -123,3 +123,18 @@ def test_an_added_column_gets_its_comment(project, vendor):
     expected = None if vendor == "sqlite" else "#rrggbb"
     assert column_comment(project.connection, "gear_gadget", "colour") == expected
     assert_converged(project)
+
+
+def test_inspectdb_writes_the_comments_back(project, vendor):
+    from cli.inspectdb import inspect_tables
+
+    project.models("gear", MODELS)
+    assert project.makemigrations("gear")[0] == 0
+    project.migrate()
+    source = "\n".join(inspect_tables(project.connection, ["gear_gadget"]))
+    if vendor == "sqlite":
+        assert "comment" not in source
+    else:
+        assert 'db_table_comment = "Every gadget we sell"' in source
+        assert 'db_comment="What it\'s called"' in source
+        assert source.count("db_comment=") == 1
