@@ -262,19 +262,9 @@ class CreateModel(ModelOperation):
                 if key not in other.options:
                     options.pop(key, None)
             return [self._copy(options=options)]
-        if isinstance(other, AlterModelTable) and same:
+        if isinstance(other, (AlterModelTable, AlterModelTableComment)) and same:
             options = dict(self.options)
-            if other.table:
-                options["db_table"] = other.table
-            else:
-                options.pop("db_table", None)
-            return [self._copy(options=options)]
-        if isinstance(other, AlterModelTableComment) and same:
-            options = dict(self.options)
-            if other.table_comment:
-                options["db_table_comment"] = other.table_comment
-            else:
-                options.pop("db_table_comment", None)
+            _set_option(options, *other.option)
             return [self._copy(options=options)]
         if isinstance(other, AlterModelManagers) and same:
             return [self._copy(managers=other.managers)]
@@ -434,6 +424,14 @@ class ModelOptionOperation(ModelOperation):
         return super().reduce(other, app_label)
 
 
+def _set_option(options: dict[str, Any], key: str, value: str | None) -> None:
+    """``options[key] = value``; an empty value removes the option (its default applies)."""
+    if value:
+        options[key] = value
+    else:
+        options.pop(key, None)
+
+
 class AlterModelTable(ModelOptionOperation):
     """Rename a model's table (``Meta.db_table``)."""
 
@@ -444,12 +442,13 @@ class AlterModelTable(ModelOptionOperation):
     def deconstruct(self) -> tuple[str, list, dict]:
         return "AlterModelTable", [], {"name": self.name, "table": self.table}
 
+    @property
+    def option(self) -> tuple[str, str | None]:
+        """The ``Meta`` option this sets, and its value (None: back to the default)."""
+        return "db_table", self.table
+
     def state_forwards(self, app_label: str, state: ProjectState) -> None:
-        model_state = state.update_model(app_label, self.name)
-        if self.table:
-            model_state.options["db_table"] = self.table
-        else:
-            model_state.options.pop("db_table", None)
+        _set_option(state.update_model(app_label, self.name).options, *self.option)
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
         old_state = from_state.get_model(app_label, self.name)
@@ -480,12 +479,13 @@ class AlterModelTableComment(ModelOptionOperation):
     def deconstruct(self) -> tuple[str, list, dict]:
         return "AlterModelTableComment", [], {"name": self.name, "table_comment": self.table_comment}
 
+    @property
+    def option(self) -> tuple[str, str | None]:
+        """The ``Meta`` option this sets, and its value (None: back to the default)."""
+        return "db_table_comment", self.table_comment
+
     def state_forwards(self, app_label: str, state: ProjectState) -> None:
-        model_state = state.update_model(app_label, self.name)
-        if self.table_comment:
-            model_state.options["db_table_comment"] = self.table_comment
-        else:
-            model_state.options.pop("db_table_comment", None)
+        _set_option(state.update_model(app_label, self.name).options, *self.option)
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
         old_state = from_state.get_model(app_label, self.name)

@@ -138,3 +138,22 @@ def test_inspectdb_writes_the_comments_back(project, vendor):
         assert 'db_table_comment = "Every gadget we sell"' in source
         assert 'db_comment="What it\'s called"' in source
         assert source.count("db_comment=") == 1
+
+
+def test_the_optimizer_folds_comment_and_table_changes_into_create_model():
+    import orm
+    from migrations_engine import migrations
+    from migrations_engine.optimizer import optimize
+
+    create = migrations.CreateModel(
+        name="Gadget", fields=[("id", orm.BigAutoField(primary_key=True))],
+        options={"db_table_comment": "old"},
+    )
+    folded = optimize([
+        create,
+        migrations.AlterModelTableComment(name="gadget", table_comment="new"),
+        migrations.AlterModelTable(name="gadget", table="gadgets"),
+    ], "gear")
+    assert len(folded) == 1 and folded[0].options == {"db_table_comment": "new", "db_table": "gadgets"}
+    removed = optimize([create, migrations.AlterModelTableComment(name="gadget", table_comment=None)], "gear")
+    assert len(removed) == 1 and removed[0].options == {}
